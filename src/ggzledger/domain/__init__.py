@@ -1,0 +1,20 @@
+"""The pure domain: the Trajectory aggregate, the billing calendar, values and errors."""
+
+from ggzledger.domain.billing import GENESIS_DIGEST, BillingCalendar
+from ggzledger.domain.errors import Conflict, Malformed, NotAllowed, OutOfOrder, Refused, UnknownTrajectory
+from ggzledger.domain.trajectory import Trajectory, trajectory_id
+from ggzledger.domain.values import Scores
+
+__all__ = [
+    "BillingCalendar",
+    "GENESIS_DIGEST",
+    "Trajectory",
+    "trajectory_id",
+    "Scores",
+    "Refused",
+    "Malformed",
+    "UnknownTrajectory",
+    "Conflict",
+    "OutOfOrder",
+    "NotAllowed",
+]

@@ -1,0 +1,75 @@
+"""The billing calendar: the ledger-wide stream of month closes and their digest chain."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from ggzledger.domain.errors import NotAllowed
+
+__all__ = ["BillingCalendar", "GENESIS_DIGEST"]
+
+# The digest the first close chains onto.
+GENESIS_DIGEST = "0" * 64
+
+
+class BillingCalendar(Aggregate):
+    """The one stream of MonthClosed events; a month closes once, in order."""
+
+    TOPIC = "ggzledger.BillingCalendar"
+    ID = uuid5(NAMESPACE_URL, "https://ggzledger.invalid/billing-calendar")
+
+    class Event(Aggregate.Event):
+        TOPIC = "ggzledger.BillingCalendar.Event"
+
+    class Started(Aggregate.Created):
+        TOPIC = "ggzledger.BillingCalendar.Started"
+
+    class MonthClosed(Event):
+        TOPIC = "ggzledger.BillingCalendar.MonthClosed"
+        record_id: str | None
+        month: str
+        up_to: int
+        declarations: int
+        total: int
+        digest: str
+
+        def apply(self, calendar: BillingCalendar) -> None:
+            calendar.closed.append(self.month)
+            calendar.last_digest = self.digest
+
+    @staticmethod
+    def create_id(**_: Any) -> UUID:
+        return BillingCalendar.ID
+
+    @event(Started)
+    def __init__(self) -> None:
+        self.closed: list[str] = []
+        self.last_digest = GENESIS_DIGEST
+
+    @property
+    def last_closed(self) -> str | None:
+        """The latest closed month, or None before the first close."""
+        return self.closed[-1] if self.closed else None
+
+    def is_closed(self, month: str) -> bool:
+        """True when the month was closed (closes run in order, so: on or before the last)."""
+        return bool(self.closed) and month <= self.closed[-1]
+
+    def close(
+        self, *, month: str, up_to: int, declarations: int, total: int, digest: str, record_id: str | None
+    ) -> None:
+        """Record the close of the month after the last closed one."""
+        if self.is_closed(month):
+            raise NotAllowed(f"month {month} is closed already")
+        self.trigger_event(
+            self.MonthClosed,
+            month=month,
+            up_to=up_to,
+            declarations=declarations,
+            total=total,
+            digest=digest,
+            record_id=record_id,
+        )
