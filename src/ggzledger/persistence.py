@@ -1,0 +1,247 @@
+"""How events are stored: the orjson transcoder, the typed mapper, the key index and the store choice."""
+
+from __future__ import annotations
+
+import os
+import types
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from uuid import UUID
+
+import orjson
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.utils import get_topic, resolve_topic
+
+__all__ = [
+    "OrjsonTranscoder",
+    "TypedMapper",
+    "SQLiteLedgerRecorder",
+    "KeyRow",
+    "StoreError",
+    "store_env",
+    "DEFAULT_DB",
+]
+
+DEFAULT_DB = "ggzledger.db"
+
+# (key, fingerprint, trajectory): one row of the ledger-wide index of ids that
+# must be unique across trajectories ("activity:<id>", "record:<id>").
+KeyRow = tuple[str, str, str | None]
+
+
+class StoreError(Exception):
+    """The store cannot be used: a bad --db value or an unreachable database."""
+
+
+class OrjsonTranscoder(Transcoder):
+    """Encodes event state with orjson; dates, datetimes and tuples come back as str and list.
+
+    The :class:`TypedMapper` restores the Python types from the event classes'
+    annotations, so this transcoder needs no registry of custom types.
+    """
+
+    def encode(self, obj: Any) -> bytes:
+        return orjson.dumps(obj)
+
+    def decode(self, data: bytes) -> Any:
+        return orjson.loads(data)
+
+
+Converter = Callable[[Any], Any]
+
+
+def _converter_for(annotation: Any) -> Converter | None:
+    """How to turn a JSON value back into the annotated type (None: as it is)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        inner = _converter_for(members[0]) if len(members) == 1 else None
+        if inner is None:
+            return None
+        return lambda value: None if value is None else inner(value)
+    if annotation is date:
+        return date.fromisoformat
+    if annotation is datetime:
+        return datetime.fromisoformat
+    if annotation is UUID:
+        return UUID
+    if origin is tuple:
+        args = typing.get_args(annotation)
+        item = _converter_for(args[0]) if args else None
+        if item is None and args and typing.get_origin(args[0]) is tuple:
+            return lambda value: tuple(map(tuple, value))
+        if item is None:
+            return tuple
+        return lambda value: tuple(map(item, value))
+    return None
+
+
+class TypedMapper(Mapper[UUID]):
+    """Maps domain events to stored events and back, restoring types from annotations.
+
+    Upcasters (``upcast_vN_vM`` static methods on an event class with a
+    ``class_version``) run on the raw dict before the types are restored, so an
+    upcaster sees exactly what an older version stored.
+    """
+
+    def __init__(self, transcoder: Transcoder | None = None) -> None:
+        super().__init__(transcoder=transcoder or OrjsonTranscoder())
+        self._converters: dict[type, list[tuple[str, Converter]]] = {}
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(type(domain_event)),
+            state=self.transcoder.encode(state),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        cls = resolve_topic(stored_event.topic)
+        state: dict[str, Any] = self.transcoder.decode(stored_event.state)
+        class_version = getattr(cls, "class_version", 1)
+        from_version = state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        for name, convert in self._field_converters(cls):
+            if name in state:
+                state[name] = convert(state[name])
+        originator_id = stored_event.originator_id
+        state["originator_id"] = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+        state["originator_version"] = stored_event.originator_version
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", state)
+        return domain_event
+
+    def _field_converters(self, cls: type) -> list[tuple[str, Converter]]:
+        converters = self._converters.get(cls)
+        if converters is None:
+            hints = typing.get_type_hints(cls)
+            converters = []
+            for name, annotation in hints.items():
+                if name in ("originator_id", "originator_version") or typing.get_origin(annotation) is typing.ClassVar:
+                    continue
+                convert = _converter_for(annotation)
+                if convert is not None:
+                    converters.append((name, convert))
+            self._converters[cls] = converters
+        return converters
+
+
+class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
+    """The SQLite event recorder plus the ledger-wide key index, written in the same transaction.
+
+    ``save(..., keys=[KeyRow, ...])`` inserts the key rows with the events; a key
+    that another writer inserted first violates the primary key, and the whole
+    save fails with IntegrityError like a version conflict does.
+    """
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS ledger_keys ("
+            "key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, trajectory TEXT)",
+        ]
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        keys: Iterable[KeyRow] | None = kwargs.get("keys")
+        if keys:
+            c.executemany("INSERT INTO ledger_keys (key, fingerprint, trajectory) VALUES (?, ?, ?)", list(keys))
+        return ids
+
+    def max_versions(self, ids: Sequence[UUID]) -> dict[UUID, int]:
+        """The latest version of each given stream that has events (absent streams are left out)."""
+        found: dict[UUID, int] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(ids), 500):
+                chunk = [i.hex for i in ids[start : start + 500]]
+                c.execute(
+                    f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name}"
+                    f" WHERE originator_id IN ({','.join('?' * len(chunk))}) GROUP BY originator_id",
+                    chunk,
+                )
+                for row in c.fetchall():
+                    found[UUID(row[0])] = row[1]
+        return found
+
+    def select_keys(self, keys: Sequence[str]) -> dict[str, KeyRow]:
+        """The stored rows of the given keys (absent keys are left out)."""
+        found: dict[str, KeyRow] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                c.execute(
+                    f"SELECT key, fingerprint, trajectory FROM ledger_keys WHERE key IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                for row in c.fetchall():
+                    found[row[0]] = (row[0], row[1], row[2])
+        return found
+
+
+def store_env(db: str | None) -> dict[str, str]:
+    """The eventsourcing environment for a --db value: a SQLite path or a postgresql:// URL.
+
+    None means ``GGZLEDGER_DB``, else ``ggzledger.db`` in the current directory.
+    Raises StoreError for a URL that cannot be used.
+    """
+    db = db or os.environ.get("GGZLEDGER_DB") or DEFAULT_DB
+    if db.startswith(("postgresql://", "postgres://")):
+        return _postgres_env(db)
+    if "://" in db:
+        raise StoreError(f"unsupported database {db!r}: give a SQLite file path or a postgresql:// URL")
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": db,
+        "SQLITE_LOCK_TIMEOUT": "30",
+        "APPLICATION_RECORDER_TOPIC": get_topic(SQLiteLedgerRecorder),
+    }
+
+
+def _postgres_env(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    dbname = parts.path.lstrip("/")
+    if not dbname:
+        raise StoreError(f"database URL {url!r} names no database (postgresql://USER@HOST:PORT/DBNAME)")
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        raise StoreError(f"database URL {url!r} has a bad port") from None
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": dbname,
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(port),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        # Fail a blocked write after a few seconds instead of waiting forever.
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": "2",
+        "POSTGRES_MAX_OVERFLOW": "4",
+    }
+    recorder = _postgres_recorder_topic()
+    if recorder:
+        env["APPLICATION_RECORDER_TOPIC"] = recorder
+    return env
+
+
+def _postgres_recorder_topic() -> str | None:
+    """The PostgreSQL ledger recorder, when the PostgreSQL store module is present."""
+    try:
+        from ggzledger import postgres_store
+    except ImportError:  # pragma: no cover - PostgreSQL support not built in
+        return None
+    return get_topic(postgres_store.PostgresLedgerRecorder)

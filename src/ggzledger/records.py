@@ -1,0 +1,212 @@
+"""Input records: one JSON object per line, checked against the contract's table of types."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+import attrs
+import orjson
+
+from ggzledger.domain.errors import Malformed
+from ggzledger.domain.months import is_month
+from ggzledger.domain.values import CARE_FORMS, REFERRAL_TARGETS, Scores
+
+__all__ = ["Record", "parse_line", "parse_object", "RECORD_TYPES"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+MAX_ID = 64
+
+Check = Callable[[str, Any, date], Any]
+
+
+def _text(name: str, value: Any, today: date) -> str:
+    if not isinstance(value, str) or not value:
+        raise Malformed(f"field {name!r} must be a non-empty string, got {_show(value)}")
+    if _CONTROL.search(value):
+        raise Malformed(f"field {name!r} contains a control character")
+    return value
+
+
+def _identifier(name: str, value: Any, today: date) -> str:
+    value = _text(name, value, today)
+    if len(value) > MAX_ID:
+        raise Malformed(f"field {name!r} is {len(value)} characters long; identifiers are at most {MAX_ID}")
+    return value
+
+
+def _digits(count: int) -> Check:
+    def check(name: str, value: Any, today: date) -> str:
+        if not isinstance(value, str) or len(value) != count or not value.isascii() or not value.isdigit():
+            raise Malformed(f"field {name!r} must be a string of {count} digits, got {_show(value)}")
+        return value
+
+    return check
+
+
+def _integer(name: str, value: Any, today: date) -> int:
+    # bool is a subclass of int and 4.0 is a float: JSON integers only.
+    if type(value) is not int:
+        raise Malformed(f"field {name!r} must be a JSON integer, got {_show(value)}")
+    return value
+
+
+def _ranged(low: int, high: int) -> Check:
+    def check(name: str, value: Any, today: date) -> int:
+        number = _integer(name, value, today)
+        if not low <= number <= high:
+            raise Malformed(f"field {name!r} must be an integer {low}..{high}, got {number}")
+        return number
+
+    return check
+
+
+def _choice(options: tuple[str, ...]) -> Check:
+    def check(name: str, value: Any, today: date) -> str:
+        if value not in options or not isinstance(value, str):
+            raise Malformed(f"field {name!r} must be one of {', '.join(options)}; got {_show(value)}")
+        return value
+
+    return check
+
+
+def _date(name: str, value: Any, today: date) -> date:
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise Malformed(f"field {name!r} must be a date YYYY-MM-DD, got {_show(value)}")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise Malformed(f"field {name!r} is not a real date: {value}") from None
+    if day > today:
+        raise Malformed(f"field {name!r} is {value}, after today ({today})")
+    return day
+
+
+def _month(name: str, value: Any, today: date) -> str:
+    if not is_month(value):
+        raise Malformed(f"field {name!r} must be a month YYYY-MM, got {_show(value)}")
+    return value
+
+
+def _honos(name: str, value: Any, today: date) -> tuple[tuple[str, int], ...]:
+    if not isinstance(value, dict):
+        raise Malformed(f"field {name!r} must be an object of HoNOS+ item -> score, got {_show(value)}")
+    return Scores.from_mapping(value).items
+
+
+def _show(value: Any) -> str:
+    text = orjson.dumps(value).decode() if _jsonable(value) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        return False
+    return True
+
+
+# type -> (required fields, optional fields); every type also takes "id".
+RECORD_TYPES: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
+    "trajectory_opened": (
+        {"trajectory": _identifier, "patient": _identifier, "provider": _digits(8), "insurer": _digits(4), "date": _date},
+        {"region": _text, "referrer": _text},
+    ),
+    "assessed": (
+        {"trajectory": _identifier, "date": _date, "honos": _honos},
+        {"assessor": _text},
+    ),
+    "clustered": (
+        {"trajectory": _identifier, "date": _date, "cluster": _integer},
+        {},
+    ),
+    "activity_delivered": (
+        {"trajectory": _identifier, "activity": _identifier, "date": _date, "code": _text},
+        {"minutes": _integer, "professional": _text, "setting": _ranged(1, 8), "care_form": _choice(CARE_FORMS)},
+    ),
+    "activity_voided": (
+        {"trajectory": _identifier, "activity": _identifier, "date": _date},
+        {"reason": _text},
+    ),
+    "reviewed": (
+        {"trajectory": _identifier, "date": _date, "cluster": _integer},
+        {"honos": _honos},
+    ),
+    "referred_back": (
+        {"trajectory": _identifier, "date": _date, "to": _choice(REFERRAL_TARGETS)},
+        {"reason": _text},
+    ),
+    "month_closed": (
+        {"month": _month},
+        {},
+    ),
+}
+
+
+@attrs.frozen
+class Record:
+    """One accepted-for-judging input record: its type, parsed fields, source id and fingerprint.
+
+    ``fingerprint`` is a digest of the record's canonical JSON without ``id``:
+    two records with the same fingerprint are the same record (rules.md §3.8).
+    """
+
+    type: str
+    fields: Mapping[str, Any]
+    record_id: str | None
+    fingerprint: str
+
+    @property
+    def trajectory(self) -> str | None:
+        """The trajectory number, or None for a month_closed record."""
+        return self.fields.get("trajectory")
+
+    def get(self, name: str) -> Any:
+        """A field's parsed value, or None when absent."""
+        return self.fields.get(name)
+
+    def describe(self) -> str:
+        """A short name for messages: type and its key fields."""
+        key = self.fields.get("activity") or self.fields.get("trajectory") or self.fields.get("month")
+        return f"{self.type} {key}" if key else self.type
+
+
+def parse_line(line: str | bytes, today: date) -> Record:
+    """Parse one input line; raises Malformed saying what is wrong."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        raise Malformed(f"not JSON ({error})") from None
+    return parse_object(obj, today)
+
+
+def parse_object(obj: Any, today: date) -> Record:
+    """Check a decoded JSON object against the contract; raises Malformed saying what is wrong."""
+    if not isinstance(obj, dict):
+        raise Malformed(f"not a JSON object: {_show(obj)}")
+    kind = obj.get("type")
+    if kind not in RECORD_TYPES or not isinstance(kind, str):
+        if kind is None:
+            raise Malformed("missing field 'type'")
+        raise Malformed(f"unknown type {_show(kind)} (types: {', '.join(RECORD_TYPES)})")
+    required, optional = RECORD_TYPES[kind]
+    unknown = [name for name in obj if name not in required and name not in optional and name not in ("type", "id")]
+    if unknown:
+        raise Malformed(f"{kind}: unknown field {unknown[0]!r}")
+    fields: dict[str, Any] = {}
+    for name, check in required.items():
+        if name not in obj:
+            raise Malformed(f"{kind}: missing field {name!r}")
+        fields[name] = check(name, obj[name], today)
+    for name, check in optional.items():
+        if name in obj:
+            fields[name] = check(name, obj[name], today)
+    record_id = _identifier("id", obj["id"], today) if "id" in obj else None
+    canonical = {name: value for name, value in obj.items() if name != "id"}
+    fingerprint = hashlib.blake2b(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+    return Record(kind, fields, record_id, fingerprint)
