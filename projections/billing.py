@@ -1,0 +1,340 @@
+"""The billing read model: activities, clusterings and ends per trajectory, and the declarations issued."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import attrs
+import orjson
+
+from ggzledger.domain import BillingCalendar, Trajectory
+from ggzledger.domain.months import last_day
+from ggzledger.projections.declarations import (
+    Activity,
+    Clustering,
+    Declaration,
+    TrajectoryFacts,
+    chain_digest,
+    declare,
+)
+from ggzledger.projections.store import Cursor
+from ggzledger.reference import Catalogue
+
+__all__ = ["BillingView", "CloseResult"]
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS billing_trajectories (
+        trajectory TEXT PRIMARY KEY, patient TEXT NOT NULL, provider TEXT NOT NULL, insurer TEXT NOT NULL,
+        region TEXT, referrer TEXT, opened_on TEXT NOT NULL, ended_on TEXT, ended_position BIGINT,
+        declarations INTEGER NOT NULL DEFAULT 0, declared_total BIGINT NOT NULL DEFAULT 0)""",
+    """CREATE TABLE IF NOT EXISTS billing_clusterings (
+        trajectory TEXT NOT NULL, position BIGINT NOT NULL, on_date TEXT NOT NULL, cluster INTEGER NOT NULL,
+        PRIMARY KEY (trajectory, position))""",
+    """CREATE TABLE IF NOT EXISTS billing_activities (
+        activity TEXT PRIMARY KEY, trajectory TEXT NOT NULL, on_date TEXT NOT NULL, code TEXT NOT NULL,
+        description TEXT NOT NULL, amount BIGINT NOT NULL, care_form TEXT, position BIGINT NOT NULL,
+        voided_position BIGINT, declared_month TEXT, credited_month TEXT)""",
+    # What the next close must look at: undeclared activities, and declared ones voided since.
+    "CREATE INDEX IF NOT EXISTS billing_pending_debits ON billing_activities (on_date) WHERE declared_month IS NULL",
+    """CREATE INDEX IF NOT EXISTS billing_pending_credits ON billing_activities (voided_position)
+        WHERE declared_month IS NOT NULL AND credited_month IS NULL AND voided_position IS NOT NULL""",
+    "CREATE INDEX IF NOT EXISTS billing_activities_by_trajectory ON billing_activities (trajectory, on_date)",
+    """CREATE TABLE IF NOT EXISTS billing_declarations (
+        trajectory TEXT NOT NULL, month TEXT NOT NULL, sequence INTEGER NOT NULL, total BIGINT NOT NULL,
+        digest TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (trajectory, month))""",
+    "CREATE INDEX IF NOT EXISTS billing_declarations_by_month ON billing_declarations (month, trajectory)",
+    """CREATE TABLE IF NOT EXISTS billing_closes (
+        month TEXT PRIMARY KEY, position BIGINT NOT NULL, up_to BIGINT NOT NULL, declarations INTEGER NOT NULL,
+        total BIGINT NOT NULL, digest TEXT NOT NULL, computed_digest TEXT NOT NULL, recorded_at TEXT NOT NULL)""",
+)
+_TABLES = ("billing_trajectories", "billing_clusterings", "billing_activities", "billing_declarations", "billing_closes")
+
+
+@attrs.frozen
+class CloseResult:
+    """The declarations one month close issues, and the chained digest over them."""
+
+    month: str
+    up_to: int
+    declarations: tuple[Declaration, ...]
+    digest: str
+
+    @property
+    def total(self) -> int:
+        return sum(declaration.total for declaration in self.declarations)
+
+
+class BillingView:
+    """Keeps what the month close needs, so that a close reads pending lines instead of replaying.
+
+    Rows carry the ledger position of the event they come from; a close as of
+    position P considers only rows recorded by P, which is what makes a close
+    reproducible while other writers keep recording.
+    """
+
+    name = "billing"
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        # Closes computed by the close command before it recorded them, keyed by
+        # (month, up_to): applying their MonthClosed event stores them as they are.
+        self._prepared: dict[tuple[str, int], CloseResult] = {}
+
+    # Schema.
+
+    def create(self, c: Cursor) -> None:
+        for statement in _SCHEMA:
+            c.execute(statement)
+
+    def drop(self, c: Cursor) -> None:
+        for table in _TABLES:
+            c.execute(f"DROP TABLE IF EXISTS {table}")
+
+    # Applying events.
+
+    def apply(self, c: Cursor, events: Sequence[tuple[int, Any]]) -> None:
+        """Apply events (with their positions) in order, inside the caller's transaction."""
+        for position, event in events:
+            handler = self._handlers.get(type(event))
+            if handler is not None:
+                handler(self, c, position, event)
+
+    def _opened(self, c: Cursor, position: int, e: Trajectory.Opened) -> None:
+        c.execute(
+            "INSERT INTO billing_trajectories (trajectory, patient, provider, insurer, region, referrer, opened_on)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (e.trajectory, e.patient, e.provider, e.insurer, e.region, e.referrer, e.opened_on.isoformat()),
+        )
+
+    def _clustered(self, c: Cursor, position: int, e: Trajectory.Clustered | Trajectory.Reviewed) -> None:
+        c.execute(
+            "INSERT INTO billing_clusterings (trajectory, position, on_date, cluster) VALUES (?, ?, ?, ?)",
+            (e.trajectory, position, e.on.isoformat(), e.cluster),
+        )
+
+    def _delivered(self, c: Cursor, position: int, e: Trajectory.ActivityDelivered) -> None:
+        c.execute(
+            "INSERT INTO billing_activities (activity, trajectory, on_date, code, description, amount, care_form,"
+            " position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (e.activity, e.trajectory, e.on.isoformat(), e.code, e.description, e.amount, e.care_form, position),
+        )
+
+    def _voided(self, c: Cursor, position: int, e: Trajectory.ActivityVoided) -> None:
+        c.execute("UPDATE billing_activities SET voided_position = ? WHERE activity = ?", (position, e.activity))
+
+    def _referred(self, c: Cursor, position: int, e: Trajectory.ReferredBack) -> None:
+        c.execute(
+            "UPDATE billing_trajectories SET ended_on = ?, ended_position = ? WHERE trajectory = ?",
+            (e.on.isoformat(), position, e.trajectory),
+        )
+
+    def _month_closed(self, c: Cursor, position: int, e: BillingCalendar.MonthClosed) -> None:
+        result = self._prepared.pop((e.month, e.up_to), None)
+        if result is None:
+            result = self.compute_closes(c, [e.month], e.up_to)[0]
+        self._store_close(c, position, e, result)
+
+    _handlers: dict[type, Any] = {
+        Trajectory.Opened: _opened,
+        Trajectory.Clustered: _clustered,
+        Trajectory.Reviewed: _clustered,
+        Trajectory.ActivityDelivered: _delivered,
+        Trajectory.ActivityVoided: _voided,
+        Trajectory.ReferredBack: _referred,
+        BillingCalendar.MonthClosed: _month_closed,
+    }
+
+    # The month close.
+
+    def prepare(self, result: CloseResult) -> None:
+        """Remember a close computed before recording, so applying its event needs no recomputation."""
+        self._prepared[(result.month, result.up_to)] = result
+
+    def last_digest(self, c: Cursor) -> str | None:
+        """The recorded digest of the latest close, or None before the first."""
+        c.execute("SELECT digest FROM billing_closes ORDER BY month DESC LIMIT 1")
+        row = c.fetchone()
+        return None if row is None else row[0]
+
+    def closed_months(self, c: Cursor) -> list[str]:
+        c.execute("SELECT month FROM billing_closes ORDER BY month")
+        return [row[0] for row in c.fetchall()]
+
+    def earliest_activity(self, c: Cursor) -> date | None:
+        c.execute("SELECT MIN(on_date) FROM billing_activities")
+        row = c.fetchone()
+        return None if row is None or row[0] is None else date.fromisoformat(row[0])
+
+    def compute_closes(
+        self,
+        c: Cursor,
+        months: Sequence[str],
+        up_to: int,
+        previous_digest: str | None = None,
+        only: str | None = None,
+        status: str = "issued",
+    ) -> list[CloseResult]:
+        """The declarations that closing ``months`` in order would issue, as of position ``up_to``.
+
+        Reads only pending lines and the facts of the trajectories they belong
+        to. ``only`` restricts the work to one trajectory (a draft).
+        """
+        from ggzledger.domain import GENESIS_DIGEST
+
+        if not months:
+            return []
+        debits, credits = self._pending(c, last_day(months[-1]), up_to, only)
+        facts = self._facts(c, set(debits) | set(credits), up_to)
+        digest = previous_digest or self.last_digest(c) or GENESIS_DIGEST
+        results = []
+        for index, month in enumerate(months):
+            month_end = last_day(month)
+            issued = []
+            for trajectory in sorted(set(debits) | (set(credits) if index == 0 else set())):
+                due = debits.get(trajectory, [])
+                cut = 0
+                while cut < len(due) and due[cut].on <= month_end:
+                    cut += 1
+                pending_credits = credits.get(trajectory, []) if index == 0 else []
+                declaration = declare(facts[trajectory], month, due[:cut], pending_credits, self.catalogue, status)
+                if declaration is None:
+                    continue
+                issued.append(declaration)
+                facts[trajectory] = attrs.evolve(
+                    facts[trajectory],
+                    declarations=facts[trajectory].declarations + 1,
+                    declared_total=facts[trajectory].declared_total + declaration.total,
+                )
+                if cut == len(due):
+                    debits.pop(trajectory, None)
+                else:
+                    debits[trajectory] = due[cut:]
+            digest = chain_digest(digest, (d.digest for d in issued))
+            results.append(CloseResult(month, up_to, tuple(issued), digest))
+        return results
+
+    def _pending(
+        self, c: Cursor, until: date, up_to: int, only: str | None
+    ) -> tuple[dict[str, list[Activity]], dict[str, list[Activity]]]:
+        columns = (
+            "activity, trajectory, on_date, code, description, amount, care_form, position, voided_position,"
+            " declared_month, credited_month"
+        )
+        where_one = " AND trajectory = ?" if only else ""
+        extra = (only,) if only else ()
+        c.execute(
+            f"SELECT {columns} FROM billing_activities WHERE declared_month IS NULL AND on_date <= ?"
+            f" AND position <= ? AND (voided_position IS NULL OR voided_position > ?){where_one}"
+            " ORDER BY trajectory, on_date, activity",
+            (until.isoformat(), up_to, up_to, *extra),
+        )
+        debits: dict[str, list[Activity]] = defaultdict(list)
+        for row in c.fetchall():
+            debits[row[1]].append(_activity(row))
+        c.execute(
+            f"SELECT {columns} FROM billing_activities WHERE declared_month IS NOT NULL AND credited_month IS NULL"
+            f" AND voided_position IS NOT NULL AND voided_position <= ?{where_one} ORDER BY trajectory, activity",
+            (up_to, *extra),
+        )
+        credits: dict[str, list[Activity]] = defaultdict(list)
+        for row in c.fetchall():
+            credits[row[1]].append(_activity(row))
+        return dict(debits), dict(credits)
+
+    def _facts(self, c: Cursor, trajectories: Iterable[str], up_to: int) -> dict[str, TrajectoryFacts]:
+        wanted = sorted(trajectories)
+        facts: dict[str, TrajectoryFacts] = {}
+        clusterings: dict[str, list[Clustering]] = defaultdict(list)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            c.execute(
+                f"SELECT trajectory, position, on_date, cluster FROM billing_clusterings"
+                f" WHERE trajectory IN ({marks}) AND position <= ?",
+                (*chunk, up_to),
+            )
+            for trajectory, position, on_date, cluster in c.fetchall():
+                clusterings[trajectory].append(Clustering(date.fromisoformat(on_date), position, cluster))
+            c.execute(
+                f"SELECT trajectory, opened_on, ended_on, ended_position, declarations, declared_total"
+                f" FROM billing_trajectories WHERE trajectory IN ({marks})",
+                chunk,
+            )
+            for trajectory, opened_on, ended_on, ended_position, count, declared in c.fetchall():
+                ended = date.fromisoformat(ended_on) if ended_on and ended_position <= up_to else None
+                facts[trajectory] = TrajectoryFacts(
+                    trajectory, date.fromisoformat(opened_on), ended, (), count, declared
+                )
+        return {t: attrs.evolve(f, clusterings=tuple(clusterings.get(t, ()))) for t, f in facts.items()}
+
+    def _store_close(self, c: Cursor, position: int, e: BillingCalendar.MonthClosed, result: CloseResult) -> None:
+        declarations = result.declarations
+        c.executemany(
+            "INSERT INTO billing_declarations (trajectory, month, sequence, total, digest, body) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (d.trajectory, d.month, d.sequence, d.total, d.digest, orjson.dumps(d.canonical_body()).decode())
+                for d in declarations
+            ],
+        )
+        c.executemany(
+            "UPDATE billing_activities SET declared_month = ? WHERE activity = ?",
+            [(e.month, line.activity) for d in declarations for line in d.lines if line.kind == "debit"],
+        )
+        c.executemany(
+            "UPDATE billing_activities SET credited_month = ? WHERE activity = ?",
+            [(e.month, line.activity) for d in declarations for line in d.lines if line.kind == "credit"],
+        )
+        c.executemany(
+            "UPDATE billing_trajectories SET declarations = declarations + 1, declared_total = declared_total + ?"
+            " WHERE trajectory = ?",
+            [(d.total, d.trajectory) for d in declarations],
+        )
+        c.execute(
+            "INSERT INTO billing_closes (month, position, up_to, declarations, total, digest, computed_digest,"
+            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (e.month, position, e.up_to, e.declarations, e.total, e.digest, result.digest, e.timestamp.isoformat()),
+        )
+
+    # Reading declarations.
+
+    def declaration(self, c: Cursor, trajectory: str, month: str) -> dict[str, Any] | None:
+        """An issued declaration in the contract's JSON shape, or None."""
+        c.execute(
+            "SELECT body, digest FROM billing_declarations WHERE trajectory = ? AND month = ?", (trajectory, month)
+        )
+        row = c.fetchone()
+        return None if row is None else _with_digest(row)
+
+    def declarations(self, c: Cursor, month: str) -> list[dict[str, Any]]:
+        """Every issued declaration of a month, in trajectory order."""
+        c.execute("SELECT body, digest FROM billing_declarations WHERE month = ? ORDER BY trajectory", (month,))
+        return [_with_digest(row) for row in c.fetchall()]
+
+    def has_trajectory(self, c: Cursor, trajectory: str) -> bool:
+        c.execute("SELECT 1 FROM billing_trajectories WHERE trajectory = ?", (trajectory,))
+        return c.fetchone() is not None
+
+
+def _activity(row: Sequence[Any]) -> Activity:
+    return Activity(
+        activity=row[0],
+        trajectory=row[1],
+        on=date.fromisoformat(row[2]),
+        code=row[3],
+        description=row[4],
+        amount=row[5],
+        care_form=row[6],
+        position=row[7],
+        voided_position=row[8],
+        declared_month=row[9],
+        credited_month=row[10],
+    )
+
+
+def _with_digest(row: Sequence[Any]) -> dict[str, Any]:
+    body: dict[str, Any] = orjson.loads(row[0])
+    body["digest"] = row[1]
+    return body
