@@ -1,0 +1,394 @@
+"""The Ledger service: records input records on trajectories, closes months, answers for declarations."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Mapper
+
+from ggzledger.domain import BillingCalendar, Trajectory, trajectory_id
+from ggzledger.domain.errors import Conflict, NotAllowed, Refused, UnknownTrajectory
+from ggzledger.domain.months import month_of, months_between, next_month
+from ggzledger.persistence import KeyRow, TypedMapper, store_env
+from ggzledger.projections import BillingView, CloseResult, Projector, Declaration, open_store, views_for
+from ggzledger.records import Record
+from ggzledger.reference import Catalogue, NoTariff, Tariffs, TariffTable, UnknownCluster, load_catalogue, load_tariffs
+
+__all__ = ["Ledger", "Outcome", "MonthAlreadyClosed", "RECORDED", "UNCHANGED"]
+
+RECORDED = "recorded"
+UNCHANGED = "unchanged"
+Outcome = str
+
+# How many trajectories an ingesting process keeps in memory between batches.
+_CACHE_SIZE = 50_000
+# How often a batch is retried after another writer got in first.
+_RETRIES = 20
+
+
+class MonthAlreadyClosed(NotAllowed):
+    """The close command for a month that is closed already (rules.md §3.10)."""
+
+
+class Ledger(Application[UUID]):
+    """The ggzledger application: one event store, the reference data, and the read models.
+
+    ``db`` is a SQLite path or a ``postgresql://`` URL (None: ``GGZLEDGER_DB`` or
+    ``ggzledger.db``). ``today`` is the clock that judges "a date after today"
+    and "a month after the current month".
+    """
+
+    name = "ggzledger"
+
+    def __init__(
+        self,
+        db: str | None = None,
+        *,
+        catalogue: Catalogue | None = None,
+        tariffs: Tariffs | None = None,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        super().__init__(env=store_env(db))
+        self.catalogue = catalogue or load_catalogue()
+        self.today = today
+        self.store = open_store(self.factory)
+        self.views = views_for(self.catalogue)
+        self.billing: BillingView = self.views[0]  # type: ignore[assignment]
+        self.projector = Projector(self.recorder, self.mapper, self.store, self.views)
+        self.tariffs = tariffs or self._stored_tariffs(load_tariffs())
+        self._cache: OrderedDict[str, Trajectory] = OrderedDict()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return TypedMapper()
+
+    def close(self) -> None:  # type: ignore[override]
+        """Release the store's connections."""
+        self.store.close()
+        super().close()
+
+    # Recording input records, a batch at a time.
+
+    def record(self, records: Sequence[Record | Refused]) -> list[Outcome | Refused]:
+        """Judge and store a batch of trajectory records in one transaction; one outcome per record.
+
+        Each record is accepted (``recorded``), recognised as a repeat
+        (``unchanged``), or refused (the :class:`Refused` is returned in its
+        place); a refused record stores nothing and does not affect the others.
+        Items that are already a Refused (malformed lines) pass through. When
+        another writer stored events for the same trajectories first, the batch
+        is judged again from fresh state.
+        """
+        for _attempt in range(_RETRIES):
+            batch = _Batch(self, [r for r in records if isinstance(r, Record)])
+            outcomes: list[Outcome | Refused] = []
+            for record in records:
+                if isinstance(record, Refused):
+                    outcomes.append(record)
+                    continue
+                try:
+                    outcomes.append(batch.apply(record))
+                except Refused as refused:
+                    outcomes.append(refused)
+            try:
+                batch.commit()
+            except IntegrityError:
+                self._cache.clear()
+                continue
+            return outcomes
+        raise RuntimeError("gave up after repeated write conflicts with other writers")
+
+    def load(self, number: str) -> Trajectory:
+        """The current state of a trajectory; raises UnknownTrajectory."""
+        try:
+            return self.repository.get(trajectory_id(number))  # type: ignore[return-value]
+        except AggregateNotFoundError:
+            raise UnknownTrajectory(f"trajectory {number} was never opened") from None
+
+    # The month close.
+
+    def close_month(self, month: str, record_id: str | None = None, fingerprint: str | None = None) -> list[CloseResult]:
+        """Close every open month up to ``month``, oldest first, each as its own close.
+
+        Raises MonthAlreadyClosed when ``month`` is closed, NotAllowed when it lies
+        after the current calendar month.
+        """
+        current = month_of(self.today())
+        if month > current:
+            raise NotAllowed(f"month {month} lies after the current month {current}; it cannot be closed yet")
+        for _attempt in range(_RETRIES):
+            calendar = self._calendar()
+            if calendar.is_closed(month):
+                raise MonthAlreadyClosed(f"month {month} is closed already")
+            up_to = self.projector.catch_up()
+            with self.store.transaction(write=False) as c:
+                months = self._months_to_close(c, calendar.last_closed, month)
+                results = self.billing.compute_closes(c, months, up_to, previous_digest=calendar.last_digest)
+            for result in results:
+                calendar.close(
+                    month=result.month,
+                    up_to=up_to,
+                    declarations=len(result.declarations),
+                    total=result.total,
+                    digest=result.digest,
+                    record_id=record_id if result.month == month else None,
+                )
+                self.billing.prepare(result)
+            keys: list[KeyRow] = [(f"record:{record_id}", fingerprint or "", None)] if record_id else []
+            try:
+                self.save(calendar, keys=keys)
+            except IntegrityError:
+                continue
+            self.projector.catch_up()
+            return results
+        raise RuntimeError("gave up after repeated write conflicts with other writers")
+
+    def close_record(self, record: Record) -> Outcome:
+        """A month_closed input record: close, or unchanged when the month is closed already."""
+        if record.record_id is not None:
+            known = self.recorder.select_keys([f"record:{record.record_id}"])  # type: ignore[attr-defined]
+            row = known.get(f"record:{record.record_id}")
+            if row is not None:
+                if row[1] == record.fingerprint:
+                    return UNCHANGED
+                raise Conflict(f"record id {record.record_id} was used before with other content")
+        try:
+            self.close_month(record.get("month"), record.record_id, record.fingerprint)
+        except MonthAlreadyClosed:
+            return UNCHANGED
+        return RECORDED
+
+    def _calendar(self) -> BillingCalendar:
+        try:
+            return self.repository.get(BillingCalendar.ID)  # type: ignore[return-value]
+        except AggregateNotFoundError:
+            return BillingCalendar()
+
+    def _months_to_close(self, c: Any, last_closed: str | None, month: str) -> list[str]:
+        if last_closed is not None:
+            return list(months_between(next_month(last_closed), month))
+        earliest = self.billing.earliest_activity(c)
+        first = min(month_of(earliest), month) if earliest is not None else month
+        return list(months_between(first, month))
+
+    # Reading declarations.
+
+    def is_closed(self, month: str) -> bool:
+        """True when the month has been closed."""
+        return self._calendar().is_closed(month)
+
+    def declaration(self, trajectory: str, month: str) -> dict[str, Any] | None:
+        """The declaration of a trajectory for a month: issued when closed, else the draft; None if none.
+
+        Raises UnknownTrajectory for a trajectory that was never opened.
+        """
+        up_to = self.projector.catch_up()
+        with self.store.transaction(write=False) as c:
+            if not self.billing.has_trajectory(c, trajectory):
+                raise UnknownTrajectory(f"trajectory {trajectory} was never opened")
+            closed = self.billing.closed_months(c)
+            if closed and month <= closed[-1]:
+                return self.billing.declaration(c, trajectory, month)
+            draft = self._drafts(c, closed, month, up_to, only=trajectory)
+        return draft[0].to_json() if draft else None
+
+    def declarations(self, month: str) -> list[dict[str, Any]]:
+        """Every declaration of a month: issued when closed, else the drafts."""
+        up_to = self.projector.catch_up()
+        with self.store.transaction(write=False) as c:
+            closed = self.billing.closed_months(c)
+            if closed and month <= closed[-1]:
+                return self.billing.declarations(c, month)
+            return [d.to_json() for d in self._drafts(c, closed, month, up_to)]
+
+    def _drafts(self, c: Any, closed: list[str], month: str, up_to: int, only: str | None = None) -> list[Declaration]:
+        # A draft is what closing the month now would issue, earlier open months closing first.
+        months = self._months_to_close(c, closed[-1] if closed else None, month)
+        results = self.billing.compute_closes(c, months, up_to, only=only, status="draft")
+        return list(results[-1].declarations) if results else []
+
+    # Tariff tables loaded by users.
+
+    def load_tariff_table(self, table: TariffTable, csv_text: str) -> None:
+        """Store a user's tariff table in the ledger; it overrides shipped tables from now on."""
+        self.tariffs = self.tariffs.with_table(table)
+        with self.store.transaction(write=True) as c:
+            c.execute("CREATE TABLE IF NOT EXISTS tariff_tables (version TEXT PRIMARY KEY, csv TEXT NOT NULL)")
+            c.execute("INSERT INTO tariff_tables (version, csv) VALUES (?, ?)", (table.version, csv_text))
+
+    def _stored_tariffs(self, tariffs: Tariffs) -> Tariffs:
+        with self.store.transaction(write=True) as c:
+            c.execute("CREATE TABLE IF NOT EXISTS tariff_tables (version TEXT PRIMARY KEY, csv TEXT NOT NULL)")
+            c.execute("SELECT version, csv FROM tariff_tables ORDER BY rowid" if self.store.dialect == "sqlite"
+                      else "SELECT version, csv FROM tariff_tables ORDER BY ctid")
+            rows = c.fetchall()
+        for version, text in rows:
+            tariffs = tariffs.with_table(TariffTable.from_csv(version, text, source=f"stored table {version}"))
+        return tariffs
+
+    # The trajectory cache used by batches.
+
+    def _cached(self, number: str) -> Trajectory | None:
+        trajectory = self._cache.get(number)
+        if trajectory is not None:
+            self._cache.move_to_end(number)
+        return trajectory
+
+    def _remember(self, trajectory: Trajectory) -> None:
+        self._cache[trajectory.number] = trajectory
+        self._cache.move_to_end(trajectory.number)
+        while len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+
+class _Batch:
+    """One transaction's worth of records: the trajectories they touch and the keys they claim."""
+
+    def __init__(self, ledger: Ledger, records: Iterable[Record]) -> None:
+        self.ledger = ledger
+        records = list(records)
+        numbers = {r.trajectory for r in records if r.trajectory is not None}
+        self.trajectories = self._load(numbers)
+        wanted = [f"record:{r.record_id}" for r in records if r.record_id is not None]
+        wanted += [f"activity:{r.get('activity')}" for r in records if r.type == "activity_delivered"]
+        self.keys: dict[str, KeyRow] = ledger.recorder.select_keys(wanted) if wanted else {}  # type: ignore[attr-defined]
+        self.new_keys: list[KeyRow] = []
+        self.changed: dict[str, Trajectory] = {}
+
+    def _load(self, numbers: set[str]) -> dict[str, Trajectory | None]:
+        ledger = self.ledger
+        ids = {number: trajectory_id(number) for number in numbers}
+        versions: dict[UUID, int] = ledger.recorder.max_versions(list(ids.values()))  # type: ignore[attr-defined]
+        loaded: dict[str, Trajectory | None] = {}
+        for number, stream in ids.items():
+            version = versions.get(stream)
+            if version is None:
+                loaded[number] = None
+                continue
+            cached = ledger._cached(number)
+            if cached is not None and cached.version == version:
+                loaded[number] = cached
+                continue
+            if cached is not None and cached.version < version:
+                # Another writer appended: bring the cached state forward.
+                for event in ledger.events.get(stream, gt=cached.version):
+                    event.mutate(cached)
+                loaded[number] = cached
+                continue
+            loaded[number] = ledger.repository.get(stream)  # type: ignore[assignment]
+        return loaded
+
+    def apply(self, record: Record) -> Outcome:
+        """Judge one record; returns recorded or unchanged, raises Refused."""
+        # Repeats are recognised before any other rule (rules.md §3.8).
+        if record.record_id is not None:
+            claimed = self.keys.get(f"record:{record.record_id}")
+            if claimed is not None:
+                if claimed[1] == record.fingerprint:
+                    return UNCHANGED
+                raise Conflict(f"record id {record.record_id} was used before with other content")
+        number = record.trajectory
+        assert number is not None
+        trajectory = self.trajectories.get(number)
+        if record.type == "activity_delivered":
+            activity = record.get("activity")
+            claimed = self.keys.get(f"activity:{activity}")
+            if claimed is not None:
+                if claimed[1] == record.fingerprint:
+                    return UNCHANGED
+                where = f" (in trajectory {claimed[2]})" if claimed[2] != number else ""
+                raise Conflict(f"activity {activity} is already recorded{where} with other content")
+        if trajectory is not None and trajectory.has_seen(record.fingerprint):
+            return UNCHANGED
+        if record.type == "trajectory_opened":
+            if trajectory is not None:
+                raise Conflict(f"trajectory {number} is already opened, with other content")
+            trajectory = self._open(record)
+        elif trajectory is None:
+            raise UnknownTrajectory(f"trajectory {number} was never opened")
+        else:
+            self._command(trajectory, record)
+        self.trajectories[number] = trajectory
+        self.changed[number] = trajectory
+        self._claim(record, number)
+        return RECORDED
+
+    def _open(self, record: Record) -> Trajectory:
+        return Trajectory(
+            trajectory=record.get("trajectory"),
+            record_id=record.record_id,
+            fingerprint=record.fingerprint,
+            patient=record.get("patient"),
+            provider=record.get("provider"),
+            insurer=record.get("insurer"),
+            opened_on=record.get("date"),
+            region=record.get("region"),
+            referrer=record.get("referrer"),
+        )
+
+    def _command(self, trajectory: Trajectory, record: Record) -> None:
+        common = {"record_id": record.record_id, "fingerprint": record.fingerprint}
+        on = record.get("date")
+        kind = record.type
+        if kind == "assessed":
+            trajectory.assess(on=on, scores=record.get("honos"), assessor=record.get("assessor"), **common)
+        elif kind == "clustered":
+            trajectory.cluster(on=on, cluster=self._cluster(record), **common)
+        elif kind == "activity_delivered":
+            try:
+                priced = self.ledger.tariffs.lookup(record.get("code"), on)
+            except NoTariff as error:
+                raise NotAllowed(f"activity {record.get('activity')}: {error}") from None
+            trajectory.deliver(
+                activity=record.get("activity"),
+                on=on,
+                code=priced.code,
+                description=priced.description,
+                unit=priced.unit,
+                amount=priced.amount,
+                tariff=priced.table,
+                minutes=record.get("minutes"),
+                professional=record.get("professional"),
+                setting=record.get("setting"),
+                care_form=record.get("care_form"),
+                **common,
+            )
+        elif kind == "activity_voided":
+            trajectory.void(activity=record.get("activity"), on=on, reason=record.get("reason"), **common)
+        elif kind == "reviewed":
+            trajectory.review(on=on, cluster=self._cluster(record), scores=record.get("honos"), **common)
+        elif kind == "referred_back":
+            trajectory.refer_back(on=on, to=record.get("to"), reason=record.get("reason"), **common)
+        else:  # pragma: no cover - parse_object admits no other type
+            raise NotAllowed(f"records of type {kind} are not trajectory records")
+
+    def _cluster(self, record: Record) -> int:
+        code: int = record.get("cluster")
+        try:
+            self.ledger.catalogue.lookup(code)
+        except UnknownCluster as error:
+            raise NotAllowed(f"{record.type} on {record.get('date')}: {error}") from None
+        return code
+
+    def _claim(self, record: Record, number: str) -> None:
+        claims = []
+        if record.record_id is not None:
+            claims.append(f"record:{record.record_id}")
+        if record.type == "activity_delivered":
+            claims.append(f"activity:{record.get('activity')}")
+        for key in claims:
+            row = (key, record.fingerprint, number)
+            self.keys[key] = row
+            self.new_keys.append(row)
+
+    def commit(self) -> None:
+        """Store every accepted record's event and key in one transaction."""
+        if not self.changed:
+            return
+        self.ledger.save(*self.changed.values(), keys=self.new_keys)
+        for trajectory in self.changed.values():
+            self.ledger._remember(trajectory)

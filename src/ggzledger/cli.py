@@ -1,0 +1,212 @@
+"""The ggzledger command line: one subcommand per task of the contract."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+from eventsourcing.persistence import PersistenceError
+
+from ggzledger.application import Ledger, MonthAlreadyClosed
+from ggzledger.domain.errors import Refused
+from ggzledger.domain.months import is_month
+from ggzledger.ingest import ingest
+from ggzledger.money import format_euro
+from ggzledger.persistence import StoreError
+from ggzledger.reference import TariffError, TariffTable
+from ggzledger.render import render_declaration
+
+__all__ = ["main"]
+
+DEMO_DB = "ggzledger-demo.db"
+
+
+class UsageError(Exception):
+    """A user's mistake on the command line; printed as one line, exit status 2."""
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _month(text: str) -> str:
+    if not is_month(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month YYYY-MM")
+    return text
+
+
+# Commands. Each takes the parsed arguments and returns the exit status.
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    source = args.file
+    try:
+        stream = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
+    except OSError as error:
+        raise UsageError(f"cannot read {source}: {error.strerror}") from None
+    with _ledger(args) as ledger, stream:
+        summary = ingest(ledger, stream, lambda n, message: print(f"line {n}: {message}", file=sys.stderr))
+    print(summary)
+    return 1 if summary.refused else 0
+
+
+def cmd_close(args: argparse.Namespace) -> int:
+    with _ledger(args) as ledger:
+        try:
+            results = ledger.close_month(args.month)
+        except MonthAlreadyClosed as error:
+            raise UsageError(str(error)) from None
+    for result in results:
+        print(f"{result.month}: {len(result.declarations)} declarations, total {format_euro(result.total)}")
+    return 0
+
+
+def cmd_invoice(args: argparse.Namespace) -> int:
+    with _ledger(args) as ledger:
+        declaration = ledger.declaration(args.trajectory, args.month)
+    if declaration is None:
+        print(f"trajectory {args.trajectory} has no declaration for {args.month}", file=sys.stderr)
+        return 1
+    if args.json:
+        _print_json(declaration)
+    else:
+        print(render_declaration(declaration))
+    return 0
+
+
+def cmd_invoices(args: argparse.Namespace) -> int:
+    with _ledger(args) as ledger:
+        declarations = ledger.declarations(args.month)
+    if args.json:
+        _print_json(declarations)
+        return 0
+    if not declarations:
+        print(f"no declarations for {args.month}")
+    for declaration in declarations:
+        print(render_declaration(declaration))
+        print()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    db = args.db or os.environ.get("GGZLEDGER_DB")
+    if not db:
+        # The demo starts from a fresh file unless told which store to use.
+        db = DEMO_DB
+        for suffix in ("", "-wal", "-shm"):
+            Path(db + suffix).unlink(missing_ok=True)
+    args.db = db
+    scenario = Path(__file__).with_name("scenarios") / "meneer-henk.jsonl"
+    lines = scenario.read_bytes().splitlines()
+    with _ledger(args) as ledger:
+        summary = ingest(ledger, lines, lambda n, message: print(f"line {n}: {message}", file=sys.stderr))
+        declaration = ledger.declaration("T-HENK", "2017-02")
+    print(f"Meneer Henk recorded in {db}: {summary}; months closed through 2017-02.\n")
+    assert declaration is not None
+    print(render_declaration(declaration))
+    return 0
+
+
+def cmd_tariffs(args: argparse.Namespace) -> int:
+    with _ledger(args) as ledger:
+        if args.action == "load":
+            if not args.file or not args.version:
+                raise UsageError("tariffs load needs FILE and --version LABEL")
+            try:
+                text = Path(args.file).read_text(encoding="utf-8-sig")
+            except OSError as error:
+                raise UsageError(f"cannot read {args.file}: {error.strerror}") from None
+            try:
+                table = TariffTable.from_csv(args.version, text, source=args.file)
+                ledger.load_tariff_table(table, text)
+            except TariffError as error:
+                raise UsageError(str(error)) from None
+            print(f"loaded tariff table {table.version}: {len(table.rows)} rows")
+            return 0
+        for table in ledger.tariffs.tables:
+            for row in table.rows:
+                until = row.valid_to.isoformat() if row.valid_to else ""
+                print(
+                    f"{table.version:<12}{row.code:<10}{row.description:<26}{row.unit:<8}"
+                    f"{format_euro(row.amount):>12}  {row.valid_from.isoformat()}..{until}"
+                )
+    return 0
+
+
+class _ledger:
+    """Open the ledger for a command and always close it."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.db = args.db
+
+    def __enter__(self) -> Ledger:
+        self.ledger = Ledger(self.db)
+        return self.ledger
+
+    def __exit__(self, *exc: object) -> None:
+        self.ledger.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; --db is accepted before and after the subcommand."""
+    db_help = "SQLite file or postgresql://USER@HOST:PORT/DBNAME (default: $GGZLEDGER_DB or ggzledger.db)"
+    parser = argparse.ArgumentParser(prog="ggzledger", description="Event-sourced GGZ care-trajectory ledger.")
+    parser.add_argument("--db", default=None, help=db_help)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    command("demo", cmd_demo, "record the seed's Meneer Henk trajectory and print its February 2017 zorgnota")
+
+    sub = command("ingest", cmd_ingest, "record JSON lines from FILE (- for standard input)")
+    sub.add_argument("file", metavar="FILE")
+
+    sub = command("close", cmd_close, "close every open month up to MONTH and issue its declarations")
+    sub.add_argument("month", metavar="MONTH", type=_month)
+
+    sub = command("invoice", cmd_invoice, "the declaration of TRAJECTORY for MONTH (issued, or draft)")
+    sub.add_argument("trajectory", metavar="TRAJECTORY")
+    sub.add_argument("month", metavar="MONTH", type=_month)
+    sub.add_argument("--json", action="store_true", help="print the contract's JSON")
+
+    sub = command("invoices", cmd_invoices, "every declaration of MONTH")
+    sub.add_argument("month", metavar="MONTH", type=_month)
+    sub.add_argument("--json", action="store_true", help="print the contract's JSON")
+
+    sub = command("tariffs", cmd_tariffs, "list the tariff tables, or load one from CSV")
+    sub.add_argument("action", choices=["list", "load"], nargs="?", default="list")
+    sub.add_argument("file", metavar="FILE", nargs="?")
+    sub.add_argument("--version", help="the table's version label (with load)")
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except (UsageError, StoreError) as error:
+        print(f"ggzledger: {error}", file=sys.stderr)
+        return 2
+    except Refused as error:
+        print(f"ggzledger: {error}", file=sys.stderr)
+        return 1
+    except PersistenceError as error:
+        print(f"ggzledger: cannot use the database: {error}".splitlines()[0], file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

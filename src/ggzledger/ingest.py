@@ -1,0 +1,87 @@
+"""Ingesting JSON lines: parse, judge in batches, report refusals by line number."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import attrs
+
+from ggzledger.application import RECORDED, UNCHANGED, Ledger
+from ggzledger.domain.errors import Refused
+from ggzledger.records import Record, parse_line
+
+__all__ = ["Summary", "ingest"]
+
+# Records judged and stored per transaction: large enough to amortise the
+# commit, small enough that a conflict with another writer redoes little.
+BATCH = 1000
+
+
+@attrs.define
+class Summary:
+    """What an ingest did: records recorded, unchanged (repeats) and refused."""
+
+    recorded: int = 0
+    unchanged: int = 0
+    refused: int = 0
+
+    def __str__(self) -> str:
+        return f"recorded {self.recorded}, unchanged {self.unchanged}, refused {self.refused}"
+
+
+def ingest(
+    ledger: Ledger,
+    lines: Iterable[bytes | str],
+    on_refused: Callable[[int, str], None],
+    batch_size: int = BATCH,
+    on_batch: Callable[[int], None] | None = None,
+) -> Summary:
+    """Record every line in file order; ``on_refused(line_number, message)`` for each refusal.
+
+    Blank lines are skipped. A ``month_closed`` record closes the months up to
+    it after everything before it is stored, so it covers those records.
+    ``on_batch(lines_read)`` is called after each stored batch (for progress).
+    """
+    summary = Summary()
+    today = ledger.today()
+    pending: list[tuple[int, Record | Refused]] = []
+    read = 0
+
+    def settle(number: int, outcome: str | Refused) -> None:
+        if isinstance(outcome, Refused):
+            summary.refused += 1
+            on_refused(number, str(outcome))
+        elif outcome == RECORDED:
+            summary.recorded += 1
+        elif outcome == UNCHANGED:
+            summary.unchanged += 1
+
+    def flush() -> None:
+        if pending:
+            outcomes = ledger.record([item for _, item in pending])
+            for (number, _), outcome in zip(pending, outcomes, strict=True):
+                settle(number, outcome)
+            pending.clear()
+        if on_batch is not None:
+            on_batch(read)
+
+    for number, line in enumerate(lines, start=1):
+        read = number
+        if not line.strip():
+            continue
+        try:
+            record: Record | Refused = parse_line(line, today)
+        except Refused as refused:
+            record = refused
+        if isinstance(record, Record) and record.type == "month_closed":
+            flush()
+            try:
+                settle(number, ledger.close_record(record))
+            except Refused as refused:
+                settle(number, refused)
+            continue
+        pending.append((number, record))
+        if len(pending) >= batch_size:
+            flush()
+    flush()
+    return summary
