@@ -27,6 +27,8 @@ Outcome = str
 
 # How many trajectories an ingesting process keeps in memory between batches.
 _CACHE_SIZE = 50_000
+# Tariff tables that users loaded, in the order they were loaded (later ones win).
+_TARIFF_TABLE = "CREATE TABLE IF NOT EXISTS tariff_tables (version TEXT PRIMARY KEY, csv TEXT NOT NULL, loaded INTEGER NOT NULL)"
 # How often a batch is retried after another writer got in first.
 _RETRIES = 20
 
@@ -217,14 +219,17 @@ class Ledger(Application[UUID]):
         """Store a user's tariff table in the ledger; it overrides shipped tables from now on."""
         self.tariffs = self.tariffs.with_table(table)
         with self.store.transaction(write=True) as c:
-            c.execute("CREATE TABLE IF NOT EXISTS tariff_tables (version TEXT PRIMARY KEY, csv TEXT NOT NULL)")
-            c.execute("INSERT INTO tariff_tables (version, csv) VALUES (?, ?)", (table.version, csv_text))
+            c.execute(_TARIFF_TABLE)
+            c.execute(
+                "INSERT INTO tariff_tables (version, csv, loaded)"
+                " SELECT ?, ?, COALESCE(MAX(loaded), 0) + 1 FROM tariff_tables",
+                (table.version, csv_text),
+            )
 
     def _stored_tariffs(self, tariffs: Tariffs) -> Tariffs:
         with self.store.transaction(write=True) as c:
-            c.execute("CREATE TABLE IF NOT EXISTS tariff_tables (version TEXT PRIMARY KEY, csv TEXT NOT NULL)")
-            c.execute("SELECT version, csv FROM tariff_tables ORDER BY rowid" if self.store.dialect == "sqlite"
-                      else "SELECT version, csv FROM tariff_tables ORDER BY ctid")
+            c.execute(_TARIFF_TABLE)
+            c.execute("SELECT version, csv FROM tariff_tables ORDER BY loaded")
             rows = c.fetchall()
         for version, text in rows:
             tariffs = tariffs.with_table(TariffTable.from_csv(version, text, source=f"stored table {version}"))
