@@ -17,7 +17,8 @@ from ggzledger.domain.values import CARE_FORMS, REFERRAL_TARGETS, Scores
 
 __all__ = ["Record", "parse_line", "parse_object", "RECORD_TYPES"]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0, DEL and C1 (U+0080..U+009F, e.g. NEL, which some readers take for a line break).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 MAX_ID = 64
 
@@ -190,7 +191,8 @@ def parse_object(obj: Any, today: date) -> Record:
     if not isinstance(obj, dict):
         raise Malformed(f"not a JSON object: {_show(obj)}")
     kind = obj.get("type")
-    if kind not in RECORD_TYPES or not isinstance(kind, str):
+    # Test the type first: a list or object as "type" is unhashable for the lookup.
+    if not isinstance(kind, str) or kind not in RECORD_TYPES:
         if kind is None:
             raise Malformed("missing field 'type'")
         raise Malformed(f"unknown type {_show(kind)} (types: {', '.join(RECORD_TYPES)})")

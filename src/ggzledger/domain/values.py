@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,8 +63,10 @@ class Scores:
         for item, score in data.items():
             # bool is an int subclass; JSON true is not a score.
             if type(score) is not int or not (0 <= score <= 4 or score == NOT_KNOWN):
+                # Shown as the JSON the user wrote (true, 4.0, null), not as a Python repr.
+                shown = json.dumps(score, default=repr)
                 raise Malformed(
-                    f"honos: item {item!r} has score {score!r}; a score is an integer 0..4, or 9 for not known"
+                    f"honos: item {item!r} has score {shown}; a score is an integer 0..4, or 9 for not known"
                 )
         return cls(tuple(sorted(data.items(), key=lambda pair: _ITEM_ORDER[pair[0]])))
 

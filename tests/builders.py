@@ -1,0 +1,85 @@
+"""Input records as the contract writes them, and a clerk that sends them to a ledger like `ingest` does."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ggzledger import Ledger, ingest
+
+# A HoNOS+ rating with every required item, all "no problem".
+HONOS: dict[str, int] = {str(item): 0 for item in range(1, 13)}
+
+Record = dict[str, Any]
+
+
+def opened(number: str = "T1", on: str = "2016-11-01", **extra: Any) -> Record:
+    return {
+        "type": "trajectory_opened",
+        "trajectory": number,
+        "patient": f"P-{number}",
+        "provider": "12345678",
+        "insurer": "3311",
+        "date": on,
+        **extra,
+    }
+
+
+def assessed(on: str, number: str = "T1", honos: dict[str, Any] | None = None, **extra: Any) -> Record:
+    return {"type": "assessed", "trajectory": number, "date": on, "honos": HONOS if honos is None else honos, **extra}
+
+
+def clustered(on: str, cluster: Any = 4, number: str = "T1", **extra: Any) -> Record:
+    return {"type": "clustered", "trajectory": number, "date": on, "cluster": cluster, **extra}
+
+
+def delivered(activity: str, on: str, code: str = "CONSULT", number: str = "T1", **extra: Any) -> Record:
+    return {"type": "activity_delivered", "trajectory": number, "activity": activity, "date": on, "code": code, **extra}
+
+
+def voided(activity: str, on: str, number: str = "T1", **extra: Any) -> Record:
+    return {"type": "activity_voided", "trajectory": number, "activity": activity, "date": on, **extra}
+
+
+def reviewed(on: str, cluster: Any = 4, number: str = "T1", **extra: Any) -> Record:
+    return {"type": "reviewed", "trajectory": number, "date": on, "cluster": cluster, **extra}
+
+
+def referred_back(on: str, to: str = "huisarts", number: str = "T1", **extra: Any) -> Record:
+    return {"type": "referred_back", "trajectory": number, "date": on, "to": to, **extra}
+
+
+def month_closed(month: str, **extra: Any) -> Record:
+    return {"type": "month_closed", "month": month, **extra}
+
+
+def care_need(number: str = "T1", on: str = "2016-11-01", cluster: int = 4) -> list[Record]:
+    """A trajectory opened, assessed and clustered on one day: ready for activities and reviews."""
+    return [opened(number, on), assessed(on, number), clustered(on, cluster, number)]
+
+
+def as_line(record: Record | str) -> str:
+    """A record as one input line; a str is sent as it is (for malformed input)."""
+    return record if isinstance(record, str) else json.dumps(record)
+
+
+class Clerk:
+    """Sends records to a ledger as `ggzledger ingest` does, and keeps the messages a user would see."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.messages: list[str] = []
+
+    def send(self, *records: Record | str) -> tuple[int, int, int]:
+        """Ingest the records as one input; returns (recorded, unchanged, refused)."""
+        self.messages = []
+        summary = ingest(
+            self.ledger, [as_line(r) for r in records], lambda n, message: self.messages.append(f"line {n}: {message}")
+        )
+        return summary.recorded, summary.unchanged, summary.refused
+
+    def refusal(self, record: Record | str) -> str:
+        """The one message a single refused record gives; fails when it was not refused."""
+        counts = self.send(record)
+        assert counts == (0, 0, 1), (counts, self.messages)
+        return self.messages[0]
