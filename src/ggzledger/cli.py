@@ -138,6 +138,28 @@ def cmd_tariffs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from ggzledger.bench import BenchError, render, run  # noqa: PLC0415 - only this command needs it
+
+    if args.events < 1 or args.baseline_records < 1:
+        raise UsageError("--events and --baseline-records must be at least 1")
+    try:
+        results = run(
+            args.events,
+            db=args.db,
+            seed=args.seed,
+            baseline_records=args.baseline_records,
+            progress=sys.stderr.isatty(),
+            say=lambda text: print(f"bench: {text}", file=sys.stderr, flush=True),
+        )
+    except BenchError as error:
+        raise UsageError(str(error)) from None
+    print(render(results))
+    if args.json:
+        Path(args.json).write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
+    return 0
+
+
 class _ledger:
     """Open the ledger for a command and always close it."""
 
@@ -186,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("action", choices=["list", "load"], nargs="?", default="list")
     sub.add_argument("file", metavar="FILE", nargs="?")
     sub.add_argument("--version", help="the table's version label (with load)")
+
+    sub = command("bench", cmd_bench, "measure ingest, rebuild, close, audit and feed on a synthetic year")
+    sub.add_argument("--events", type=int, default=50_000, help="lines of workload (default 50000)")
+    sub.add_argument("--seed", type=int, default=1, help="workload seed (default 1)")
+    sub.add_argument("--baseline-records", type=int, default=20_000, help="lines for the library baseline")
+    sub.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
+    sub.epilog = "Without --db the bench uses a fresh temporary SQLite file; a given store must be empty."
 
     return parser
 

@@ -1,0 +1,329 @@
+"""Measuring one bench run: the ledger's write and read paths on a synthetic year, beside their ceilings."""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import resource
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+from eventsourcing.sqlite import SQLiteDatastore
+from tqdm import tqdm
+
+from ggzledger.application import Ledger
+from ggzledger.bench.baseline import LibraryLedger
+from ggzledger.bench.workload import trajectories_for, workload
+from ggzledger.domain.errors import Refused
+from ggzledger.ingest import ingest
+from ggzledger.persistence import store_env
+from ggzledger.records import parse_line
+
+__all__ = ["FIGURES", "BenchError", "run"]
+
+FIGURES = (
+    "ingest_events_per_s",
+    "baseline_library_events_per_s",
+    "raw_sqlite_rows_per_s",
+    "rebuild_events_per_s",
+    "raw_read_decode_rows_per_s",
+    "close_month_s",
+    "reconstruct_ms",
+    "feed_events_per_s",
+    "peak_rss_mb",
+)
+"""The figures a run measures, in the order the table shows them."""
+
+# Rows per transaction for the raw SQLite ceiling, and rows per page for the raw reads.
+_RAW_TRANSACTION = 20_000
+_PAGE = 2_000
+# Reconstructions timed for the median.
+_RECONSTRUCTIONS = 7
+
+
+class BenchError(Exception):
+    """The bench cannot run: the store it was given is not empty, or the workload was refused."""
+
+
+def run(
+    events: int,
+    *,
+    db: str | None = None,
+    seed: int = 1,
+    baseline_records: int = 20_000,
+    progress: bool = False,
+    say: Callable[[str], None] = lambda text: None,
+) -> dict[str, Any]:
+    """Generate ``events`` lines, ingest them into ``db`` and measure every figure; returns the results.
+
+    ``db`` must be empty (None: a fresh temporary SQLite file). Raises BenchError when it is not,
+    or when the ledger refuses a line of the workload (which would make the figures meaningless).
+    """
+    with ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ggzledger-bench-")))
+        store = db or str(scratch / "ledger.db")
+        postgres = store.startswith(("postgresql://", "postgres://"))
+        lines_file = scratch / "workload.jsonl"
+        say(f"generating {events:,} lines (seed {seed}) into {lines_file}")
+        with open(lines_file, "wb") as out, _bar(progress, events, "generate", "lines") as bar:
+            for line in workload(events, seed):
+                out.write(line)
+                bar.update(1)
+        ledger = Ledger(store)
+        stack.callback(ledger.close)
+        if ledger.projector.head():
+            raise BenchError(f"the bench needs an empty store; {store} holds events already")
+        results: dict[str, Any] = {"store": "postgresql" if postgres else "sqlite", "seed": seed}
+        seconds: dict[str, float] = {}
+
+        say("ingesting")
+        refused: list[str] = []
+        with open(lines_file, "rb") as source, _bar(progress, events, "ingest", "lines") as bar:
+            done = [0]
+
+            def advance(read: int) -> None:
+                bar.update(read - done[0])
+                done[0] = read
+
+            started = time.perf_counter()
+            summary = ingest(ledger, source, lambda n, m: refused.append(f"line {n}: {m}"), on_batch=advance)
+            seconds["ingest"] = time.perf_counter() - started
+        if refused:
+            raise BenchError(f"the ledger refused {len(refused)} workload lines, first {refused[0]}")
+        stored = ledger.projector.head()
+        results.update(events=stored, lines=summary.recorded, trajectories=trajectories_for(events))
+        results["ingest_events_per_s"] = stored / seconds["ingest"]
+
+        timed = _last_month(lines_file)
+        say(f"closing every month before {timed}, then timing the close of {timed}")
+        ledger.close_month(_previous_month(timed))
+        started = time.perf_counter()
+        closes = ledger.close_month(timed)
+        results["close_month_s"] = time.perf_counter() - started
+        last = closes[-1].declarations
+        results.update(close_month=timed, close_month_declarations=len(last))
+
+        say("rebuilding every view from position 0")
+        head = ledger.projector.head()
+        with _bar(progress, head, "rebuild", "events") as bar:
+            started = time.perf_counter()
+            ledger.projector.rebuild(lambda reached, _head: bar.update(reached - bar.n))
+            seconds["rebuild"] = time.perf_counter() - started
+        results["rebuild_events_per_s"] = head / seconds["rebuild"]
+
+        reconstruct = _reconstruct_ms(ledger, last[-1].trajectory if last else None, timed)
+        if reconstruct is not None:
+            results["reconstruct_ms"] = reconstruct
+
+        say("reading the feed")
+        feed_rate, results["feed_source"] = _feed_events_per_s(ledger, head, progress)
+        results["feed_events_per_s"] = feed_rate
+
+        say("reading and decoding every stored event row")
+        rows, took = _raw_read_decode(ledger, store, postgres)
+        results["raw_read_decode_rows_per_s"] = rows / took
+
+        say("inserting the stored events into a fresh SQLite file (the raw ceiling)")
+        rows, took = _raw_sqlite_insert(ledger, store, postgres, scratch / "raw.db", progress)
+        results["raw_sqlite_rows_per_s"] = rows / took
+
+        say(f"the library baseline on the first {baseline_records:,} lines")
+        prefix = min(baseline_records, events)
+        recorded, took = _baseline(lines_file, prefix, store if postgres else str(scratch / "baseline.db"), progress)
+        results["baseline_library_events_per_s"] = recorded / took
+        results["baseline_records"] = prefix
+
+        results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        results["seconds"] = {name: round(value, 3) for name, value in seconds.items()}
+        return results
+
+
+@contextmanager
+def _bar(progress: bool, total: int, what: str, unit: str) -> Iterator[Any]:
+    bar = tqdm(total=total, desc=what, unit=f" {unit}", unit_scale=True, disable=not progress, leave=False)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def _last_month(lines_file: Path) -> str:
+    """The month of the workload's last line: the month whose close is timed (December for a full year)."""
+    with open(lines_file, "rb") as source:
+        source.seek(max(0, lines_file.stat().st_size - 4096))
+        last = source.read().splitlines()[-1]
+    return str(orjson.loads(last)["date"])[:7]
+
+
+def _previous_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def _reconstruct_ms(ledger: Ledger, trajectory: str | None, month: str) -> float | None:
+    """Median milliseconds to reconstruct one late declaration with the audit module; None without it."""
+    if trajectory is None or importlib.util.find_spec("ggzledger.audit") is None:
+        return None
+    from ggzledger import audit  # noqa: PLC0415 - optional until the audit side lands
+
+    reconstruct = getattr(audit, "reconstruct", None)
+    if reconstruct is None:
+        return None
+    timings = []
+    for _ in range(_RECONSTRUCTIONS):
+        started = time.perf_counter()
+        reconstruct(ledger, trajectory, month)
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def _feed_events_per_s(ledger: Ledger, head: int, progress: bool) -> tuple[float, str]:
+    """Events per second reading the whole public feed (or, without feed.py, decoding every notification)."""
+    position, count = 0, 0
+    with _bar(progress, head, "feed", "events") as bar:
+        started = time.perf_counter()
+        while True:
+            page = ledger.recorder.select_notifications(start=position, limit=_PAGE, inclusive_of_start=False)
+            if not page:
+                break
+            for notification in page:
+                ledger.mapper.to_domain_event(notification)
+            count += len(page)
+            position = page[-1].id
+            bar.update(len(page))
+        took = time.perf_counter() - started
+    return count / took, "notifications decoded by the mapper (no feed module yet)"
+
+
+def _pages(ledger: Ledger, store: str, postgres: bool) -> Iterator[list[tuple[Any, ...]]]:
+    """Every stored event row (position, stream, version, topic, state), a page at a time, with the plain driver."""
+    if postgres:
+        import psycopg  # noqa: PLC0415 - only for PostgreSQL stores
+
+        recorder: Any = ledger.recorder
+        table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
+        sql = (
+            f"SELECT notification_id, originator_id, originator_version, topic, state FROM {table}"
+            " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        )
+        with psycopg.connect(store) as connection:
+            position = 0
+            while rows := connection.execute(sql, (position, _PAGE)).fetchall():
+                yield rows
+                position = rows[-1][0]
+        return
+    connection = sqlite3.connect(store)
+    try:
+        sql = (
+            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events"
+            " WHERE rowid > ? ORDER BY rowid LIMIT ?"
+        )
+        position = 0
+        while rows := connection.execute(sql, (position, _PAGE)).fetchall():
+            yield rows
+            position = rows[-1][0]
+    finally:
+        connection.close()
+
+
+def _raw_read_decode(ledger: Ledger, store: str, postgres: bool) -> tuple[int, float]:
+    """Rows read and seconds: every stored event read with the plain driver and its state orjson-decoded."""
+    loads, count = orjson.loads, 0
+    started = time.perf_counter()
+    for rows in _pages(ledger, store, postgres):
+        for row in rows:
+            loads(row[4])
+        count += len(rows)
+    return count, time.perf_counter() - started
+
+
+def _raw_sqlite_insert(ledger: Ledger, store: str, postgres: bool, path: Path, progress: bool) -> tuple[int, float]:
+    """Rows and seconds inserting the stored events into a fresh SQLite file with executemany.
+
+    Same table as the library's (rowid, primary key on stream and version), WAL, the same
+    ``synchronous`` setting as the ledger's event connection, 20,000 rows per transaction. Only
+    the inserts and commits are timed, not reading the rows from the ledger.
+    """
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(f"PRAGMA synchronous={_event_synchronous(ledger)}")
+    connection.execute(
+        "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB,"
+        " PRIMARY KEY (originator_id, originator_version))"
+    )
+    insert = "INSERT INTO stored_events VALUES (?, ?, ?, ?)"
+    took, count, pending = 0.0, 0, []
+    with _bar(progress, ledger.projector.head(), "raw insert", "rows") as bar:
+
+        def flush() -> None:
+            nonlocal took
+            started = time.perf_counter()
+            connection.execute("BEGIN")
+            connection.executemany(insert, pending)
+            connection.execute("COMMIT")
+            took += time.perf_counter() - started
+            bar.update(len(pending))
+            pending.clear()
+
+        for rows in _pages(ledger, store, postgres):
+            pending.extend((str(r[1]).replace("-", ""), r[2], r[3], bytes(r[4])) for r in rows)
+            count += len(rows)
+            if len(pending) >= _RAW_TRANSACTION:
+                flush()
+        if pending:
+            flush()
+    connection.close()
+    return count, took
+
+
+def _event_synchronous(ledger: Ledger) -> str:
+    """The ``synchronous`` setting of the ledger's SQLite event connection (FULL on PostgreSQL runs)."""
+    datastore = getattr(ledger.recorder, "datastore", None)
+    if not isinstance(datastore, SQLiteDatastore):
+        return "FULL"
+    with datastore.transaction(commit=False) as c:
+        c.execute("PRAGMA synchronous")
+        return {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[c.fetchone()[0]]
+
+
+def _baseline(lines_file: Path, records: int, store: str, progress: bool) -> tuple[int, float]:
+    """Events and seconds recording the first lines with the library's straightforward use."""
+    env = {k: v for k, v in store_env(store).items() if k != "APPLICATION_RECORDER_TOPIC"}
+    postgres = store.startswith(("postgresql://", "postgres://"))
+    if postgres:
+        _drop_baseline_tables(store)
+    app = LibraryLedger(env)
+    try:
+        today = date.today()
+        recorded = 0
+        with open(lines_file, "rb") as source, _bar(progress, records, "baseline", "lines") as bar:
+            started = time.perf_counter()
+            for _, line in zip(range(records), source, strict=False):
+                try:
+                    recorded += app.record(parse_line(line, today))
+                except Refused as refused:
+                    raise BenchError(f"the library baseline refused a workload line: {refused}") from None
+                bar.update(1)
+            took = time.perf_counter() - started
+    finally:
+        app.close()
+        if postgres:
+            _drop_baseline_tables(store)
+    gc.collect()
+    return recorded, took
+
+
+def _drop_baseline_tables(store: str) -> None:
+    import psycopg  # noqa: PLC0415 - only for PostgreSQL stores
+
+    with psycopg.connect(store, autocommit=True) as connection:
+        for table in ("ggzbaseline_events", "ggzbaseline_snapshots", "ggzbaseline_tracking"):
+            connection.execute(f"DROP TABLE IF EXISTS {table}")
