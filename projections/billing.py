@@ -275,17 +275,22 @@ class BillingView:
         c.executemany(
             "INSERT INTO billing_declarations (trajectory, month, sequence, total, digest, body) VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (d.trajectory, d.month, d.sequence, d.total, d.digest, orjson.dumps(d.canonical_body()).decode())
+                (d.trajectory, d.month, d.sequence, d.total, d.digest, d.canonical_json.decode())
                 for d in declarations
             ],
         )
-        c.executemany(
-            "UPDATE billing_activities SET declared_month = ? WHERE activity = ?",
-            [(e.month, line.activity) for d in declarations for line in d.lines if line.kind == "debit"],
+        # Every pending line as of up_to is on this close's declarations (a trajectory
+        # with pending lines always gets one), so marking them is one set-based
+        # update each instead of one per line.
+        c.execute(
+            "UPDATE billing_activities SET declared_month = ? WHERE declared_month IS NULL AND on_date <= ?"
+            " AND position <= ? AND (voided_position IS NULL OR voided_position > ?)",
+            (e.month, last_day(e.month).isoformat(), e.up_to, e.up_to),
         )
-        c.executemany(
-            "UPDATE billing_activities SET credited_month = ? WHERE activity = ?",
-            [(e.month, line.activity) for d in declarations for line in d.lines if line.kind == "credit"],
+        c.execute(
+            "UPDATE billing_activities SET credited_month = ? WHERE declared_month IS NOT NULL"
+            " AND credited_month IS NULL AND voided_position IS NOT NULL AND voided_position <= ?",
+            (e.month, e.up_to),
         )
         c.executemany(
             "UPDATE billing_trajectories SET declarations = declarations + 1, declared_total = declared_total + ?"
@@ -319,19 +324,7 @@ class BillingView:
 
 
 def _activity(row: Sequence[Any]) -> Activity:
-    return Activity(
-        activity=row[0],
-        trajectory=row[1],
-        on=date.fromisoformat(row[2]),
-        code=row[3],
-        description=row[4],
-        amount=row[5],
-        care_form=row[6],
-        position=row[7],
-        voided_position=row[8],
-        declared_month=row[9],
-        credited_month=row[10],
-    )
+    return Activity(row[0], row[1], date.fromisoformat(row[2]), *row[3:11])
 
 
 def _with_digest(row: Sequence[Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import orjson
@@ -36,9 +36,12 @@ class Clustering:
     cluster: int
 
 
-@attrs.frozen
-class Activity:
-    """What billing knows of one activity; declared/credited say in which month it was billed."""
+class Activity(NamedTuple):
+    """What billing knows of one activity; declared/credited say in which month it was billed.
+
+    A named tuple rather than an attrs class: a close of a large ledger builds
+    one per pending line, and tuples are several times cheaper to make.
+    """
 
     activity: str
     trajectory: str
@@ -83,8 +86,7 @@ class TrajectoryFacts:
     declared_total: int = 0
 
 
-@attrs.frozen
-class Line:
+class Line(NamedTuple):
     """One line of a declaration: a debit for an activity, or a credit for a voided one."""
 
     date: date
@@ -123,12 +125,20 @@ class Declaration:
     previously_declared: int
     total: int
     lines: tuple[Line, ...]
+    # The canonical form and its digest, computed once when the declaration is made.
+    canonical_json: bytes = attrs.field(init=False, eq=False, repr=False)
+    digest: str = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        raw = canonical(self.canonical_body())
+        object.__setattr__(self, "canonical_json", raw)
+        object.__setattr__(self, "digest", hashlib.sha256(raw).hexdigest())
 
     def to_json(self) -> dict[str, Any]:
         """The contract's JSON shape, with the digest when the declaration is issued."""
-        body = self.canonical_body()
+        body: dict[str, Any] = orjson.loads(self.canonical_json)
         if self.status == "issued":
-            body["digest"] = digest_of(body)
+            body["digest"] = self.digest
         return body
 
     def canonical_body(self) -> dict[str, Any]:
@@ -146,11 +156,6 @@ class Declaration:
             "total": self.total,
             "lines": [line.to_json() for line in self.lines],
         }
-
-    @property
-    def digest(self) -> str:
-        """SHA-256 of the canonical form (rules.md §9)."""
-        return digest_of(self.canonical_body())
 
 
 def in_force(clusterings: Iterable[Clustering], day: date) -> Clustering | None:
