@@ -24,6 +24,12 @@ class BillingCalendar(Aggregate):
     class Event(Aggregate.Event):
         TOPIC = "ggzledger.BillingCalendar.Event"
 
+    # Never triggered (the creation event is below). Declared with a topic of its own because the
+    # library otherwise derives it from Aggregate.Created, and it would inherit and take over the
+    # topic of Event above.
+    class Created(Event, Aggregate.Created):
+        TOPIC = "ggzledger.BillingCalendar.Created"
+
     class Started(Aggregate.Created):
         TOPIC = "ggzledger.BillingCalendar.Started"
 

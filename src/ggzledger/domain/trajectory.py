@@ -52,6 +52,12 @@ class Trajectory(Aggregate):
     class Event(Aggregate.Event):
         TOPIC = "ggzledger.Trajectory.Event"
 
+    # Never triggered (the creation event is below). Declared with a topic of its own because the
+    # library otherwise derives it from Aggregate.Created, and it would inherit and take over the
+    # topic of Event above.
+    class Created(Event, Aggregate.Created):
+        TOPIC = "ggzledger.Trajectory.Created"
+
     class Opened(Aggregate.Created):
         TOPIC = "ggzledger.Trajectory.Opened"
         trajectory: str
