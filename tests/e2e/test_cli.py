@@ -1,0 +1,164 @@
+"""The command line as users run it: real `python -m ggzledger` processes on SQLite files (contract.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from builders import as_line, opened
+from conftest import HENK, HENK_EXPECTED, run_cli
+
+HENK_LINES = HENK.read_text().splitlines()
+# Two records the ledger refuses; after the 38 good lines and a blank one they are lines 40 and 41.
+BAD_LINES = [
+    as_line(opened("T-HENK", patient="P-OTHER")),
+    '{"type": ["assessed"]}',
+]
+
+
+def no_traceback(*outputs: str) -> None:
+    for output in outputs:
+        assert "Traceback" not in output
+
+
+def one_error_line(result: object) -> str:
+    """A user error: non-zero exit, nothing on stdout, one line on stderr starting with the program name."""
+    assert result.returncode != 0  # type: ignore[attr-defined]
+    assert result.stdout == ""  # type: ignore[attr-defined]
+    lines = result.stderr.splitlines()  # type: ignore[attr-defined]
+    assert len(lines) == 1, result.stderr  # type: ignore[attr-defined]
+    assert lines[0].startswith("ggzledger: ")
+    return lines[0]
+
+
+@pytest.fixture
+def henk_file(tmp_path: Path) -> Path:
+    path = tmp_path / "henk-with-errors.jsonl"
+    path.write_text("\n".join([*HENK_LINES, "", *BAD_LINES]) + "\n")
+    return path
+
+
+def test_ingest_reads_a_file_and_stdin_and_is_safe_to_repeat(tmp_path: Path, henk_file: Path) -> None:
+    db = str(tmp_path / "ledger.db")
+
+    # --db before the subcommand; a file with a blank line and two bad records.
+    first = run_cli("--db", db, "ingest", str(henk_file))
+    assert (first.returncode, first.stdout) == (1, "recorded 38, unchanged 0, refused 2\n")
+    messages = first.stderr.splitlines()
+    assert messages[0] == "line 40: trajectory T-HENK is already opened, with other content"
+    assert messages[1].startswith('line 41: unknown type ["assessed"] (types: trajectory_opened, ')
+    assert len(messages) == 2
+
+    # --db after the subcommand, the same lines on standard input: every good line is a repeat.
+    again = run_cli("ingest", "-", "--db", db, input=henk_file.read_bytes())
+    assert (again.returncode, again.stdout) == (1, "recorded 0, unchanged 38, refused 2\n")
+    assert again.stderr == first.stderr
+
+    clean = run_cli("ingest", "-", "--db", db, input=HENK.read_bytes())
+    assert (clean.returncode, clean.stdout, clean.stderr) == (0, "recorded 0, unchanged 38, refused 0\n", "")
+
+
+def test_the_store_comes_from_ggzledger_db_or_the_default_file(tmp_path: Path) -> None:
+    from_env = tmp_path / "from-env.db"
+    result = run_cli("ingest", str(HENK), env={"GGZLEDGER_DB": str(from_env)}, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "recorded 38, unchanged 0, refused 0\n")
+    assert from_env.exists() and not (tmp_path / "ggzledger.db").exists()
+
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    result = run_cli("ingest", str(HENK), cwd=workdir)
+    assert (result.returncode, result.stdout) == (0, "recorded 38, unchanged 0, refused 0\n")
+    assert (workdir / "ggzledger.db").exists()
+
+    # --db wins over GGZLEDGER_DB.
+    result = run_cli(
+        "invoices", "2016-11", "--json", "--db", str(from_env), env={"GGZLEDGER_DB": str(tmp_path / "other.db")}
+    )
+    assert [d["sequence"] for d in json.loads(result.stdout)] == [1]
+
+
+def test_demo_prints_the_seeds_february_zorgnota(tmp_path: Path) -> None:
+    result = run_cli("demo", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    for text in (
+        "volgnummer 4",
+        "Psychische aandoening ernstig",
+        "1 november 2016",
+        "21 februari 2017",
+        "€ 7.400,00",
+        "€ 1.300,00",
+        "1 mei 2017",
+    ):
+        assert text in result.stdout
+    assert (tmp_path / "ggzledger-demo.db").exists()
+    assert result.stderr == ""
+
+
+@pytest.fixture
+def henk_db(tmp_path: Path) -> str:
+    db = str(tmp_path / "henk.db")
+    result = run_cli("--db", db, "ingest", str(HENK))
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+def test_invoice_json_is_the_expected_declaration(henk_db: str) -> None:
+    expected = {d["month"]: d for d in json.loads(HENK_EXPECTED.read_text())}
+
+    result = run_cli("invoice", "T-HENK", "2017-02", "--json", "--db", henk_db)
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)
+    assert len(got.pop("digest")) == 64
+    assert got == expected["2017-02"]
+
+    every = json.loads(run_cli("--db", henk_db, "invoices", "2016-12", "--json").stdout)
+    assert [{k: v for k, v in d.items() if k != "digest"} for d in every] == [expected["2016-12"]]
+
+
+def test_invoice_without_a_declaration_or_trajectory_exits_with_one_clear_line(henk_db: str) -> None:
+    missing = run_cli("--db", henk_db, "invoice", "T-HENK", "2016-10")
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert missing.stderr == "trajectory T-HENK has no declaration for 2016-10\n"
+
+    unknown = run_cli("--db", henk_db, "invoice", "T-NOBODY", "2017-02")
+    assert one_error_line(unknown) == "ggzledger: trajectory T-NOBODY was never opened"
+
+
+def test_close_prints_each_close_and_refuses_a_closed_month(tmp_path: Path) -> None:
+    db = str(tmp_path / "ledger.db")
+    without_close = "\n".join(line for line in HENK_LINES if '"month_closed"' not in line) + "\n"
+    assert run_cli("--db", db, "ingest", "-", input=without_close.encode()).returncode == 0
+
+    result = run_cli("--db", db, "close", "2017-01")
+    # Henk's November: 6 consults and 8 stay days; December: 4 consults and 7 stay days; January: 4 consults.
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        "2016-11: 1 declarations, total € 3.800,00",
+        "2016-12: 1 declarations, total € 3.200,00",
+        "2017-01: 1 declarations, total € 400,00",
+    ]
+
+    again = run_cli("close", "2016-12", "--db", db)
+    assert one_error_line(again) == "ggzledger: month 2016-12 is closed already"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ingest", "/nonexistent/input.jsonl"), "ggzledger: cannot read /nonexistent/input.jsonl: No such file or directory"),
+        (("--db", "mysql://user@host/db", "invoices", "2017-02"),
+         "ggzledger: unsupported database 'mysql://user@host/db': give a SQLite file path or a postgresql:// URL"),
+        (("--db", "postgresql://postgres@127.0.0.1:5432", "invoices", "2017-02"),
+         "ggzledger: database URL 'postgresql://postgres@127.0.0.1:5432' names no database "
+         "(postgresql://USER@HOST:PORT/DBNAME)"),
+    ],
+    ids=["missing input file", "unsupported URL", "URL without a database"],
+)  # fmt: skip
+def test_a_bad_file_or_database_gives_one_line_and_no_traceback(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = run_cli(*args, cwd=tmp_path)
+    no_traceback(result.stdout, result.stderr)
+    assert one_error_line(result) == message
