@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -9,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError
 
 from ggzledger.domain import BillingCalendar, Trajectory, trajectory_id
 from ggzledger.domain.errors import Conflict, NotAllowed, Refused, UnknownTrajectory
@@ -19,7 +21,7 @@ from ggzledger.projections import BillingView, CloseResult, Projector, Declarati
 from ggzledger.records import Record
 from ggzledger.reference import Catalogue, NoTariff, Tariffs, TariffTable, UnknownCluster, load_catalogue, load_tariffs
 
-__all__ = ["Ledger", "Outcome", "MonthAlreadyClosed", "RECORDED", "UNCHANGED"]
+__all__ = ["Ledger", "Outcome", "MonthAlreadyClosed", "WriteContention", "RECORDED", "UNCHANGED"]
 
 RECORDED = "recorded"
 UNCHANGED = "unchanged"
@@ -31,6 +33,15 @@ _CACHE_SIZE = 50_000
 _TARIFF_TABLE = "CREATE TABLE IF NOT EXISTS tariff_tables (version TEXT PRIMARY KEY, csv TEXT NOT NULL, loaded INTEGER NOT NULL)"
 # How often a batch is retried after another writer got in first.
 _RETRIES = 20
+
+
+def _back_off(attempt: int) -> None:
+    """Wait a little, longer after each conflict, so that competing writers spread out."""
+    time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 6)))
+
+
+class WriteContention(PersistenceError):
+    """Other writers kept getting in first, retry after retry; nothing of the attempt was stored."""
 
 
 class MonthAlreadyClosed(NotAllowed):
@@ -85,7 +96,7 @@ class Ledger(Application[UUID]):
         another writer stored events for the same trajectories first, the batch
         is judged again from fresh state.
         """
-        for _attempt in range(_RETRIES):
+        for attempt in range(_RETRIES):
             batch = _Batch(self, [r for r in records if isinstance(r, Record)])
             outcomes: list[Outcome | Refused] = []
             for record in records:
@@ -99,10 +110,12 @@ class Ledger(Application[UUID]):
             try:
                 batch.commit()
             except IntegrityError:
+                # Another writer got in first: judge the whole batch again from fresh state.
                 self._cache.clear()
+                _back_off(attempt)
                 continue
             return outcomes
-        raise RuntimeError("gave up after repeated write conflicts with other writers")
+        raise WriteContention(f"gave up after {_RETRIES} write conflicts with other writers; try again")
 
     def load(self, number: str) -> Trajectory:
         """The current state of a trajectory; raises UnknownTrajectory."""
@@ -122,7 +135,7 @@ class Ledger(Application[UUID]):
         current = month_of(self.today())
         if month > current:
             raise NotAllowed(f"month {month} lies after the current month {current}; it cannot be closed yet")
-        for _attempt in range(_RETRIES):
+        for attempt in range(_RETRIES):
             calendar = self._calendar()
             if calendar.is_closed(month):
                 raise MonthAlreadyClosed(f"month {month} is closed already")
@@ -142,12 +155,15 @@ class Ledger(Application[UUID]):
                 self.billing.prepare(result)
             keys: list[KeyRow] = [(f"record:{record_id}", fingerprint or "", None)] if record_id else []
             try:
-                self.save(calendar, keys=keys)
+                # A close covers every event recorded before it: the save fails
+                # if another writer recorded anything after ``up_to`` meanwhile.
+                self.save(calendar, keys=keys, expected_head=up_to)
             except IntegrityError:
+                _back_off(attempt)
                 continue
             self.projector.catch_up()
             return results
-        raise RuntimeError("gave up after repeated write conflicts with other writers")
+        raise WriteContention(f"gave up after {_RETRIES} write conflicts with other writers; try again")
 
     def close_record(self, record: Record) -> Outcome:
         """A month_closed input record: close, or unchanged when the month is closed already."""

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import get_topic, resolve_topic
 
@@ -146,6 +146,8 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     ``save(..., keys=[KeyRow, ...])`` inserts the key rows with the events; a key
     that another writer inserted first violates the primary key, and the whole
     save fails with IntegrityError like a version conflict does.
+    ``save(..., expected_head=N)`` fails the same way when an event was recorded
+    after position N (the PostgreSQL recorder takes the same argument).
     """
 
     def construct_create_table_statements(self) -> list[str]:
@@ -157,6 +159,12 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
+        head: int | None = kwargs.get("expected_head")
+        if head is not None and ids:
+            # The inserts hold the write lock: nobody can append between this check and the commit.
+            c.execute(f"SELECT COUNT(*) FROM {self.events_table_name} WHERE rowid > ? AND rowid < ?", (head, ids[0]))
+            if c.fetchone()[0]:
+                raise IntegrityError(f"the ledger moved past position {head}")
         keys: Iterable[KeyRow] | None = kwargs.get("keys")
         if keys:
             c.executemany("INSERT INTO ledger_keys (key, fingerprint, trajectory) VALUES (?, ?, ?)", list(keys))
@@ -227,10 +235,16 @@ def _postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_PORT": str(port),
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
-        # Fail a blocked write after a few seconds instead of waiting forever.
+        # Defaults for one ggzledger process; an operator overrides each with
+        # GGZLEDGER_POSTGRES_<KEY> in the environment (docs/operations.md).
+        # Fail a blocked write after a few seconds instead of waiting forever
+        # (the library then retries it a few times).
         "POSTGRES_LOCK_TIMEOUT": "5",
-        "POSTGRES_POOL_SIZE": "2",
-        "POSTGRES_MAX_OVERFLOW": "4",
+        # Wait at most this long for a connection (the library's default is 30 s).
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        # A command needs one connection; serve's worker threads take more, up to 1 + 7.
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "7",
     }
     recorder = _postgres_recorder_topic()
     if recorder:

@@ -7,15 +7,22 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
+from ggzledger.persistence import StoreError
+
 __all__ = ["PostgresLedgerRecorder", "PostgresProjectionStore"]
 
 KeyRow = tuple[str, str, str | None]
+
+# Taken by every transaction that creates tables (events and read models), so
+# that processes starting at the same time on a fresh database do not collide.
+DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('ggzledger.ddl'))"
 
 
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
@@ -23,10 +30,22 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
 
     The library's table lock stays on (no database functions), so commit order
     equals position order and a follower never skips an event.
+
+    Constructing it checks the server once with a short timeout, so that an
+    unreachable server or a missing database is one clear StoreError at once
+    rather than a vague pool timeout later.
     """
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        if datastore.enable_db_functions:
+            # The insert function skips LOCK TABLE: a follower could then miss events.
+            raise StoreError(
+                "POSTGRES_ENABLE_DB_FUNCTIONS is set: ggzledger needs the table lock it removes; unset it"
+            )
+        _check_reachable(datastore)
         super().__init__(datastore, events_table_name=events_table_name)
+        # The insert function is the path without the table lock: never created, never used.
+        del self.sql_create_statements[self.create_insert_function_statement_index]
         schema = Identifier(self.datastore.schema)
         self.keys_table = SQL("{schema}.ledger_keys").format(schema=schema)
         self.sql_create_statements.append(
@@ -44,6 +63,27 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             "SELECT originator_id, MAX(originator_version) AS version FROM {schema}.{table}"
             " WHERE originator_id = ANY(%s) GROUP BY originator_id"
         ).format(schema=schema, table=Identifier(self.events_table_name))
+        self._events_table = SQL("{schema}.{table}").format(schema=schema, table=Identifier(self.events_table_name))
+
+    def create_table(self) -> None:
+        """Create the type, tables and indexes, one process at a time.
+
+        Processes that start together on a fresh database would otherwise race
+        in the catalogue (CREATE TYPE has no IF NOT EXISTS; concurrent CREATE
+        TABLE IF NOT EXISTS can still collide).
+        """
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(DDL_LOCK)
+            for statement in self.sql_create_statements:
+                text = statement.as_string()
+                if text.startswith("CREATE TYPE"):
+                    name = f"{self.datastore.schema}.{self.stored_event_type_name}"
+                    curs.execute("SELECT to_regtype(%s) IS NOT NULL AS present", (name,))
+                    row = curs.fetchone()
+                    if row is not None and row["present"]:
+                        continue
+                curs.execute(statement, prepare=False)
+        self.datastore.register_type_adapters()
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._insert_events(curs, stored_events, **kwargs)
@@ -52,6 +92,22 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             # A key another writer claimed first fails the whole transaction with
             # IntegrityError, exactly like a version conflict.
             curs.executemany(self._insert_key, list(keys))
+
+    def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        head: int | None = kwargs.get("expected_head")
+        if head is not None:
+            # Under the table lock nobody else can append: check that nobody did
+            # since the caller read the head. The error is a unique violation so
+            # that it surfaces as IntegrityError, the signal to retry from fresh state.
+            self._lock_table(curs)
+            curs.execute(
+                SQL(
+                    "DO $$ BEGIN IF (SELECT COALESCE(MAX(notification_id), 0) FROM {table}) > {head} THEN"
+                    " RAISE EXCEPTION 'the ledger moved past position {head}' USING ERRCODE = 'unique_violation';"
+                    " END IF; END $$"
+                ).format(table=self._events_table, head=SQL(str(int(head))))
+            )
+        super()._insert_stored_events(curs, stored_events, **kwargs)
 
     def max_versions(self, ids: Sequence[UUID]) -> dict[UUID, int]:
         """The latest version of each given stream that has events (absent streams are left out)."""
@@ -70,6 +126,26 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             return {row["key"]: (row["key"], row["fingerprint"], row["trajectory"]) for row in curs.fetchall()}
 
 
+def _check_reachable(datastore: PostgresDatastore) -> None:
+    """Connect once with the pool's own settings; raise StoreError saying why that fails."""
+    settings = {k: v for k, v in dict(datastore.pool.kwargs or {}).items() if k != "row_factory"}
+    where = f"{settings.get('host')}:{settings.get('port')}"
+    try:
+        psycopg.connect(**settings, connect_timeout=max(1, int(datastore.pool.timeout))).close()
+    except psycopg.Error as error:
+        raise StoreError(
+            f"cannot connect to PostgreSQL database {settings.get('dbname')!r} at {where}: {_reason(error)}"
+        ) from None
+
+
+def _reason(error: psycopg.Error) -> str:
+    """The server's or libpq's own words, without the connection preamble."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    text = text.rsplit(" failed: ", 1)[-1]
+    return text.removeprefix("FATAL:").strip()
+
+
 class _Cursor:
     """A psycopg cursor that takes the views' ``?`` placeholders."""
 
@@ -77,6 +153,7 @@ class _Cursor:
 
     def __init__(self, cursor: Cursor[Any]) -> None:
         self._cursor = cursor
+        self._ddl_locked = False
 
     @classmethod
     def _sql(cls, sql: str) -> str:
@@ -86,6 +163,10 @@ class _Cursor:
         return converted
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if not self._ddl_locked and sql.lstrip()[:6].upper() in ("CREATE", "DROP T", "DROP I", "ALTER "):
+            # Before the transaction's first schema change, as the recorder does.
+            self._cursor.execute(DDL_LOCK)
+            self._ddl_locked = True
         return self._cursor.execute(self._sql(sql), params)  # type: ignore[call-overload]
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
