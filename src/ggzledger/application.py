@@ -232,7 +232,13 @@ class Ledger(Application[UUID]):
     # Tariff tables loaded by users.
 
     def load_tariff_table(self, table: TariffTable, csv_text: str) -> None:
-        """Store a user's tariff table in the ledger; it overrides shipped tables from now on."""
+        """Store a user's tariff table in the ledger; it overrides shipped tables from now on.
+
+        Loading a table equal to one already loaded (same label, same rows) changes nothing.
+        Raises TariffError when a different table with the same label is loaded already.
+        """
+        if table in self.tariffs.tables:
+            return
         self.tariffs = self.tariffs.with_table(table)
         with self.store.transaction(write=True) as c:
             c.execute(_TARIFF_TABLE)

@@ -28,7 +28,7 @@ from builders import (
 from ggzledger import Ledger
 from ggzledger.domain import BillingCalendar, trajectory_id
 from ggzledger.projections.declarations import Activity, TrajectoryFacts, declare
-from ggzledger.reference import TariffTable, load_catalogue
+from ggzledger.reference import TariffError, TariffTable, load_catalogue
 
 # demo-2017 (rules.md §4): CONSULT € 100,00 per consult, VERBLIJF € 400,00 per day.
 CONSULT = 10000
@@ -462,3 +462,15 @@ def test_an_activity_is_priced_from_zpm_2024_and_keeps_its_price(clerk: Clerk, l
     ]
     assert [(entry["activity"], entry["amount"]) for entry in march["lines"]] == [("A2", 7535), ("A3", 20000)]
     assert march["total"] == 7535 + 20000
+
+
+def test_loading_the_same_tariff_table_again_changes_nothing(ledger: Ledger) -> None:
+    table = TariffTable.from_csv("praktijk-2024", PRAKTIJK_2024)
+    ledger.load_tariff_table(table, PRAKTIJK_2024)
+    ledger.load_tariff_table(TariffTable.from_csv("praktijk-2024", PRAKTIJK_2024), PRAKTIJK_2024)
+    assert [t.version for t in ledger.tariffs.tables] == ["demo-2017", "zpm-2024", "praktijk-2024"]
+
+    other = PRAKTIJK_2024.replace("20000", "21000")
+    with pytest.raises(TariffError, match="tariff table 'praktijk-2024' is loaded already, with other rows"):
+        ledger.load_tariff_table(TariffTable.from_csv("praktijk-2024", other), other)
+    assert ledger.tariffs.lookup("CO0432", date(2024, 3, 1)).amount == 20000
