@@ -199,6 +199,23 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                     found[row[0]] = (row[0], row[1], row[2])
         return found
 
+    def select_stream_with_positions(self, originator_id: UUID) -> list[tuple[int, StoredEvent]]:
+        """Every stored event of one stream, in version order, each with its ledger position.
+
+        Reads that stream only (by the primary key), however large the ledger:
+        what ``audit`` needs to replay one trajectory as of a close.
+        """
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_version, topic, state FROM {self.events_table_name}"
+                " WHERE originator_id = ? ORDER BY originator_version",
+                (originator_id.hex,),
+            )
+            return [
+                (row[0], StoredEvent(originator_id=originator_id, originator_version=row[1], topic=row[2], state=row[3]))
+                for row in c.fetchall()
+            ]
+
 
 def store_env(db: str | None) -> dict[str, str]:
     """The eventsourcing environment for a --db value: a SQLite path or a postgresql:// URL.

@@ -125,6 +125,31 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             curs.execute(self._select_keys, (list(keys),))
             return {row["key"]: (row["key"], row["fingerprint"], row["trajectory"]) for row in curs.fetchall()}
 
+    def select_stream_with_positions(self, originator_id: UUID) -> list[tuple[int, StoredEvent]]:
+        """Every stored event of one stream, in version order, each with its ledger position.
+
+        Reads that stream only (by the primary key), however large the ledger:
+        what ``audit`` needs to replay one trajectory as of a close.
+        """
+        statement = SQL(
+            "SELECT notification_id, originator_version, topic, state FROM {schema}.{table}"
+            " WHERE originator_id = %s ORDER BY originator_version"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, (originator_id,))
+            return [
+                (
+                    row["notification_id"],
+                    StoredEvent(
+                        originator_id=originator_id,
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    ),
+                )
+                for row in curs.fetchall()
+            ]
+
 
 def _check_reachable(datastore: PostgresDatastore) -> None:
     """Connect once with the pool's own settings; raise StoreError saying why that fails."""
