@@ -96,31 +96,36 @@ class BillingView:
     # Applying events.
 
     def apply(self, c: Cursor, events: Sequence[tuple[int, Any]]) -> None:
-        """Apply events (with their positions) in order, inside the caller's transaction."""
+        """Apply events (with their positions) in order, inside the caller's transaction.
+
+        New rows are gathered and written with one executemany per table; an
+        event that updates or reads rows (void, referral back, month close)
+        first writes what was gathered, so the order of effects is kept.
+        """
+        gathered: dict[str, list[tuple[Any, ...]]] = {}
         for position, event in events:
-            handler = self._handlers.get(type(event))
+            kind = type(event)
+            insert = self._inserts.get(kind)
+            if insert is not None:
+                gathered.setdefault(insert[0], []).append(insert[1](position, event))
+                continue
+            handler = self._handlers.get(kind)
             if handler is not None:
+                _write(c, gathered)
                 handler(self, c, position, event)
+        _write(c, gathered)
 
-    def _opened(self, c: Cursor, position: int, e: Trajectory.Opened) -> None:
-        c.execute(
-            "INSERT INTO billing_trajectories (trajectory, patient, provider, insurer, region, referrer, opened_on)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (e.trajectory, e.patient, e.provider, e.insurer, e.region, e.referrer, e.opened_on.isoformat()),
-        )
+    @staticmethod
+    def _opened(position: int, e: Trajectory.Opened) -> tuple[Any, ...]:
+        return (e.trajectory, e.patient, e.provider, e.insurer, e.region, e.referrer, e.opened_on.isoformat())
 
-    def _clustered(self, c: Cursor, position: int, e: Trajectory.Clustered | Trajectory.Reviewed) -> None:
-        c.execute(
-            "INSERT INTO billing_clusterings (trajectory, position, on_date, cluster) VALUES (?, ?, ?, ?)",
-            (e.trajectory, position, e.on.isoformat(), e.cluster),
-        )
+    @staticmethod
+    def _clustered(position: int, e: Trajectory.Clustered | Trajectory.Reviewed) -> tuple[Any, ...]:
+        return (e.trajectory, position, e.on.isoformat(), e.cluster)
 
-    def _delivered(self, c: Cursor, position: int, e: Trajectory.ActivityDelivered) -> None:
-        c.execute(
-            "INSERT INTO billing_activities (activity, trajectory, on_date, code, description, amount, care_form,"
-            " position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (e.activity, e.trajectory, e.on.isoformat(), e.code, e.description, e.amount, e.care_form, position),
-        )
+    @staticmethod
+    def _delivered(position: int, e: Trajectory.ActivityDelivered) -> tuple[Any, ...]:
+        return (e.activity, e.trajectory, e.on.isoformat(), e.code, e.description, e.amount, e.care_form, position)
 
     def _voided(self, c: Cursor, position: int, e: Trajectory.ActivityVoided) -> None:
         c.execute("UPDATE billing_activities SET voided_position = ? WHERE activity = ?", (position, e.activity))
@@ -137,11 +142,28 @@ class BillingView:
             result = self.compute_closes(c, [e.month], e.up_to)[0]
         self._store_close(c, position, e, result)
 
+    _inserts: dict[type, tuple[str, Any]] = {
+        Trajectory.Opened: (
+            "INSERT INTO billing_trajectories (trajectory, patient, provider, insurer, region, referrer, opened_on)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            _opened,
+        ),
+        Trajectory.Clustered: (
+            "INSERT INTO billing_clusterings (trajectory, position, on_date, cluster) VALUES (?, ?, ?, ?)",
+            _clustered,
+        ),
+        Trajectory.Reviewed: (
+            "INSERT INTO billing_clusterings (trajectory, position, on_date, cluster) VALUES (?, ?, ?, ?)",
+            _clustered,
+        ),
+        Trajectory.ActivityDelivered: (
+            "INSERT INTO billing_activities (activity, trajectory, on_date, code, description, amount, care_form,"
+            " position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            _delivered,
+        ),
+    }
+
     _handlers: dict[type, Any] = {
-        Trajectory.Opened: _opened,
-        Trajectory.Clustered: _clustered,
-        Trajectory.Reviewed: _clustered,
-        Trajectory.ActivityDelivered: _delivered,
         Trajectory.ActivityVoided: _voided,
         Trajectory.ReferredBack: _referred,
         BillingCalendar.MonthClosed: _month_closed,
@@ -321,6 +343,13 @@ class BillingView:
     def has_trajectory(self, c: Cursor, trajectory: str) -> bool:
         c.execute("SELECT 1 FROM billing_trajectories WHERE trajectory = ?", (trajectory,))
         return c.fetchone() is not None
+
+
+def _write(c: Cursor, gathered: dict[str, list[tuple[Any, ...]]]) -> None:
+    """Write gathered rows, one executemany per statement, and forget them."""
+    for statement, rows in gathered.items():
+        c.executemany(statement, rows)
+    gathered.clear()
 
 
 def _activity(row: Sequence[Any]) -> Activity:
