@@ -10,7 +10,7 @@ import attrs
 from eventsourcing.domain import Aggregate, event
 
 from ggzledger.domain.errors import Conflict, NotAllowed, OutOfOrder
-from ggzledger.domain.values import ScoreItems
+from ggzledger.domain.values import ScoreItems, total_of
 
 __all__ = ["Trajectory", "trajectory_id", "DeliveredActivity"]
 
@@ -71,13 +71,22 @@ class Trajectory(Aggregate):
         referrer: str | None
 
     class Assessed(Event):
+        """A HoNOS+ rating. Version 2 records its total (items 1-12 without 9s, rules.md §8)."""
+
         TOPIC = "ggzledger.Trajectory.Assessed"
+        class_version = 2
         trajectory: str
         record_id: str | None
         fingerprint: str
         on: date
         scores: ScoreItems
         assessor: str | None
+        total: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Version 1 stored the scores only; the total follows from them.
+            state["total"] = total_of(state["scores"])
 
         def apply(self, trajectory: Trajectory) -> None:
             trajectory._note_assessment(self.on)
@@ -131,13 +140,21 @@ class Trajectory(Aggregate):
             trajectory._seen(self.fingerprint)
 
     class Reviewed(Event):
+        """A review; scores given with it count as an assessment. Version 2 records their total."""
+
         TOPIC = "ggzledger.Trajectory.Reviewed"
+        class_version = 2
         trajectory: str
         record_id: str | None
         fingerprint: str
         on: date
         cluster: int
         scores: ScoreItems | None
+        total: int | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["total"] = None if state["scores"] is None else total_of(state["scores"])
 
         def apply(self, trajectory: Trajectory) -> None:
             if self.scores is not None:
@@ -204,7 +221,13 @@ class Trajectory(Aggregate):
         """Record a HoNOS+ assessment (scores already validated)."""
         self._check_open_on("assessment", on)
         self._trigger(
-            self.Assessed, on=on, scores=scores, assessor=assessor, record_id=record_id, fingerprint=fingerprint
+            self.Assessed,
+            on=on,
+            scores=scores,
+            assessor=assessor,
+            total=total_of(scores),
+            record_id=record_id,
+            fingerprint=fingerprint,
         )
 
     def cluster(self, *, on: date, cluster: int, record_id: str | None, fingerprint: str) -> None:
@@ -275,7 +298,13 @@ class Trajectory(Aggregate):
         if self.first_clustered_on is None or self.first_clustered_on > on:
             raise NotAllowed(f"review on {on}: no cluster is in force on that date in trajectory {self.number}")
         self._trigger(
-            self.Reviewed, on=on, cluster=cluster, scores=scores, record_id=record_id, fingerprint=fingerprint
+            self.Reviewed,
+            on=on,
+            cluster=cluster,
+            scores=scores,
+            total=None if scores is None else total_of(scores),
+            record_id=record_id,
+            fingerprint=fingerprint,
         )
 
     def refer_back(self, *, on: date, to: str, reason: str | None, record_id: str | None, fingerprint: str) -> None:
