@@ -474,3 +474,65 @@ def test_loading_the_same_tariff_table_again_changes_nothing(ledger: Ledger) -> 
     with pytest.raises(TariffError, match="tariff table 'praktijk-2024' is loaded already, with other rows"):
         ledger.load_tariff_table(TariffTable.from_csv("praktijk-2024", other), other)
     assert ledger.tariffs.lookup("CO0432", date(2024, 3, 1)).amount == 20000
+
+
+# --- Invariants over random histories ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_activity_is_billed_once_and_every_total_reconciles(clerk: Clerk, ledger: Ledger, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    months = ["2016-11", "2016-12", "2017-01", "2017-02", "2017-03"]
+    numbers = ["T1", "T2", "T3"]
+    given(clerk, *[record for number in numbers for record in care_need(number, "2016-11-01", rng.choice([1, 4, 7]))])
+    amounts: dict[str, tuple[str, int]] = {}  # activity -> (trajectory, amount)
+    live: set[str] = set()
+    for step, month in enumerate(months):
+        # Activities anywhere up to this month (some late), a few voids, then (mostly) a close.
+        for n in range(rng.randint(2, 6)):
+            number, activity = rng.choice(numbers), f"A{step}-{n}"
+            on = f"{rng.choice(months[: step + 1])}-{rng.randint(1, 28):02d}"
+            code = rng.choice(["CONSULT", "VERBLIJF"])
+            given(clerk, delivered(activity, on, code, number))
+            amounts[activity] = (number, CONSULT if code == "CONSULT" else VERBLIJF)
+            live.add(activity)
+        for activity in rng.sample(sorted(live), k=min(len(live), rng.randint(0, 2))):
+            given(clerk, voided(activity, f"{month}-28", amounts[activity][0]))
+            live.discard(activity)
+        if month == months[-1] or rng.random() < 0.6:
+            drafts = ledger.declarations(month)
+            ledger.close_month(month)
+            # What the draft showed is exactly what the close issued.
+            issued_now = [{k: v for k, v in d.items() if k != "digest"} for d in ledger.declarations(month)]
+            assert [{**d, "status": "issued"} for d in drafts] == issued_now
+
+    debited: dict[str, str] = {}
+    credited: dict[str, str] = {}
+    for number in numbers:
+        running, sequence = 0, 0
+        for month in months:
+            declaration = ledger.declaration(number, month)
+            if declaration is None:
+                continue
+            sequence += 1
+            assert (declaration["sequence"], declaration["previously_declared"]) == (sequence, running)
+            assert declaration["total"] == sum(entry["amount"] for entry in declaration["lines"])
+            running += declaration["total"]
+            for entry in declaration["lines"]:
+                assert amounts[entry["activity"]][0] == number
+                if entry["kind"] == "debit":
+                    assert entry["activity"] not in debited
+                    assert entry["amount"] == amounts[entry["activity"]][1]
+                    assert entry["late"] == (entry["date"][:7] < month)
+                    assert entry["date"][:7] <= month
+                    debited[entry["activity"]] = month
+                else:
+                    assert entry["activity"] not in credited and debited[entry["activity"]] < month
+                    assert (entry["amount"], entry["late"]) == (-amounts[entry["activity"]][1], False)
+                    credited[entry["activity"]] = month
+        # After the last close, what was billed net is exactly what still stands.
+        assert running == sum(amount for activity, (t, amount) in amounts.items() if t == number and activity in live)
+    assert set(debited) - set(credited) == live
+    assert set(credited) <= set(debited)
