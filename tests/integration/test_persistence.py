@@ -209,3 +209,19 @@ def test_the_domain_imports_only_the_standard_library_attrs_and_eventsourcing_do
 )
 def test_the_purity_check_catches_a_forbidden_import(source: str) -> None:
     assert impure_imports(source) != []
+
+
+def test_a_version_1_assessment_is_upcast_with_its_total_when_read() -> None:
+    mapper = TypedMapper()
+    [assessed] = [e for e in ALL_EVENTS if isinstance(e, Trajectory.Assessed)]
+    stored = mapper.to_stored_event(assessed)
+    state = orjson.loads(stored.state)
+    assert state.pop("class_version") == 2
+    del state["total"]  # what version 1 stored
+    old = type(stored)(stored.originator_id, stored.originator_version, stored.topic, orjson.dumps(state))
+
+    restored = mapper.to_domain_event(old)
+
+    # Items 1..12 score 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2; "13" (9) and "A" are not counted.
+    assert restored.total == 23
+    assert restored == assessed
