@@ -1,0 +1,222 @@
+"""The care-need history view: each trajectory's entries with findings, and the review worklist."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import orjson
+
+from ggzledger.domain import Trajectory
+from ggzledger.domain.values import ScoreItems, total_of
+from ggzledger.projections.care_need import (
+    CLUSTERED,
+    REFERRED_BACK,
+    REVIEWED,
+    Assessment,
+    CareNeed,
+    Entry,
+    Mark,
+    entries,
+)
+from ggzledger.projections.store import Cursor
+from ggzledger.reference import Catalogue
+
+__all__ = ["HistoryView"]
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS history_trajectories (
+        trajectory TEXT PRIMARY KEY, opened_on TEXT NOT NULL, ended_on TEXT)""",
+    # Clustered, Reviewed and ReferredBack; review_due is the typing's date plus its cluster's term.
+    """CREATE TABLE IF NOT EXISTS history_marks (
+        trajectory TEXT NOT NULL, position BIGINT NOT NULL, on_date TEXT NOT NULL, event TEXT NOT NULL,
+        cluster INTEGER, review_due TEXT, PRIMARY KEY (trajectory, position))""",
+    "CREATE INDEX IF NOT EXISTS history_marks_in_force ON history_marks (trajectory, on_date, position)",
+    # The HoNOS total is kept beside the scores: only a referral back needs the scores themselves.
+    """CREATE TABLE IF NOT EXISTS history_assessments (
+        trajectory TEXT NOT NULL, position BIGINT NOT NULL, on_date TEXT NOT NULL, total INTEGER NOT NULL,
+        scores TEXT NOT NULL, PRIMARY KEY (trajectory, position))""",
+    """CREATE TABLE IF NOT EXISTS history_entries (
+        trajectory TEXT NOT NULL, seq INTEGER NOT NULL, on_date TEXT NOT NULL, event TEXT NOT NULL,
+        from_cluster INTEGER, to_cluster INTEGER, change TEXT NOT NULL, likelihood TEXT,
+        honos_total INTEGER, honos_delta INTEGER, findings TEXT NOT NULL, PRIMARY KEY (trajectory, seq))""",
+)
+_TABLES = ("history_trajectories", "history_marks", "history_assessments", "history_entries")
+
+# The worklist as of a date: the typing in force on that date (no later typing dated by then),
+# of a trajectory open on that date, whose review is due by then.
+_WORKLIST = """
+    SELECT m.trajectory, m.cluster, m.review_due FROM history_marks m
+    JOIN history_trajectories t ON t.trajectory = m.trajectory
+    WHERE m.event <> 'referred_back' AND m.on_date <= ? AND m.review_due <= ?
+      AND t.opened_on <= ? AND (t.ended_on IS NULL OR t.ended_on > ?)
+      AND NOT EXISTS (
+        SELECT 1 FROM history_marks n
+        WHERE n.trajectory = m.trajectory AND n.event <> 'referred_back' AND n.on_date <= ?
+          AND (n.on_date > m.on_date OR (n.on_date = m.on_date AND n.position > m.position)))
+    ORDER BY m.review_due, m.trajectory"""
+
+_CHUNK = 500
+
+
+class HistoryView:
+    """Keeps each trajectory's care-need entries (rules.md §8), recomputed whenever its facts change.
+
+    The view stores the facts the history is computed from (marks and
+    assessments with their positions) beside the entries. A page of events
+    marks the trajectories it touches; at the end of the page their entries are
+    recomputed from all their facts with :func:`care_need.entries`, so a review
+    recorded late but dated early, or a late assessment, takes its place by date.
+    """
+
+    name = "history"
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+
+    def create(self, c: Cursor) -> None:
+        for statement in _SCHEMA:
+            c.execute(statement)
+
+    def drop(self, c: Cursor) -> None:
+        for table in _TABLES:
+            c.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def apply(self, c: Cursor, events: Sequence[tuple[int, Any]]) -> None:
+        """Apply a page of events in order, inside the caller's transaction."""
+        opened: list[tuple[Any, ...]] = []
+        marks: list[tuple[Any, ...]] = []
+        assessments: list[tuple[Any, ...]] = []
+        ended: list[tuple[Any, ...]] = []
+        touched: set[str] = set()
+        for position, e in events:
+            kind = type(e)
+            if kind is Trajectory.Opened:
+                opened.append((e.trajectory, e.opened_on.isoformat()))
+            elif kind is Trajectory.Assessed:
+                assessments.append(_assessment_row(position, e))
+                touched.add(e.trajectory)
+            elif kind is Trajectory.Clustered or kind is Trajectory.Reviewed:
+                due = self.catalogue.lookup(e.cluster).review_term.add_to(e.on).isoformat()
+                event = CLUSTERED if kind is Trajectory.Clustered else REVIEWED
+                marks.append((e.trajectory, position, e.on.isoformat(), event, e.cluster, due))
+                if kind is Trajectory.Reviewed and e.scores is not None:
+                    assessments.append(_assessment_row(position, e))
+                touched.add(e.trajectory)
+            elif kind is Trajectory.ReferredBack:
+                marks.append((e.trajectory, position, e.on.isoformat(), REFERRED_BACK, None, None))
+                ended.append((e.on.isoformat(), e.trajectory))
+                touched.add(e.trajectory)
+        c.executemany("INSERT INTO history_trajectories (trajectory, opened_on) VALUES (?, ?)", opened)
+        c.executemany(
+            "INSERT INTO history_marks (trajectory, position, on_date, event, cluster, review_due)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            marks,
+        )
+        c.executemany(
+            "INSERT INTO history_assessments (trajectory, position, on_date, total, scores) VALUES (?, ?, ?, ?, ?)",
+            assessments,
+        )
+        c.executemany("UPDATE history_trajectories SET ended_on = ? WHERE trajectory = ?", ended)
+        if touched:
+            self._recompute(c, sorted(touched))
+
+    def _recompute(self, c: Cursor, trajectories: Sequence[str]) -> None:
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(trajectories), _CHUNK):
+            chunk = trajectories[start : start + _CHUNK]
+            for number, facts in self._facts(c, chunk).items():
+                for seq, entry in enumerate(entries(facts.marks, facts.assessments, self.catalogue), start=1):
+                    rows.append(_entry_row(number, seq, entry))
+        c.executemany("DELETE FROM history_entries WHERE trajectory = ?", [(t,) for t in trajectories])
+        c.executemany(
+            "INSERT INTO history_entries (trajectory, seq, on_date, event, from_cluster, to_cluster, change,"
+            " likelihood, honos_total, honos_delta, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def _facts(self, c: Cursor, chunk: Sequence[str]) -> dict[str, CareNeed]:
+        marks: dict[str, list[Mark]] = {number: [] for number in chunk}
+        assessments: dict[str, list[Assessment]] = {number: [] for number in chunk}
+        places = ",".join("?" * len(chunk))
+        c.execute(
+            f"SELECT trajectory, position, on_date, event, cluster FROM history_marks WHERE trajectory IN ({places})",
+            chunk,
+        )
+        for number, position, on_date, event, cluster in c.fetchall():
+            marks[number].append(Mark(date.fromisoformat(on_date), position, event, cluster))
+        ended = sorted({number for number, found in marks.items() if any(m.event == REFERRED_BACK for m in found)})
+        scores: dict[tuple[str, int], ScoreItems] = {}
+        if ended:
+            c.execute(
+                "SELECT trajectory, position, scores FROM history_assessments"
+                f" WHERE trajectory IN ({','.join('?' * len(ended))})",
+                ended,
+            )
+            for number, position, items in c.fetchall():
+                scores[number, position] = tuple(map(tuple, orjson.loads(items)))  # type: ignore[arg-type]
+        c.execute(
+            f"SELECT trajectory, position, on_date, total FROM history_assessments WHERE trajectory IN ({places})",
+            chunk,
+        )
+        for number, position, on_date, total in c.fetchall():
+            items = scores.get((number, position), ())
+            assessments[number].append(Assessment(date.fromisoformat(on_date), position, items, total))
+        # A trajectory with assessments but no cluster yet has no entries: skip the arithmetic.
+        return {
+            number: CareNeed(number, None, tuple(marks[number]), tuple(assessments[number]))
+            for number in chunk
+            if marks[number]
+        }
+
+    # Reading.
+
+    def has_trajectory(self, c: Cursor, trajectory: str) -> bool:
+        """True when the trajectory was opened."""
+        c.execute("SELECT 1 FROM history_trajectories WHERE trajectory = ?", (trajectory,))
+        return c.fetchone() is not None
+
+    def entries(self, c: Cursor, trajectory: str) -> list[Entry]:
+        """The stored care-need history of a trajectory, in order."""
+        c.execute(
+            "SELECT on_date, event, from_cluster, to_cluster, change, likelihood, honos_total, honos_delta, findings"
+            " FROM history_entries WHERE trajectory = ? ORDER BY seq",
+            (trajectory,),
+        )
+        return [
+            Entry(date.fromisoformat(row[0]), *row[1:8], tuple(orjson.loads(row[8])))  # type: ignore[arg-type]
+            for row in c.fetchall()
+        ]
+
+    def worklist(self, c: Cursor, as_of: date) -> list[tuple[str, int, date]]:
+        """(trajectory, cluster in force, review due) of every trajectory due for review as of a date.
+
+        Ordered by due date, the longest overdue first, then trajectory number.
+        Mirrors :func:`care_need.due_for_review`, in SQL so that it reads only
+        the rows that are due.
+        """
+        day = as_of.isoformat()
+        c.execute(_WORKLIST, (day, day, day, day, day))
+        return [(number, cluster, date.fromisoformat(due)) for number, cluster, due in c.fetchall()]
+
+
+def _assessment_row(position: int, e: Trajectory.Assessed | Trajectory.Reviewed) -> tuple[Any, ...]:
+    assert e.scores is not None
+    return (e.trajectory, position, e.on.isoformat(), total_of(e.scores), orjson.dumps(e.scores).decode())
+
+
+def _entry_row(trajectory: str, seq: int, entry: Entry) -> tuple[Any, ...]:
+    return (
+        trajectory,
+        seq,
+        entry.on.isoformat(),
+        entry.event,
+        entry.from_cluster,
+        entry.to_cluster,
+        entry.change,
+        entry.likelihood,
+        entry.honos_total,
+        entry.honos_delta,
+        orjson.dumps(list(entry.findings)).decode(),
+    )

@@ -1,0 +1,192 @@
+"""Cumulative totals of issued declarations (rules.md §6): one running sum per dimension and key."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import attrs
+import orjson
+
+from ggzledger.domain import BillingCalendar
+from ggzledger.projections.declarations import Clustering, in_force
+from ggzledger.projections.store import Cursor
+from ggzledger.reference import Catalogue
+
+__all__ = ["DIMENSIONS", "NONE", "UNCLUSTERED", "Parties", "TotalsView", "breakdown", "sort_rows"]
+
+DIMENSIONS = ("month", "insurer", "provider", "region", "cluster", "group", "supercluster", "care_form", "trajectory")
+"""What totals can be broken down by (the contract's DIM)."""
+
+NONE = "none"
+"""The key of a region or care form that is absent."""
+
+UNCLUSTERED = "unclustered"
+"""The cluster, group and supercluster key of a line with no cluster in force on its date."""
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS totals_by (
+        dimension TEXT NOT NULL, key TEXT NOT NULL, total BIGINT NOT NULL, PRIMARY KEY (dimension, key))""",
+)
+_CHUNK = 500
+
+
+@attrs.frozen
+class Parties:
+    """Who a trajectory's money goes between: its insurer, provider and region."""
+
+    insurer: str
+    provider: str
+    region: str | None
+
+
+Counts = Counter[tuple[str, str]]
+
+
+def breakdown(
+    declaration: Mapping[str, Any],
+    parties: Parties,
+    clusterings: Sequence[Clustering],
+    care_forms: Mapping[str, str | None],
+    catalogue: Catalogue,
+) -> Counts:
+    """What one declaration (contract JSON shape) adds to each (dimension, key).
+
+    Every line counts once in every dimension: toward the declaration's month,
+    the trajectory and its parties, the cluster in force on the line's own date
+    (with its group and supercluster), and the activity's care form
+    (``care_forms`` by activity id). So every dimension sums to the
+    declaration's total.
+    """
+    # Per line only the cluster and care form vary; the rest adds up the declaration's total.
+    by_cluster: dict[int | None, int] = {}
+    by_form: dict[str, int] = {}
+    total = 0
+    for line in declaration["lines"]:
+        amount = line["amount"]
+        total += amount
+        shown = in_force(clusterings, date.fromisoformat(line["date"]))
+        code = None if shown is None else shown.cluster
+        by_cluster[code] = by_cluster.get(code, 0) + amount
+        form = care_forms.get(line["activity"]) or NONE
+        by_form[form] = by_form.get(form, 0) + amount
+    counts: Counts = Counter()
+    for key in (
+        ("month", declaration["month"]),
+        ("insurer", parties.insurer),
+        ("provider", parties.provider),
+        ("region", parties.region or NONE),
+        ("trajectory", declaration["trajectory"]),
+    ):
+        counts[key] += total
+    for code, amount in by_cluster.items():
+        if code is None:
+            cluster = group = supercluster = UNCLUSTERED
+        else:
+            typed = catalogue.lookup(code)
+            cluster, group, supercluster = str(typed.code), typed.group, typed.supercluster_key
+        counts["cluster", cluster] += amount
+        counts["group", group] += amount
+        counts["supercluster", supercluster] += amount
+    for form, amount in by_form.items():
+        counts["care_form", form] += amount
+    return counts
+
+
+def sort_rows(rows: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Rows in the order people read them: numbers by value, then text, ``none``/``unclustered`` last."""
+
+    def order(row: tuple[str, int]) -> tuple[int, int, str]:
+        key = row[0]
+        if key in (NONE, UNCLUSTERED):
+            return (2, 0, key)
+        return (0, int(key), key) if key.isdigit() else (1, 0, key)
+
+    return sorted(rows, key=order)
+
+
+class TotalsView:
+    """Keeps cumulative totals of issued declarations, one row per (dimension, key).
+
+    Depends on the billing view, which the projector applies first in the same
+    transaction: when a MonthClosed is applied, this view reads the
+    declarations the billing view has just stored for that month, with the
+    trajectories' parties, clusterings (as recorded by the close's ``up_to``)
+    and care forms from the billing tables. Totals change only at a close, so
+    they always agree with the declarations as issued.
+    """
+
+    name = "totals"
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+
+    def create(self, c: Cursor) -> None:
+        for statement in _SCHEMA:
+            c.execute(statement)
+
+    def drop(self, c: Cursor) -> None:
+        c.execute("DROP TABLE IF EXISTS totals_by")
+
+    def apply(self, c: Cursor, events: Sequence[tuple[int, Any]]) -> None:
+        """Apply a page of events, inside the caller's transaction after the billing view."""
+        counts: Counts = Counter()
+        for _position, e in events:
+            if type(e) is BillingCalendar.MonthClosed:
+                c.execute("SELECT body FROM billing_declarations WHERE month = ?", (e.month,))
+                # update(), not +=: a Counter's + drops the negative sums that credits can make.
+                counts.update(self.count(c, [orjson.loads(row[0]) for row in c.fetchall()], e.up_to))
+        if counts:
+            c.executemany(
+                "INSERT INTO totals_by (dimension, key, total) VALUES (?, ?, ?)"
+                " ON CONFLICT (dimension, key) DO UPDATE SET total = totals_by.total + excluded.total",
+                [(dimension, key, total) for (dimension, key), total in sorted(counts.items())],
+            )
+
+    def count(self, c: Cursor, declarations: Sequence[Mapping[str, Any]], up_to: int) -> Counts:
+        """What declarations (contract JSON) add to the totals, with facts recorded by position ``up_to``."""
+        counts: Counts = Counter()
+        numbers = sorted({d["trajectory"] for d in declarations})
+        activities = sorted({line["activity"] for d in declarations for line in d["lines"]})
+        parties: dict[str, Parties] = {}
+        clusterings: dict[str, list[Clustering]] = {number: [] for number in numbers}
+        care_forms: dict[str, str | None] = {}
+        for chunk in _chunks(numbers):
+            places = ",".join("?" * len(chunk))
+            c.execute(
+                "SELECT trajectory, insurer, provider, region FROM billing_trajectories"
+                f" WHERE trajectory IN ({places})",
+                chunk,
+            )
+            for number, insurer, provider, region in c.fetchall():
+                parties[number] = Parties(insurer, provider, region)
+            c.execute(
+                "SELECT trajectory, position, on_date, cluster FROM billing_clusterings"
+                f" WHERE trajectory IN ({places}) AND position <= ?",
+                (*chunk, up_to),
+            )
+            for number, position, on_date, cluster in c.fetchall():
+                clusterings[number].append(Clustering(date.fromisoformat(on_date), position, cluster))
+        for chunk in _chunks(activities):
+            c.execute(
+                "SELECT activity, care_form FROM billing_activities"
+                f" WHERE activity IN ({','.join('?' * len(chunk))}) AND care_form IS NOT NULL",
+                chunk,
+            )
+            care_forms.update(c.fetchall())
+        for declaration in declarations:
+            number = declaration["trajectory"]
+            counts.update(breakdown(declaration, parties[number], clusterings[number], care_forms, self.catalogue))
+        return counts
+
+    def rows(self, c: Cursor, dimension: str) -> list[tuple[str, int]]:
+        """The cumulative (key, total) rows of one dimension, in reading order."""
+        c.execute("SELECT key, total FROM totals_by WHERE dimension = ?", (dimension,))
+        return sort_rows((key, total) for key, total in c.fetchall())
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
