@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from ggzledger.domain.months import is_month
 from ggzledger.ingest import ingest
 from ggzledger.money import format_euro
 from ggzledger.persistence import StoreError
+from ggzledger.projections.totals import DIMENSIONS
 from ggzledger.reference import TariffError, TariffTable
 from ggzledger.render import render_declaration
 
@@ -160,6 +163,126 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(text: str) -> date:
+    # fromisoformat alone would also take 20170101 and other ISO spellings.
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD")
+
+
+def _progress_bar(what: str) -> Any:
+    """A tqdm bar on standard error when it is a terminal, else None; called with (position, head)."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm  # noqa: PLC0415 - only when a bar is shown
+
+    bar = tqdm(desc=what, unit=" events", unit_scale=True, leave=False, file=sys.stderr)
+
+    def update(position: int, head: int) -> None:
+        bar.total = head
+        bar.update(position - bar.n)
+
+    update.close = bar.close  # type: ignore[attr-defined]
+    return update
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from ggzledger.audit_text import render_history  # noqa: PLC0415
+    from ggzledger.reports import history  # noqa: PLC0415
+
+    with _ledger(args) as ledger:
+        entries = history(ledger, args.trajectory)
+        catalogue = ledger.catalogue
+    if args.json:
+        _print_json({"trajectory": args.trajectory, "entries": [entry.to_json() for entry in entries]})
+    else:
+        print(render_history(args.trajectory, entries, catalogue))
+    return 0
+
+
+def cmd_reviews(args: argparse.Namespace) -> int:
+    from ggzledger.audit_text import render_worklist  # noqa: PLC0415
+    from ggzledger.reports import worklist  # noqa: PLC0415
+
+    with _ledger(args) as ledger:
+        as_of = args.as_of or ledger.today()
+        rows = worklist(ledger, as_of)
+    if args.json:
+        _print_json({"as_of": as_of.isoformat(), "rows": [row.to_json() for row in rows]})
+    else:
+        print(render_worklist(as_of, rows))
+    return 0
+
+
+def cmd_totals(args: argparse.Namespace) -> int:
+    from ggzledger.audit_text import render_totals  # noqa: PLC0415
+    from ggzledger.reports import totals  # noqa: PLC0415
+
+    with _ledger(args) as ledger:
+        result = totals(ledger, args.by, drafts=args.drafts)
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        print(render_totals(result))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from ggzledger.audit import NotIssued, audit  # noqa: PLC0415
+    from ggzledger.audit_text import render_audit  # noqa: PLC0415
+
+    with _ledger(args) as ledger:
+        try:
+            result = audit(ledger, args.trajectory, args.month)
+        except NotIssued as error:
+            raise UsageError(str(error)) from None
+    print(render_audit(result))
+    return 0 if result.equal and result.reconstructed is not None else 1
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from ggzledger.audit import verify  # noqa: PLC0415
+    from ggzledger.audit_text import render_verification  # noqa: PLC0415
+
+    progress = _progress_bar("verify")
+    with _ledger(args) as ledger:
+        try:
+            result = verify(ledger, progress)
+        finally:
+            if progress is not None:
+                progress.close()
+    print(render_verification(result))
+    return 0 if result.ok else 1
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from ggzledger.audit import rebuild  # noqa: PLC0415
+
+    progress = _progress_bar("rebuild")
+    with _ledger(args) as ledger:
+        started = time.perf_counter()
+        try:
+            result = rebuild(ledger, progress)
+        finally:
+            if progress is not None:
+                progress.close()
+        took = time.perf_counter() - started
+    rate = f" ({result.position / took:,.0f} events/s)" if took > 0 and result.position else ""
+    print(f"rebuilt every view from position 0 to {result.position} in {took:.1f} s{rate}")
+    if result.unreproduced:
+        months = ", ".join(result.unreproduced)
+        print(
+            f"ggzledger: the log no longer gives the declarations issued at the close of {months}:"
+            " a stored event was altered; run ggzledger verify",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 class _ledger:
     """Open the ledger for a command and always close it."""
 
@@ -215,6 +338,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--baseline-records", type=int, default=20_000, help="lines for the library baseline")
     sub.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
     sub.epilog = "Without --db the bench uses a fresh temporary SQLite file; a given store must be empty."
+
+    sub = command("history", cmd_history, "the care-need history of TRAJECTORY, with findings")
+    sub.add_argument("trajectory", metavar="TRAJECTORY")
+    sub.add_argument("--json", action="store_true", help="print the contract's JSON")
+
+    sub = command("reviews", cmd_reviews, "the review worklist: open trajectories whose review is due")
+    sub.add_argument("--as-of", type=_date, metavar="DATE", help="judge as of DATE (default: today)")
+    sub.add_argument("--json", action="store_true", help="print the contract's JSON")
+
+    sub = command("totals", cmd_totals, "cumulative totals of issued declarations")
+    by_help = f"one of {', '.join(DIMENSIONS)} (default month)"
+    sub.add_argument("--by", choices=DIMENSIONS, default="month", metavar="DIM", help=by_help)
+    sub.add_argument("--drafts", action="store_true", help="also the drafts of open months, in a column of their own")
+    sub.add_argument("--json", action="store_true", help="print the contract's JSON")
+
+    sub = command("audit", cmd_audit, "reconstruct the declaration of TRAJECTORY for MONTH from the log and compare")
+    sub.add_argument("trajectory", metavar="TRAJECTORY")
+    sub.add_argument("month", metavar="MONTH", type=_month)
+
+    command("verify", cmd_verify, "recompute every close from the log; exit 1 naming what differs")
+    command("rebuild", cmd_rebuild, "drop every view and rebuild it from position 0")
 
     return parser
 
