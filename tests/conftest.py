@@ -62,6 +62,14 @@ def ledger(db: str) -> Iterator[Ledger]:
     instance.close()
 
 
+def start_cli(*args: str) -> subprocess.Popen[bytes]:
+    """Start ``python -m ggzledger ARGS`` as a real subprocess that runs beside the test; output as bytes."""
+    env = {key: value for key, value in os.environ.items() if key != "GGZLEDGER_DB"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "ggzledger", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+
+
 def run_cli(*args: str, input: bytes | None = None, cwd: Path | None = None, env: dict[str, str] | None = None
             ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m ggzledger ARGS`` as a real subprocess; output as text."""

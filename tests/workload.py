@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 from typing import Any
 
 import orjson
@@ -51,3 +53,15 @@ def writer_records(tag: str, trajectories: int = 80, activities: int = 24) -> li
 def as_lines(records: list[dict[str, Any]]) -> bytes:
     """JSON lines, as an input file holds them."""
     return b"".join(orjson.dumps(record) + b"\n" for record in records)
+
+
+_SUMMARY = re.compile(rb"recorded (\d+), unchanged (\d+), refused (\d+)")
+
+
+def ingest_summary(process: subprocess.Popen[bytes]) -> tuple[int, int, int]:
+    """Wait for an ``ingest`` process to succeed; its (recorded, unchanged, refused)."""
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err.decode()
+    match = _SUMMARY.search(out)
+    assert match, out
+    return int(match[1]), int(match[2]), int(match[3])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ from eventsourcing.persistence import PersistenceError
 from ggzledger.application import Ledger, MonthAlreadyClosed
 from ggzledger.domain.errors import Refused
 from ggzledger.domain.months import is_month
+from ggzledger.feed import Feed
+from ggzledger.follow import Follower
 from ggzledger.ingest import ingest
 from ggzledger.money import format_euro
 from ggzledger.persistence import StoreError
@@ -283,6 +287,75 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def _position(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(text)
+
+
+class _Stopped(Exception):
+    """Raised between two pages of work once a stop signal has arrived."""
+
+
+@contextlib.contextmanager
+def _on_stop_signals(stop: Callable[[], None]) -> Iterator[None]:
+    """Call ``stop`` on SIGINT and SIGTERM (instead of dying mid-write); restore the handlers after."""
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda *_: stop()) for number in signals}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    out = sys.stdout.buffer
+    with _ledger(args) as ledger, Follower(ledger.recorder) as follower:
+        feed = Feed(ledger.recorder, ledger.mapper)
+        stop = follower.stop if args.follow else lambda: None
+        lines = feed.follow(follower, args.after, on_idle=out.flush) if args.follow else feed.lines(args.after)
+        written = 0
+        try:
+            with _on_stop_signals(stop) if args.follow else contextlib.nullcontext():
+                for item in lines:
+                    if args.limit is not None and written >= args.limit:
+                        break
+                    out.write(orjson.dumps(item) + b"\n")
+                    written += 1
+                out.flush()
+        except BrokenPipeError:
+            # The reader went away (``| head``): that is its right, not an error.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    with _ledger(args) as ledger, Follower(ledger.recorder) as follower:
+        projector = ledger.projector
+
+        def between_pages(position: int, head: int) -> None:
+            # The page is committed with its positions: stopping here loses nothing.
+            if follower.stopped:
+                raise _Stopped
+
+        with _on_stop_signals(follower.stop):
+            try:
+                reached = projector.catch_up(between_pages)
+                if args.follow:
+                    print(f"projections at position {reached}; following the ledger", file=sys.stderr, flush=True)
+                while args.follow and not follower.stopped:
+                    follower.wait(reached)
+                    reached = projector.catch_up(between_pages)
+            except _Stopped:
+                pass
+            with ledger.store.transaction(write=False) as c:
+                reached = min(projector.positions(c).values(), default=0)
+            head = projector.head()
+    print(f"projections at position {reached} of {head}")
+    return 0
+
+
 class _ledger:
     """Open the ledger for a command and always close it."""
 
@@ -359,6 +432,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("verify", cmd_verify, "recompute every close from the log; exit 1 naming what differs")
     command("rebuild", cmd_rebuild, "drop every view and rebuild it from position 0")
+
+    sub = command("feed", cmd_feed, "public events as JSON lines, in position order (docs/feed.md)")
+    sub.add_argument("--after", type=_position, default=0, metavar="N", help="start after position N (default 0)")
+    sub.add_argument("--limit", type=_position, default=None, metavar="K", help="stop after K events")
+    sub.add_argument("--follow", action="store_true", help="keep streaming new events until SIGINT/SIGTERM")
+
+    sub = command("project", cmd_project, "bring the read models up to date; --follow keeps them so")
+    sub.add_argument("--follow", action="store_true", help="keep applying new events until SIGINT/SIGTERM")
 
     return parser
 

@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import run_cli
-from workload import MONTHS, as_lines, writer_records
+from conftest import run_cli, start_cli
+from workload import MONTHS, as_lines, ingest_summary, writer_records
 
 from ggzledger import Ledger, ingest
-
-SUMMARY = re.compile(r"recorded (\d+), unchanged (\d+), refused (\d+)")
-
-
-def start_ingest(db: str, path: Path) -> subprocess.Popen[str]:
-    env = {key: value for key, value in os.environ.items() if key != "GGZLEDGER_DB"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "ggzledger", "--db", db, "ingest", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
-def finish(process: subprocess.Popen[str]) -> tuple[int, int, int]:
-    out, err = process.communicate(timeout=300)
-    assert process.returncode == 0, err
-    match = SUMMARY.search(out)
-    assert match, out
-    return int(match[1]), int(match[2]), int(match[3])
 
 
 def state(db: str) -> tuple[int, list[list[dict[str, object]]]]:
@@ -45,7 +20,7 @@ def state(db: str) -> tuple[int, list[list[dict[str, object]]]]:
         ledger.close()
 
 
-def test_two_writers_of_the_same_trajectories_end_as_one_writer_of_both_files(db: str, tmp_path: Path) -> None:
+def test_three_writers_of_the_same_trajectories_end_as_one_writer_of_all_three_files(db: str, tmp_path: Path) -> None:
     files = []
     for tag in ("A", "B", "C"):
         path = tmp_path / f"{tag}.jsonl"
@@ -59,8 +34,8 @@ def test_two_writers_of_the_same_trajectories_end_as_one_writer_of_both_files(db
     # Create the tables first, so that the writers race on records, not on DDL.
     Ledger(db).close()
 
-    writers = [start_ingest(db, path) for path in files]
-    summaries = [finish(writer) for writer in writers]
+    writers = [start_cli("--db", db, "ingest", str(path)) for path in files]
+    summaries = [ingest_summary(writer) for writer in writers]
 
     assert sum(recorded for recorded, _, _ in summaries) == expected_recorded
     assert all(refused == 0 for _, _, refused in summaries)

@@ -1,0 +1,196 @@
+"""The public event feed: every public event in position order, as versioned JSON with stable names.
+
+docs/feed.md is the contract; the JSON Schemas of every line type ship in
+``ggzledger/schemas/feed/``. Nothing here names a Python class to the outside:
+each stored topic maps to an external type name and a function that turns the
+event (already upcast to its current class version) into the line's ``data``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import timezone
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+
+from ggzledger.domain import BillingCalendar, Trajectory
+from ggzledger.follow import Follower
+
+__all__ = ["VERSION", "TYPES", "TOPICS", "Feed", "line", "schema"]
+
+VERSION = 1
+"""The version of every line's shape; bumped (with both served side by side) only for a breaking change."""
+
+_T = Trajectory
+
+
+def _opened(e: Any) -> dict[str, Any]:
+    return {
+        "id": e.record_id,
+        "patient": e.patient,
+        "provider": e.provider,
+        "insurer": e.insurer,
+        "date": e.opened_on.isoformat(),
+        "region": e.region,
+        "referrer": e.referrer,
+    }
+
+
+def _assessed(e: Any) -> dict[str, Any]:
+    return {"id": e.record_id, "date": e.on.isoformat(), "honos": dict(e.scores), "total": e.total,
+            "assessor": e.assessor}
+
+
+def _clustered(e: Any) -> dict[str, Any]:
+    return {"id": e.record_id, "date": e.on.isoformat(), "cluster": e.cluster}
+
+
+def _delivered(e: Any) -> dict[str, Any]:
+    return {
+        "id": e.record_id,
+        "activity": e.activity,
+        "date": e.on.isoformat(),
+        "code": e.code,
+        "description": e.description,
+        "unit": e.unit,
+        "amount": e.amount,
+        "tariff": e.tariff,
+        "minutes": e.minutes,
+        "professional": e.professional,
+        "setting": e.setting,
+        "care_form": e.care_form,
+    }
+
+
+def _voided(e: Any) -> dict[str, Any]:
+    return {"id": e.record_id, "activity": e.activity, "date": e.on.isoformat(), "reason": e.reason}
+
+
+def _reviewed(e: Any) -> dict[str, Any]:
+    honos = None if e.scores is None else dict(e.scores)
+    return {"id": e.record_id, "date": e.on.isoformat(), "cluster": e.cluster, "honos": honos, "total": e.total}
+
+
+def _referred(e: Any) -> dict[str, Any]:
+    return {"id": e.record_id, "date": e.on.isoformat(), "to": e.to, "reason": e.reason}
+
+
+def _closed(e: Any) -> dict[str, Any]:
+    return {
+        "id": e.record_id,
+        "month": e.month,
+        "up_to": e.up_to,
+        "declarations": e.declarations,
+        "total": e.total,
+        "digest": e.digest,
+    }
+
+
+Data = Callable[[Any], dict[str, Any]]
+
+# Stored topic -> (external type, data). Internal events (the calendar's Started) are absent: never published.
+_PUBLIC: dict[str, tuple[str, Data]] = {
+    _T.Opened.TOPIC: ("trajectory_opened", _opened),
+    _T.Assessed.TOPIC: ("assessed", _assessed),
+    _T.Clustered.TOPIC: ("clustered", _clustered),
+    _T.ActivityDelivered.TOPIC: ("activity_delivered", _delivered),
+    _T.ActivityVoided.TOPIC: ("activity_voided", _voided),
+    _T.Reviewed.TOPIC: ("reviewed", _reviewed),
+    _T.ReferredBack.TOPIC: ("referred_back", _referred),
+    BillingCalendar.MonthClosed.TOPIC: ("month_closed", _closed),
+}
+
+TYPES: tuple[str, ...] = tuple(kind for kind, _ in _PUBLIC.values())
+"""The external type names, in the order docs/feed.md lists them."""
+
+TOPICS: tuple[str, ...] = tuple(_PUBLIC)
+"""The stored topics of public events (the feed's SQL filter)."""
+
+
+def line(position: int, event: Any) -> dict[str, Any]:
+    """The public JSON line of one stored event at ``position``.
+
+    Raises KeyError for an internal event, which has no public form.
+    """
+    # The class's own TOPIC, not the stored one: an event stored under an old, registered topic reads the same.
+    kind, data = _PUBLIC[type(event).TOPIC]
+    out: dict[str, Any] = {"position": position, "type": kind, "version": VERSION}
+    trajectory = getattr(event, "trajectory", None)
+    if trajectory is not None:
+        out["trajectory"] = trajectory
+    recorded = event.timestamp.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    out["recorded_at"] = recorded.replace("+00:00", "Z")
+    out["data"] = data(event)
+    return out
+
+
+class Feed:
+    """Pages of the public feed from a ledger's recorder, through its mapper (so upcasters run)."""
+
+    def __init__(self, recorder: ApplicationRecorder, mapper: Mapper[Any]) -> None:
+        self.recorder = recorder
+        self.mapper = mapper
+
+    def head(self) -> int:
+        """The ledger's latest position, public or not (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    def page(self, after: int = 0, limit: int = 1000, stop: int | None = None) -> list[dict[str, Any]]:
+        """Up to ``limit`` public events with positions after ``after`` (and up to ``stop``), in order."""
+        if limit <= 0:
+            return []
+        notifications = self.recorder.select_notifications(
+            start=after, limit=limit, stop=stop, topics=TOPICS, inclusive_of_start=False
+        )
+        return [line(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+
+    def lines(self, after: int = 0, stop: int | None = None, page_size: int = 1000) -> Iterator[dict[str, Any]]:
+        """Every public event after ``after`` and up to ``stop`` (default: the head now), a page at a time."""
+        stop = self.head() if stop is None else stop
+        while after < stop:
+            lines = self.page(after, page_size, stop)
+            if not lines:
+                return
+            yield from lines
+            after = lines[-1]["position"]
+
+    def follow(
+        self,
+        follower: Follower,
+        after: int = 0,
+        page_size: int = 1000,
+        on_idle: Callable[[], object] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every public event after ``after``, then each new one as it is recorded, until ``follower`` stops.
+
+        Each round reads up to the head seen before it, then waits for the
+        head to pass that: internal events move the head without producing
+        lines and must not make the loop spin. ``on_idle`` is called before
+        each wait (to flush output, say).
+        """
+        while not follower.stopped:
+            head = self.head()
+            for item in self.lines(after, head, page_size):
+                yield item
+                after = item["position"]
+                if follower.stopped:
+                    return
+            if on_idle is not None:
+                on_idle()
+            follower.wait(head)
+
+
+@cache
+def schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of one public line type, as shipped in ``schemas/feed/``.
+
+    Raises KeyError for a name that is not a public type.
+    """
+    if kind not in TYPES:
+        raise KeyError(kind)
+    text = resources.files("ggzledger").joinpath("schemas", "feed", f"{kind}.v{VERSION}.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
