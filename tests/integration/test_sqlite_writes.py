@@ -1,0 +1,58 @@
+"""The SQLite event writes: one executemany per batch, positions as the log shows them, tuned durability."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ggzledger import Ledger
+from ggzledger.domain import Trajectory
+from ggzledger.persistence import StoreError
+
+
+def opened(number: str) -> Trajectory:
+    return Trajectory(
+        trajectory=number, record_id=None, fingerprint=f"fp-{number}", patient=f"P-{number}",
+        provider="12345678", insurer="3311", opened_on=date(2024, 1, 2), region=None, referrer=None,
+    )  # fmt: skip
+
+
+def test_a_batch_gets_the_positions_the_log_shows(tmp_path: Path) -> None:
+    ledger = Ledger(str(tmp_path / "ledger.db"))
+    first = ledger.save(*(opened(f"T-{n}") for n in range(3)))
+    second = ledger.save(*(opened(f"T-{n}") for n in range(3, 8)))
+
+    saved = [(r.notification.id, r.domain_event.originator_id, r.domain_event.originator_version) for r in first + second]
+    logged = [(n.id, n.originator_id, n.originator_version) for n in ledger.recorder.select_notifications(1, 100)]
+
+    assert saved == logged
+    assert [position for position, _, _ in saved] == list(range(1, 9))
+    ledger.close()
+
+
+def synchronous_of_writes(ledger: Ledger) -> int:
+    ledger.save(opened("T-sync"))
+    datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
+    with datastore.get_connection(commit=True) as connection, connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        return int(cursor.fetchone()[0])
+
+
+def test_events_are_written_with_synchronous_normal_unless_told_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    normal = Ledger(str(tmp_path / "normal.db"))
+    assert synchronous_of_writes(normal) == 1
+    normal.close()
+
+    monkeypatch.setenv("GGZLEDGER_SQLITE_SYNCHRONOUS", "full")
+    full = Ledger(str(tmp_path / "full.db"))
+    assert synchronous_of_writes(full) == 2
+    full.close()
+
+
+def test_an_unknown_synchronous_setting_is_a_store_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GGZLEDGER_SQLITE_SYNCHRONOUS", "OFF")
+
+    with pytest.raises(StoreError, match="NORMAL, FULL or EXTRA"):
+        Ledger(str(tmp_path / "ledger.db"))
