@@ -356,6 +356,16 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ggzledger.http import ServeError, serve
+
+    try:
+        serve(args.db, host=args.host, port=args.port, token=os.environ.get("GGZLEDGER_TOKEN") or None)
+    except ServeError as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
 class _ledger:
     """Open the ledger for a command and always close it."""
 
@@ -440,6 +450,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("project", cmd_project, "bring the read models up to date; --follow keeps them so")
     sub.add_argument("--follow", action="store_true", help="keep applying new events until SIGINT/SIGTERM")
+
+    sub = command("serve", cmd_serve, "the HTTP interface: feed, declarations, status, OpenAPI (docs/feed.md)")
+    sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; any other "
+                     "needs GGZLEDGER_TOKEN)")
+    sub.add_argument("--port", type=int, default=8080, help="port (default 8080)")
 
     return parser
 

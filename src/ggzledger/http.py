@@ -1,0 +1,274 @@
+"""The HTTP interface (``ggzledger serve``): the public feed and the declarations as JSON for integrators."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import ipaddress
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from eventsourcing.persistence import PersistenceError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ggzledger import reports
+from ggzledger.application import Ledger
+from ggzledger.domain.errors import UnknownTrajectory
+from ggzledger.domain.months import is_month
+from ggzledger.feed import Feed
+from ggzledger.follow import Follower
+from ggzledger.openapi import document
+
+__all__ = ["create_app", "serve", "ServeError", "is_loopback", "PAGE_DEFAULT", "PAGE_MAX", "WAIT_MAX"]
+
+PAGE_DEFAULT = 100
+PAGE_MAX = 1000
+WAIT_MAX = 30.0
+"""The longest a feed request waits for new events (seconds)."""
+
+
+class ServeError(Exception):
+    """The server cannot start as asked (e.g. a non-local address without a token)."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(db: str | None, host: str = "127.0.0.1", port: int = 8080, token: str | None = None) -> None:
+    """Serve the ledger in ``db`` (a --db value) over HTTP until SIGINT or SIGTERM.
+
+    Raises ServeError, before opening anything, when ``host`` is not a loopback
+    address and no token is given: the ledger holds patients' care data and is
+    never served openly. Raises StoreError when the store cannot be used.
+    """
+    if not is_loopback(host) and not token:
+        raise ServeError(f"refusing to listen on {host} without a bearer token: set GGZLEDGER_TOKEN")
+    import uvicorn
+
+    ledger = Ledger(db)
+    try:
+        # Long-polls in flight at shutdown are cut after a few seconds; clients resume with the same ``after``.
+        uvicorn.run(create_app(ledger, token=token), host=host, port=port, timeout_graceful_shutdown=3,
+                    log_level="info")
+    finally:
+        ledger.close()
+
+
+def create_app(ledger: Ledger, token: str | None = None) -> Starlette:
+    """The ASGI application over an open ledger; with ``token``, every request needs ``Authorization: Bearer``."""
+    api = _Api(ledger)
+    routes = [
+        Route("/feed", api.feed),
+        Route("/trajectories/{trajectory}/declarations/{month}", api.declaration),
+        Route("/months/{month}/declarations", api.declarations),
+        Route("/trajectories/{trajectory}/history", api.history),
+        Route("/totals", api.totals),
+        Route("/status", api.status),
+        Route("/openapi.json", api.openapi),
+    ]
+    middleware = [Middleware(_BearerToken, token=token)] if token else []
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=api.lifespan,
+        exception_handlers={HTTPException: _http_error, PersistenceError: _store_error},  # type: ignore[dict-item]
+    )
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    return _error(503, f"the database is not available: {str(exc).strip().splitlines()[0] if str(exc) else exc}")
+
+
+class _BearerToken:
+    """Refuses every request without ``Authorization: Bearer <token>`` (401, JSON error)."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                message = "a bearer token is required" if not given else "the bearer token is not valid"
+                response = _error(401, message, {"WWW-Authenticate": 'Bearer realm="ggzledger"'})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class _Heads:
+    """The ledger's head, followed in one thread for the whole server; long-polls await it."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.follower = Follower(ledger.recorder)
+        self.head = self.follower.head()
+        self._moved = asyncio.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._follow, args=(loop,), name="ggzledger-heads", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.follower.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.follower.close()
+
+    async def wait_past(self, position: int, timeout: float) -> None:
+        """Return once the head lies past ``position``, or after ``timeout`` seconds."""
+        if self.head > position or timeout <= 0:
+            return
+        moved = self._moved
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(moved.wait(), timeout)
+
+    def _follow(self, loop: asyncio.AbstractEventLoop) -> None:
+        head = self.head
+        while not self.follower.stopped:
+            try:
+                head = self.follower.wait(head)
+            except PersistenceError:  # the database is away: try again shortly
+                time.sleep(1)
+                continue
+            loop.call_soon_threadsafe(self._announce, head)
+
+    def _announce(self, head: int) -> None:
+        self.head = head
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
+
+
+class _Api:
+    """The endpoints; ledger calls run in worker threads."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.feed_reader = Feed(ledger.recorder, ledger.mapper)
+        # The SQLite read models share one connection: one reader at a time.
+        self._reading = threading.Lock() if ledger.store.dialect == "sqlite" else contextlib.nullcontext()
+        self.heads: _Heads | None = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        self.heads = _Heads(self.ledger)
+        self.heads.start()
+        try:
+            yield
+        finally:
+            self.heads.stop()
+
+    async def feed(self, request: Request) -> Response:
+        after = _integer(request, "after", 0, minimum=0)
+        limit = _integer(request, "limit", PAGE_DEFAULT, minimum=1, maximum=PAGE_MAX)
+        wait = float(_integer(request, "wait", 0, minimum=0, maximum=int(WAIT_MAX)))
+        deadline = time.monotonic() + wait
+        while True:
+            head = await run_in_threadpool(self.feed_reader.head)
+            events = await run_in_threadpool(self.feed_reader.page, after, limit, head)
+            remaining = deadline - time.monotonic()
+            if events or remaining <= 0 or self.heads is None:
+                break
+            await self.heads.wait_past(head, remaining)
+        last = events[-1]["position"] if events else after
+        return JSONResponse({"after": after, "events": events, "last_position": last})
+
+    async def declaration(self, request: Request) -> Response:
+        trajectory = request.path_params["trajectory"]
+        month = _month(request)
+        try:
+            found = await self._read(lambda: self.ledger.declaration(trajectory, month))
+        except UnknownTrajectory as error:
+            return _error(404, str(error))
+        if found is None:
+            return _error(404, f"trajectory {trajectory} has no declaration for {month}")
+        return JSONResponse(found)
+
+    async def declarations(self, request: Request) -> Response:
+        month = _month(request)
+        found = await self._read(lambda: self.ledger.declarations(month))
+        return JSONResponse({"month": month, "declarations": found})
+
+    async def history(self, request: Request) -> Response:
+        trajectory = request.path_params["trajectory"]
+        try:
+            entries = await self._read(lambda: reports.history(self.ledger, trajectory))
+        except UnknownTrajectory as error:
+            return _error(404, str(error))
+        return JSONResponse({"trajectory": trajectory, "entries": [entry.to_json() for entry in entries]})
+
+    async def totals(self, request: Request) -> Response:
+        by = request.query_params.get("by", "month")
+        if by not in reports.DIMENSIONS:
+            raise HTTPException(400, f"by must be one of {', '.join(reports.DIMENSIONS)}, got {by!r}")
+        drafts = request.query_params.get("drafts", "false")
+        if drafts not in ("true", "false"):
+            raise HTTPException(400, f"drafts must be true or false, got {drafts!r}")
+        found = await self._read(lambda: reports.totals(self.ledger, by, drafts=drafts == "true"))
+        return JSONResponse(found.to_json())
+
+    async def status(self, request: Request) -> Response:
+        def read() -> dict[str, Any]:
+            head = self.ledger.projector.head()
+            with self.ledger.store.transaction(write=False) as c:
+                positions = self.ledger.projector.positions(c)
+            return {"head": head, "projections": positions, "lag": head - min(positions.values(), default=head)}
+
+        return JSONResponse(await self._read(read))
+
+    async def openapi(self, request: Request) -> Response:
+        return JSONResponse(document())
+
+    async def _read(self, call: Callable[[], Any]) -> Any:
+        def locked() -> Any:
+            with self._reading:
+                return call()
+
+        return await run_in_threadpool(locked)
+
+
+def _integer(request: Request, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    if not text.isdigit():
+        raise HTTPException(400, f"{name} must be a whole number, got {text!r}")
+    value = int(text)
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"{minimum}..{maximum}" if maximum is not None else f"at least {minimum}"
+        raise HTTPException(400, f"{name} must be {bounds}, got {value}")
+    return value
+
+
+def _month(request: Request) -> str:
+    month: str = request.path_params["month"]
+    if not is_month(month):
+        raise HTTPException(400, f"{month!r} is not a month YYYY-MM")
+    return month

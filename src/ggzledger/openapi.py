@@ -1,0 +1,291 @@
+"""The OpenAPI 3.1 document of the HTTP interface, with the feed's shipped JSON Schemas inside."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from ggzledger import __version__
+from ggzledger.feed import TYPES, schema
+from ggzledger.reports import DIMENSIONS
+
+__all__ = ["document"]
+
+_DATE = {"type": "string", "format": "date"}
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+_DECLARATION: dict[str, Any] = {
+    "description": "A declaration (zorgnota), as `ggzledger invoice --json` prints it (rules.md §5).",
+    "type": "object",
+    "required": ["trajectory", "month", "status", "sequence", "cluster", "start_date", "end_date", "review_due",
+                 "previously_declared", "total", "lines"],
+    "properties": {
+        "trajectory": {"type": "string"},
+        "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+        "status": {"enum": ["issued", "draft"]},
+        "sequence": {"type": "integer", "minimum": 1},
+        "cluster": {
+            "oneOf": [
+                {"type": "null"},
+                {"type": "object", "required": ["code", "name"],
+                 "properties": {"code": {"type": "integer"}, "name": {"type": "string"}}},
+            ]
+        },
+        "start_date": _DATE,
+        "end_date": {"type": ["string", "null"], "format": "date"},
+        "review_due": {"type": ["string", "null"], "format": "date"},
+        "previously_declared": {"type": "integer", "description": "euro cents"},
+        "total": {"type": "integer", "description": "euro cents; debits minus credits, may be negative"},
+        "lines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["date", "code", "description", "amount", "kind", "activity", "late"],
+                "properties": {
+                    "date": _DATE,
+                    "code": {"type": "string"},
+                    "description": {"type": "string"},
+                    "amount": {"type": "integer", "description": "euro cents, negative on a credit line"},
+                    "kind": {"enum": ["debit", "credit"]},
+                    "activity": {"type": "string"},
+                    "late": {"type": "boolean"},
+                },
+            },
+        },
+        "digest": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "only when issued"},
+    },
+}
+
+
+_CLUSTER_OR_NULL = {"type": ["integer", "null"]}
+_HISTORY: dict[str, Any] = {
+    "description": "As `ggzledger history --json` prints it.",
+    "type": "object",
+    "required": ["trajectory", "entries"],
+    "properties": {
+        "trajectory": {"type": "string"},
+        "entries": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["on", "event", "from", "to", "change", "likelihood", "honos_total", "honos_delta",
+                             "findings"],
+                "properties": {
+                    "on": _DATE,
+                    "event": {"enum": ["clustered", "reviewed", "referred_back"]},
+                    "from": _CLUSTER_OR_NULL,
+                    "to": _CLUSTER_OR_NULL,
+                    "change": {"enum": ["initial", "unchanged", "step_up", "step_down", "lateral", "ended"]},
+                    "likelihood": {"enum": ["likely", "less_likely", "unlikely", None]},
+                    "honos_total": {"type": ["integer", "null"]},
+                    "honos_delta": {"type": ["integer", "null"]},
+                    "findings": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+_ROWS = {
+    "type": "array",
+    "items": {"type": "object", "required": ["key", "total"],
+              "properties": {"key": {"type": "string"}, "total": {"type": "integer", "description": "euro cents"}}},
+}
+_TOTALS: dict[str, Any] = {
+    "description": "As `ggzledger totals --by DIM --json` prints it.",
+    "type": "object",
+    "required": ["by", "total", "rows"],
+    "properties": {
+        "by": {"enum": list(DIMENSIONS)},
+        "total": {"type": "integer", "description": "euro cents; every dimension sums to the same"},
+        "rows": _ROWS,
+        "drafts": {
+            "type": "object",
+            "description": "Only with drafts=true: the drafts of the open months, never added to the issued rows.",
+            "required": ["status", "months", "total", "rows"],
+            "properties": {"status": {"const": "draft"}, "months": {"type": "array", "items": {"type": "string"}},
+                           "total": {"type": "integer"}, "rows": _ROWS},
+        },
+    },
+}
+
+
+def _json(schema_ref: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema_ref}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    words = {
+        400: "A parameter is malformed or out of range.",
+        401: "The server has a token and the request did not carry it (`Authorization: Bearer ...`).",
+        404: "There is no such declaration, trajectory or path.",
+        503: "The database is not available.",
+    }
+    return {str(code): _json(_ERROR, words[code]) for code in (*codes, 401, 503)}
+
+
+def _query(name: str, description: str, minimum: int, default: int, maximum: int | None = None) -> dict[str, Any]:
+    bounds: dict[str, Any] = {"type": "integer", "minimum": minimum, "default": default}
+    if maximum is not None:
+        bounds["maximum"] = maximum
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": bounds}
+
+
+def _path(name: str, description: str, pattern: str | None = None) -> dict[str, Any]:
+    value: dict[str, Any] = {"type": "string"}
+    if pattern:
+        value["pattern"] = pattern
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": value}
+
+
+def _line_schema(kind: str) -> dict[str, Any]:
+    # Embedded as they ship, less the keywords that identify a standalone file.
+    return {key: value for key, value in schema(kind).items() if key not in ("$schema", "$id")}
+
+
+@cache
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document served at ``/openapi.json``."""
+    from ggzledger.http import PAGE_DEFAULT, PAGE_MAX, WAIT_MAX
+
+    month = _path("month", "A month, YYYY-MM.", "^[0-9]{4}-[0-9]{2}$")
+    line_names = {kind: "".join(part.title() for part in kind.split("_")) for kind in TYPES}
+    schemas: dict[str, Any] = {name: _line_schema(kind) for kind, name in line_names.items()}
+    schemas["FeedLine"] = {
+        "description": "One public event; `type` says which. docs/feed.md is the contract.",
+        "oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in line_names.values()],
+    }
+    schemas["FeedPage"] = {
+        "type": "object",
+        "required": ["after", "events", "last_position"],
+        "properties": {
+            "after": {"type": "integer", "description": "The `after` that was asked for."},
+            "events": {"type": "array", "items": {"$ref": "#/components/schemas/FeedLine"}},
+            "last_position": {
+                "type": "integer",
+                "description": "The position of the last event in the page (`after` when empty): pass it as "
+                "`after` for the next page.",
+            },
+        },
+    }
+    schemas["Declaration"] = _DECLARATION
+    schemas["History"] = _HISTORY
+    schemas["Totals"] = _TOTALS
+    schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+    schemas["Status"] = {
+        "type": "object",
+        "required": ["head", "projections", "lag"],
+        "properties": {
+            "head": {"type": "integer", "description": "The latest position in the ledger."},
+            "projections": {"type": "object", "additionalProperties": {"type": "integer"},
+                            "description": "Each read model's position: the last event it has applied."},
+            "lag": {"type": "integer", "description": "head minus the lowest read-model position."},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ggzledger",
+            "version": __version__,
+            "description": "The ledger's public event feed and its declarations (zorgnota's). "
+            "Served by `ggzledger serve`; docs/feed.md and docs/operations.md describe it.",
+        },
+        "security": [{"bearer": []}, {}],
+        "paths": {
+            "/feed": {
+                "get": {
+                    "summary": "A page of the public feed: the events after a position, in position order.",
+                    "description": "Resume by passing the last position handled as `after`: every later public "
+                    "event comes exactly once, in order. With `wait`, an empty page is held back until an event "
+                    "arrives or `wait` seconds pass (long-poll).",
+                    "parameters": [
+                        _query("after", "The last position already handled (0: from the start).", 0, 0),
+                        _query("limit", "The most events to return.", 1, PAGE_DEFAULT, PAGE_MAX),
+                        _query("wait", "Seconds to wait for events when there are none yet.", 0, 0, int(WAIT_MAX)),
+                    ],
+                    "responses": {"200": _json({"$ref": "#/components/schemas/FeedPage"}, "A page."), **_errors(400)},
+                }
+            },
+            "/trajectories/{trajectory}/declarations/{month}": {
+                "get": {
+                    "summary": "The declaration of a trajectory for a month: issued when closed, else the draft.",
+                    "parameters": [_path("trajectory", "The trajectory number."), month],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Declaration"}, "The declaration."),
+                        **_errors(400, 404),
+                    },
+                }
+            },
+            "/months/{month}/declarations": {
+                "get": {
+                    "summary": "Every declaration of a month: issued when closed, else the drafts.",
+                    "parameters": [month],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["month", "declarations"],
+                                "properties": {
+                                    "month": {"type": "string"},
+                                    "declarations": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/Declaration"},
+                                    },
+                                },
+                            },
+                            "The declarations, in trajectory order.",
+                        ),
+                        **_errors(400),
+                    },
+                }
+            },
+            "/trajectories/{trajectory}/history": {
+                "get": {
+                    "summary": "The care-need history of a trajectory, with findings (rules.md §8).",
+                    "parameters": [_path("trajectory", "The trajectory number.")],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/History"}, "The entries, in order of force."),
+                        **_errors(404),
+                    },
+                }
+            },
+            "/totals": {
+                "get": {
+                    "summary": "Cumulative totals of issued declarations by one dimension (rules.md §6).",
+                    "parameters": [
+                        {"name": "by", "in": "query", "required": False, "description": "The dimension.",
+                         "schema": {"enum": list(DIMENSIONS), "default": "month"}},
+                        {"name": "drafts", "in": "query", "required": False,
+                         "description": "Also the drafts of the open months, kept apart under `drafts`.",
+                         "schema": {"enum": ["true", "false"], "default": "false"}},
+                    ],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Totals"}, "The rows and their sum."),
+                        **_errors(400),
+                    },
+                }
+            },
+            "/status": {
+                "get": {
+                    "summary": "The ledger's head and how far each read model has applied it (monitor the lag).",
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Status"}, "The positions.")},
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document.",
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1.")},
+                }
+            },
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Required on every request when the server was started with GGZLEDGER_TOKEN "
+                    "(always, when it listens beyond this machine).",
+                }
+            },
+        },
+    }

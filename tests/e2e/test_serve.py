@@ -1,0 +1,99 @@
+"""`ggzledger serve` as users run it: a real uvicorn process on 127.0.0.1, and its refusal to listen openly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from conftest import HENK, run_cli
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def get(url: str, token: str | None = None) -> tuple[int, Any]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def serving(db: str, port: int, token: str | None = None) -> subprocess.Popen[bytes]:
+    env = {key: value for key, value in os.environ.items() if key not in ("GGZLEDGER_DB", "GGZLEDGER_TOKEN")}
+    if token:
+        env["GGZLEDGER_TOKEN"] = token
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ggzledger", "--db", db, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        assert server.poll() is None, server.communicate()[1].decode()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server
+        except OSError:
+            assert time.monotonic() < deadline, "the server did not come up"
+            time.sleep(0.1)
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGINT)
+    server.communicate(timeout=30)
+    assert server.returncode == 0
+
+
+def test_serve_answers_on_127_0_0_1_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
+    db = str(tmp_path / "ledger.db")
+    assert run_cli("--db", db, "ingest", str(HENK)).returncode == 0
+    port = free_port()
+    server = serving(db, port)
+    try:
+        status, page = get(f"http://127.0.0.1:{port}/feed?limit=3")
+        assert status == 200
+        assert [line["position"] for line in page["events"]] == [1, 2, 3]
+        status, declaration = get(f"http://127.0.0.1:{port}/trajectories/T-HENK/declarations/2017-02")
+        assert (status, declaration["total"]) == (200, 130000)
+        status, missing = get(f"http://127.0.0.1:{port}/trajectories/T-HENK/declarations/2015-01")
+        assert status == 404 and "error" in missing
+    finally:
+        stop(server)
+
+
+def test_a_server_with_a_token_refuses_requests_without_it(tmp_path: Path) -> None:
+    db = str(tmp_path / "ledger.db")
+    port = free_port()
+    server = serving(db, port, token="t0ken")
+    try:
+        assert get(f"http://127.0.0.1:{port}/feed")[0] == 401
+        assert get(f"http://127.0.0.1:{port}/feed", token="wrong")[0] == 401
+        assert get(f"http://127.0.0.1:{port}/feed", token="t0ken")[0] == 200
+    finally:
+        stop(server)
+
+
+def test_serve_refuses_a_non_local_address_without_a_token(tmp_path: Path) -> None:
+    # Refused before anything is bound: this test never listens beyond 127.0.0.1.
+    result = run_cli("--db", str(tmp_path / "ledger.db"), "serve", "--host", "0.0.0.0", "--port", str(free_port()),
+                     env={"GGZLEDGER_TOKEN": ""})
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "ggzledger: refusing to listen on 0.0.0.0 without a bearer token: set GGZLEDGER_TOKEN"
+    )

@@ -1,0 +1,170 @@
+"""The HTTP interface through Starlette's test client: feed pages, declarations, tokens, the OpenAPI document."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+from conftest import HENK, HENK_EXPECTED
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from ggzledger import Ledger, ingest
+from ggzledger.feed import Feed
+from ggzledger.http import create_app, is_loopback
+from ggzledger.records import parse_line
+
+TOKEN = "s3cret-for-tests"
+
+
+@pytest.fixture
+def henk(ledger: Ledger) -> Ledger:
+    ingest(ledger, HENK.read_bytes().splitlines(), lambda n, m: None)
+    return ledger
+
+
+@pytest.fixture
+def client(henk: Ledger) -> Iterator[TestClient]:
+    with TestClient(create_app(henk)) as test_client:
+        yield test_client
+
+
+def test_feed_pages_resume_exactly_after_the_given_position(client: TestClient, henk: Ledger) -> None:
+    everything = list(Feed(henk.recorder, henk.mapper).lines())
+
+    pages, after = [], 0
+    while True:
+        body = client.get("/feed", params={"after": after, "limit": 5}).json()
+        assert body["after"] == after
+        if not body["events"]:
+            assert body["last_position"] == after
+            break
+        assert body["last_position"] == body["events"][-1]["position"]
+        pages.append(body["events"])
+        after = body["last_position"]
+
+    assert [line for page in pages for line in page] == everything
+    assert all(len(page) == 5 for page in pages[:-1])
+    middle = everything[10]["position"]
+    assert client.get("/feed", params={"after": middle, "limit": 1000}).json()["events"] == everything[11:]
+
+
+def test_a_long_poll_returns_as_soon_as_an_event_is_recorded(client: TestClient, henk: Ledger) -> None:
+    head = henk.projector.head()
+    late = b'{"type": "activity_delivered", "trajectory": "T-HENK", "activity": "LONG-POLL", "date": "2017-02-20",' \
+           b' "code": "CONSULT"}'
+    writer = threading.Timer(0.5, lambda: henk.record([parse_line(late, henk.today())]))
+    started = time.monotonic()
+    writer.start()
+
+    body = client.get("/feed", params={"after": head, "wait": 20}).json()
+
+    writer.join()
+    assert 0.4 < time.monotonic() - started < 10
+    assert [line["data"]["activity"] for line in body["events"]] == ["LONG-POLL"]
+
+
+def test_a_long_poll_with_nothing_new_returns_an_empty_page_after_the_wait(client: TestClient, henk: Ledger) -> None:
+    head = henk.projector.head()
+    started = time.monotonic()
+
+    body = client.get("/feed", params={"after": head, "wait": 1}).json()
+
+    assert body == {"after": head, "events": [], "last_position": head}
+    assert time.monotonic() - started >= 0.9
+
+
+def test_a_declaration_is_the_contract_json_and_a_missing_one_is_a_json_404(client: TestClient) -> None:
+    expected = {(d["trajectory"], d["month"]): d for d in __import__("json").loads(HENK_EXPECTED.read_text())}
+
+    got = client.get("/trajectories/T-HENK/declarations/2017-02")
+    assert got.status_code == 200
+    body = got.json()
+    assert len(body.pop("digest")) == 64
+    assert body == expected[("T-HENK", "2017-02")]
+
+    for path, words in [
+        ("/trajectories/T-HENK/declarations/2016-10", "has no declaration for 2016-10"),
+        ("/trajectories/T-NOBODY/declarations/2017-02", "never opened"),
+    ]:
+        missing = client.get(path)
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/json"
+        assert words in missing.json()["error"]
+
+
+def test_a_month_lists_its_declarations(client: TestClient) -> None:
+    body = client.get("/months/2017-01/declarations").json()
+
+    assert body["month"] == "2017-01"
+    assert [(d["trajectory"], d["status"], d["sequence"]) for d in body["declarations"]] == [("T-HENK", "issued", 3)]
+
+
+def test_history_and_totals_are_the_cli_json(client: TestClient) -> None:
+    history = client.get("/trajectories/T-HENK/history").json()
+    totals = client.get("/totals", params={"by": "month"}).json()
+
+    assert [(e["event"], e["change"]) for e in history["entries"]] == [("clustered", "initial"), ("referred_back", "ended")]
+    assert totals["total"] == sum(row["total"] for row in totals["rows"]) == 870000
+    assert client.get("/trajectories/T-NOBODY/history").status_code == 404
+    assert client.get("/totals", params={"by": "colour"}).status_code == 400
+
+
+def test_bad_parameters_are_a_json_400(client: TestClient) -> None:
+    for path in ("/feed?after=-1", "/feed?limit=0", "/feed?limit=5000", "/feed?wait=x", "/months/2017-13/declarations"):
+        response = client.get(path)
+        assert response.status_code == 400, path
+        assert "error" in response.json()
+    assert client.get("/nowhere").json() == {"error": "Not Found"}
+
+
+def test_status_reports_the_head_and_the_projection_lag(client: TestClient, henk: Ledger) -> None:
+    henk.projector.catch_up()
+    body = client.get("/status").json()
+
+    assert body["head"] == henk.projector.head()
+    assert body["lag"] == 0
+    assert set(body["projections"]) >= {"billing"}
+
+
+def test_with_a_token_every_request_needs_the_bearer_header(henk: Ledger) -> None:
+    with TestClient(create_app(henk, token=TOKEN)) as client:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+            for path in ("/feed", "/openapi.json", "/months/2017-01/declarations"):
+                refused = client.get(path, headers=headers)
+                assert refused.status_code == 401, (path, headers)
+                assert refused.headers["www-authenticate"].startswith("Bearer")
+                assert "error" in refused.json()
+        allowed = client.get("/feed", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert allowed.status_code == 200
+
+
+def test_only_loopback_addresses_count_as_local() -> None:
+    assert all(is_loopback(host) for host in ("127.0.0.1", "127.1.2.3", "::1", "localhost"))
+    assert not any(is_loopback(host) for host in ("0.0.0.0", "::", "192.168.1.10", "example.org"))
+
+
+def test_the_openapi_document_lists_every_endpoint_and_the_feed_schemas(client: TestClient, henk: Ledger) -> None:
+    document: dict[str, Any] = client.get("/openapi.json").json()
+    app_paths = {route.path for route in client.app.routes if isinstance(route, Route)}  # type: ignore[attr-defined]
+
+    assert document["openapi"].startswith("3.1")
+    assert set(document["paths"]) == app_paths
+    assert {"/feed", "/trajectories/{trajectory}/declarations/{month}", "/months/{month}/declarations"} <= app_paths
+    # Real responses validate against the document's own schemas.
+    components = document["components"]["schemas"]
+
+    def check(instance: Any, name: str) -> None:
+        wrapper = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+        jsonschema.Draft202012Validator(wrapper, format_checker=jsonschema.FormatChecker()).validate(instance)
+
+    check(client.get("/feed", params={"limit": 1000}).json(), "FeedPage")
+    check(client.get("/trajectories/T-HENK/declarations/2017-02").json(), "Declaration")
+    check(client.get("/status").json(), "Status")
+    check(client.get("/trajectories/T-HENK/history").json(), "History")
+    check(client.get("/totals", params={"by": "cluster", "drafts": "true"}).json(), "Totals")
+    assert "FeedLine" in components
