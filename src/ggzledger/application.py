@@ -10,8 +10,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError, Recording
 
 from ggzledger.domain import BillingCalendar, Trajectory, trajectory_id
 from ggzledger.domain.errors import Conflict, NotAllowed, Refused, UnknownTrajectory
@@ -78,6 +79,25 @@ class Ledger(Application[UUID]):
 
     def construct_mapper(self) -> Mapper[UUID]:
         return TypedMapper()
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's save, without its runtime protocol check per aggregate.
+
+        ``isinstance(obj, DomainEventProtocol)`` walks the protocol's members on each call
+        (about 25 µs on Python 3.11); a batch saves hundreds of aggregates at once.
+        """
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                processing.events.extend(obj.collect_events())
+                processing.aggregates[obj.id] = obj
+            else:
+                processing.collect_events(obj)
+        processing.saved_kwargs.update(kwargs)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
 
     def close(self) -> None:  # type: ignore[override]
         """Release the store's connections."""
@@ -366,22 +386,23 @@ class _Batch:
         elif kind == "clustered":
             trajectory.cluster(on=on, cluster=self._cluster(record), **common)
         elif kind == "activity_delivered":
+            fields = record.fields  # the most frequent record: read its fields directly
             try:
-                priced = self.ledger.tariffs.lookup(record.get("code"), on)
+                priced = self.ledger.tariffs.lookup(fields["code"], on)
             except NoTariff as error:
-                raise NotAllowed(f"activity {record.get('activity')}: {error}") from None
+                raise NotAllowed(f"activity {fields['activity']}: {error}") from None
             trajectory.deliver(
-                activity=record.get("activity"),
+                activity=fields["activity"],
                 on=on,
                 code=priced.code,
                 description=priced.description,
                 unit=priced.unit,
                 amount=priced.amount,
                 tariff=priced.table,
-                minutes=record.get("minutes"),
-                professional=record.get("professional"),
-                setting=record.get("setting"),
-                care_form=record.get("care_form"),
+                minutes=fields.get("minutes"),
+                professional=fields.get("professional"),
+                setting=fields.get("setting"),
+                care_form=fields.get("care_form"),
                 **common,
             )
         elif kind == "activity_voided":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -26,6 +27,8 @@ Check = Callable[[str, Any, date], Any]
 
 
 def _text(name: str, value: Any, today: date) -> str:
+    if type(value) is str and value and value.isascii() and value.isprintable():
+        return value  # the common case: printable ASCII holds no control character
     if not isinstance(value, str) or not value:
         raise Malformed(f"field {name!r} must be a non-empty string, got {_show(value)}")
     if _CONTROL.search(value):
@@ -75,13 +78,21 @@ def _choice(options: tuple[str, ...]) -> Check:
     return check
 
 
+# Dates already read: an input names the same few hundred days over and over.
+_DAYS: dict[str, date] = {}
+
+
 def _date(name: str, value: Any, today: date) -> date:
-    if not isinstance(value, str) or not _DATE.match(value):
-        raise Malformed(f"field {name!r} must be a date YYYY-MM-DD, got {_show(value)}")
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise Malformed(f"field {name!r} is not a real date: {value}") from None
+    day = _DAYS.get(value) if type(value) is str else None
+    if day is None:
+        if not isinstance(value, str) or not _DATE.match(value):
+            raise Malformed(f"field {name!r} must be a date YYYY-MM-DD, got {_show(value)}")
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise Malformed(f"field {name!r} is not a real date: {value}") from None
+        if len(_DAYS) < 100_000:
+            _DAYS[value] = day
     if day > today:
         raise Malformed(f"field {name!r} is {value}, after today ({today})")
     return day
@@ -197,8 +208,8 @@ def parse_object(obj: Any, today: date) -> Record:
             raise Malformed("missing field 'type'")
         raise Malformed(f"unknown type {_show(kind)} (types: {', '.join(RECORD_TYPES)})")
     required, optional = RECORD_TYPES[kind]
-    unknown = [name for name in obj if name not in required and name not in optional and name not in ("type", "id")]
-    if unknown:
+    if not _allowed(kind).issuperset(obj):
+        unknown = [name for name in obj if name not in required and name not in optional and name not in ("type", "id")]
         raise Malformed(f"{kind}: unknown field {unknown[0]!r}")
     fields: dict[str, Any] = {}
     for name, check in required.items():
@@ -209,6 +220,16 @@ def parse_object(obj: Any, today: date) -> Record:
         if name in obj:
             fields[name] = check(name, obj[name], today)
     record_id = _identifier("id", obj["id"], today) if "id" in obj else None
-    canonical = {name: value for name, value in obj.items() if name != "id"}
+    canonical = obj
+    if record_id is not None:
+        canonical = dict(obj)
+        del canonical["id"]
     fingerprint = hashlib.blake2b(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
     return Record(kind, fields, record_id, fingerprint)
+
+
+@functools.cache
+def _allowed(kind: str) -> frozenset[str]:
+    """Every field a record of this type may carry."""
+    required, optional = RECORD_TYPES[kind]
+    return frozenset((*required, *optional, "type", "id"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 from uuid import UUID, NAMESPACE_URL, uuid5
@@ -19,6 +20,7 @@ __all__ = ["Trajectory", "trajectory_id", "DeliveredActivity"]
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://ggzledger.invalid/trajectory")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def trajectory_id(number: str) -> UUID:
     """The stream id of a trajectory number."""
     return uuid5(_NAMESPACE, number)

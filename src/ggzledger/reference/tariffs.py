@@ -271,7 +271,7 @@ class Tariffs:
     tables under one label would make that record ambiguous.
     """
 
-    __slots__ = ("_tables",)
+    __slots__ = ("_tables", "_priced")
 
     def __init__(self, tables: Iterable[TariffTable]) -> None:
         """A registry of ``tables``, the last one winning where several price a code on a date.
@@ -289,6 +289,9 @@ class Tariffs:
             if not same:
                 kept.append(table)
         self._tables = tuple(kept)
+        # (code, date) -> PricedCode: the registry never changes, and an ingest prices the same
+        # few codes on the same days over and over.
+        self._priced: dict[tuple[str, date], PricedCode] = {}
 
     @property
     def tables(self) -> tuple[TariffTable, ...]:
@@ -303,6 +306,12 @@ class Tariffs:
 
         Raises NoTariff when no table has the code in force on that date.
         """
+        priced = self._priced.get((code, on))
+        if priced is None:
+            priced = self._priced[(code, on)] = self._lookup(code, on)
+        return priced
+
+    def _lookup(self, code: str, on: date) -> PricedCode:
         for table in reversed(self._tables):
             row = table.lookup(code, on)
             if row is not None:
