@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -140,3 +142,14 @@ def test_each_schema_is_a_valid_draft_2020_12_schema_for_its_own_type(kind: str)
     jsonschema.Draft202012Validator.check_schema(document)
     assert document["properties"]["type"] == {"const": kind}
     assert document["properties"]["version"] == {"const": 1}
+
+
+def test_the_example_lines_in_docs_feed_md_are_valid_lines() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "feed.md").read_text()
+    examples = [orjson.loads(block) for block in re.findall(r"```json\n(.*?)```", page, re.DOTALL)]
+    lines = [example for example in examples if "type" in example]
+    lines += [line for example in examples if "events" in example for line in example["events"]]
+
+    assert {line["type"] for line in lines} >= {"activity_delivered", "month_closed"}
+    for line in lines:
+        validate(line)

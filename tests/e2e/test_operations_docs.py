@@ -1,0 +1,24 @@
+"""The console examples of docs/operations.md give the output shown (the PostgreSQL one needs the server)."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from conftest import _postgres_or_skip, run_cli
+from test_docs import DOCS, commands, same_output, sessions
+
+
+def test_every_console_example_of_the_operations_page_gives_the_output_shown(tmp_path: Path) -> None:
+    ran = 0
+    for kind, _name, body in sessions(DOCS / "operations.md"):
+        assert kind == "console"
+        for command, expected in commands(body):
+            words = shlex.split(command)
+            if any(word.startswith("postgresql://") for word in words):
+                _postgres_or_skip()
+            result = run_cli(*words[1:], cwd=tmp_path, env={"GGZLEDGER_TOKEN": ""})
+            got = result.stderr + result.stdout
+            assert same_output(got, expected), f"$ {command}\n--- shown ---\n{expected}\n--- got ---\n{got}"
+            ran += 1
+    assert ran == 3
