@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import signal
 import sys
@@ -311,19 +312,18 @@ def _on_stop_signals(stop: Callable[[], None]) -> Iterator[None]:
 
 def cmd_feed(args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
-    with _ledger(args) as ledger, Follower(ledger.recorder) as follower:
+    with _ledger(args) as ledger, contextlib.ExitStack() as following:
         feed = Feed(ledger.recorder, ledger.mapper)
-        stop = follower.stop if args.follow else lambda: None
-        lines = feed.follow(follower, args.after, on_idle=out.flush) if args.follow else feed.lines(args.after)
-        written = 0
+        lines = feed.lines(args.after)
+        if args.follow:
+            follower = following.enter_context(Follower(ledger.recorder))
+            following.enter_context(_on_stop_signals(follower.stop))
+            lines = feed.follow(follower, args.after, on_idle=out.flush)
         try:
-            with _on_stop_signals(stop) if args.follow else contextlib.nullcontext():
-                for item in lines:
-                    if args.limit is not None and written >= args.limit:
-                        break
-                    out.write(orjson.dumps(item) + b"\n")
-                    written += 1
-                out.flush()
+            # islice stops right after the K-th line: asking a follower for one more would wait for it.
+            for item in itertools.islice(lines, args.limit):
+                out.write(orjson.dumps(item) + b"\n")
+            out.flush()
         except BrokenPipeError:
             # The reader went away (``| head``): that is its right, not an error.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

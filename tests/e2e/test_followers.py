@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import orjson
-from conftest import run_cli, start_cli
+from conftest import HENK, run_cli, start_cli
 from workload import as_lines, ingest_summary, writer_records
 
 from ggzledger import Ledger
@@ -119,3 +119,18 @@ def test_project_follow_keeps_the_read_models_at_the_head_beside_writers(db: str
 
     assert projector.returncode == 0, err
     assert out.decode().strip() == f"projections at position {head} of {head}"
+
+
+def test_feed_prints_the_lines_asked_for_and_a_follower_with_a_limit_ends_by_itself(db: str) -> None:
+    assert run_cli("--db", db, "ingest", str(HENK)).returncode == 0
+
+    page = run_cli("--db", db, "feed", "--after", "3", "--limit", "2")
+    # Position 38 is the billing calendar's start: internal, never published.
+    followed = run_cli("--db", db, "feed", "--follow", "--after", "36", "--limit", "2")
+    bad = run_cli("--db", db, "feed", "--after", "three")
+
+    assert (page.returncode, page.stderr) == (0, "")
+    assert [orjson.loads(line)["position"] for line in page.stdout.splitlines()] == [4, 5]
+    assert (followed.returncode, followed.stderr) == (0, "")
+    assert [orjson.loads(line)["position"] for line in followed.stdout.splitlines()] == [37, 39]
+    assert bad.returncode == 2 and "not a whole number" in bad.stderr
