@@ -31,6 +31,8 @@ __all__ = [
 Progress = Callable[[int, int], None]
 _PAGE = 5000
 _MONEY = ("total", "previously_declared", "amount")
+# How many differences of one declaration verify spells out.
+_SHOWN = 3
 
 
 class NotIssued(NotAllowed):
@@ -235,7 +237,7 @@ def verify(ledger: Ledger, progress: Progress | None = None) -> Verification:
 def _check_close(ledger: Ledger, close: ReplayedClose) -> list[Difference]:
     month = close.month
     with ledger.store.transaction(write=False) as c:
-        c.execute("SELECT trajectory, digest, total FROM billing_declarations WHERE month = ?", (month,))
+        c.execute("SELECT trajectory, digest, body FROM billing_declarations WHERE month = ?", (month,))
         stored = {row[0]: (row[1], row[2]) for row in c.fetchall()}
     found = []
     for d in close.declarations:
@@ -244,10 +246,10 @@ def _check_close(ledger: Ledger, close: ReplayedClose) -> list[Difference]:
         if issued is None:
             found.append(Difference("declaration", where, "the log gives a declaration that was not issued"))
         elif issued[0] != d.digest:
-            total = ""
-            if issued[1] != d.total:
-                total = f"; total issued {format_euro(issued[1])}, log gives {format_euro(d.total)}"
-            found.append(Difference("declaration", where, f"digest differs from the issued declaration{total}"))
+            # Say what differs, so the auditor sees at once whether money moved.
+            shown = _compare(orjson.loads(issued[1]), d.canonical_body())
+            what = "; ".join(shown[:_SHOWN]) + ("; …" if len(shown) > _SHOWN else "")
+            found.append(Difference("declaration", where, f"digest differs from the issued declaration: {what}"))
     for trajectory in sorted(stored):
         found.append(Difference("declaration", f"{trajectory} {month}", "was issued, but the log gives none"))
     recorded = close.recorded

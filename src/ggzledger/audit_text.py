@@ -108,7 +108,7 @@ def render_totals(totals: Totals) -> str:
     months = totals.draft_months
     span = "none" if not months else months[0] if len(months) == 1 else f"{months[0]} .. {months[-1]}"
     lines.append(f"  drafts: what closing the open months would issue now ({span}); not declared")
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def render_audit(result: Audit) -> str:

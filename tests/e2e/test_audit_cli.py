@@ -164,8 +164,9 @@ def test_an_amount_altered_in_the_sqlite_file_is_found_by_verify_which_names_the
     lines = verified.stdout.splitlines()
     assert lines[0].endswith("2 differences")
     assert lines[1] == (
-        "  declaration T-HENK 2017-02: digest differs from the issued declaration;"
-        " total issued € 1.300,00, log gives € 2.100,00"
+        "  declaration T-HENK 2017-02: digest differs from the issued declaration:"
+        " total: recorded € 1.300,00, log gives € 2.100,00;"
+        " debit line of activity H-0215-C: amount recorded € 100,00, log gives € 900,00"
     )
     assert lines[2].startswith("  close 2017-02 (position 49): chained digest ")
     assert audited.returncode == 1

@@ -175,7 +175,12 @@ def test_an_amount_altered_in_the_database_is_found_and_every_declaration_it_tou
     assert {("declaration", f"T-HENK {month}") for month in MONTHS} <= named
     assert any(kind == "close" and where.startswith("2016-11") for kind, where in named)
     [november] = [d for d in result.differences if d.where == "T-HENK 2016-11"]
-    assert "total issued € 3.800,00, log gives € 3.900,00" in november.message
+    assert november.message == (
+        "digest differs from the issued declaration: total: recorded € 3.800,00, log gives € 3.900,00;"
+        " debit line of activity H-1103-C: amount recorded € 100,00, log gives € 200,00"
+    )
+    [december] = [d for d in result.differences if d.where == "T-HENK 2016-12"]
+    assert december.message.endswith("previously_declared: recorded € 3.800,00, log gives € 3.900,00")
     # The audit of November shows the altered line.
     result_audit = audit(ledger, "T-HENK", "2016-11")
     assert not result_audit.equal
@@ -238,6 +243,25 @@ def test_catching_up_page_by_page_and_rebuilding_from_zero_give_identical_read_m
     assert view_rows(ledger) == incremental
     assert {table.split("_")[0] for table in incremental} >= {"billing", "history", "totals"}
     assert incremental["history_entries"] and incremental["totals_by"]
+
+
+def test_views_new_to_an_existing_ledger_catch_up_from_position_0_beside_the_billing_view(
+    ledger: Ledger, db: str
+) -> None:
+    henk(ledger)
+    expected = view_rows(ledger)
+    # The ledger as it was before the history and totals views existed.
+    with ledger.store.transaction(write=True) as c:
+        for table in [t for t in expected if t.startswith(("history_", "totals_"))]:
+            c.execute(f"DROP TABLE {table}")
+        c.execute("DELETE FROM projection_positions WHERE name IN ('history', 'totals')")
+
+    upgraded = Ledger(db)
+    try:
+        upgraded.projector.catch_up()
+        assert view_rows(upgraded) == expected
+    finally:
+        upgraded.close()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
