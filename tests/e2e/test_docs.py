@@ -53,7 +53,7 @@ def same_output(got: str, expected: str) -> bool:
 
 
 # The pages whose console examples are sessions that start from an empty directory.
-PAGES = ["overview.md", "input.md", "rules.md"]
+PAGES = ["overview.md", "input.md", "rules.md", "audit.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)
