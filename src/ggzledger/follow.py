@@ -85,15 +85,16 @@ class Follower:
         self.close()
 
     def _listen(self) -> None:
-        datastore = getattr(self.recorder, "datastore", None)
         channel = getattr(self.recorder, "channel_name", None)
-        if channel is None or not hasattr(datastore, "pool"):
+        if channel is None:
             return  # SQLite: poll
         import psycopg
         from psycopg.sql import SQL, Identifier
 
+        from ggzledger.postgres_store import connection_settings
+
         # A connection of its own: a pooled one would be taken from the writers for good.
-        settings = {k: v for k, v in dict(datastore.pool.kwargs or {}).items() if k != "row_factory"}  # type: ignore[union-attr]
+        settings = connection_settings(self.recorder.datastore)  # type: ignore[attr-defined]
         try:
             connection = psycopg.connect(**settings, autocommit=True, connect_timeout=5)
             connection.execute(SQL("LISTEN {}").format(Identifier(channel)))

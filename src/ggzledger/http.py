@@ -101,7 +101,8 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 
 async def _store_error(request: Request, exc: Exception) -> Response:
-    return _error(503, f"the database is not available: {str(exc).strip().splitlines()[0] if str(exc) else exc}")
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return _error(503, f"the database is not available: {reason}")
 
 
 class _BearerToken:

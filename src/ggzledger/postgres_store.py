@@ -16,7 +16,7 @@ from psycopg.sql import SQL, Identifier
 
 from ggzledger.persistence import StoreError
 
-__all__ = ["PostgresLedgerRecorder", "PostgresProjectionStore"]
+__all__ = ["PostgresLedgerRecorder", "PostgresProjectionStore", "connection_settings"]
 
 KeyRow = tuple[str, str, str | None]
 
@@ -151,9 +151,14 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             ]
 
 
+def connection_settings(datastore: PostgresDatastore) -> dict[str, Any]:
+    """The pool's connection settings (dbname, host, port, user, password), for a connection of one's own."""
+    return {key: value for key, value in dict(datastore.pool.kwargs or {}).items() if key != "row_factory"}
+
+
 def _check_reachable(datastore: PostgresDatastore) -> None:
     """Connect once with the pool's own settings; raise StoreError saying why that fails."""
-    settings = {k: v for k, v in dict(datastore.pool.kwargs or {}).items() if k != "row_factory"}
+    settings = connection_settings(datastore)
     where = f"{settings.get('host')}:{settings.get('port')}"
     try:
         psycopg.connect(**settings, connect_timeout=max(1, int(datastore.pool.timeout))).close()

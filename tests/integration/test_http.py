@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 from conftest import HENK, HENK_EXPECTED
+from eventsourcing.persistence import OperationalError
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -79,7 +81,7 @@ def test_a_long_poll_with_nothing_new_returns_an_empty_page_after_the_wait(clien
 
 
 def test_a_declaration_is_the_contract_json_and_a_missing_one_is_a_json_404(client: TestClient) -> None:
-    expected = {(d["trajectory"], d["month"]): d for d in __import__("json").loads(HENK_EXPECTED.read_text())}
+    expected = {(d["trajectory"], d["month"]): d for d in json.loads(HENK_EXPECTED.read_text())}
 
     got = client.get("/trajectories/T-HENK/declarations/2017-02")
     assert got.status_code == 200
@@ -168,3 +170,15 @@ def test_the_openapi_document_lists_every_endpoint_and_the_feed_schemas(client: 
     check(client.get("/trajectories/T-HENK/history").json(), "History")
     check(client.get("/totals", params={"by": "cluster", "drafts": "true"}).json(), "Totals")
     assert "FeedLine" in components
+
+
+def test_a_database_that_went_away_is_a_json_503(henk: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreachable(month: str) -> None:
+        raise OperationalError("server closed the connection unexpectedly\n\tThis probably means ...")
+
+    monkeypatch.setattr(henk, "declarations", unreachable)
+    with TestClient(create_app(henk)) as client:
+        response = client.get("/months/2017-01/declarations")
+
+    assert response.status_code == 503
+    assert response.json() == {"error": "the database is not available: server closed the connection unexpectedly"}
