@@ -155,7 +155,7 @@ class HistoryView:
                 ended,
             )
             for number, position, items in c.fetchall():
-                scores[number, position] = tuple(map(tuple, orjson.loads(items)))  # type: ignore[arg-type]
+                scores[number, position] = tuple(map(tuple, orjson.loads(items)))
         c.execute(
             f"SELECT trajectory, position, on_date, total FROM history_assessments WHERE trajectory IN ({places})",
             chunk,
@@ -185,7 +185,7 @@ class HistoryView:
             (trajectory,),
         )
         return [
-            Entry(date.fromisoformat(row[0]), *row[1:8], tuple(orjson.loads(row[8])))  # type: ignore[arg-type]
+            Entry(date.fromisoformat(row[0]), *row[1:8], tuple(orjson.loads(row[8])))
             for row in c.fetchall()
         ]
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
 import sqlite3
+import struct
 import subprocess
+import sys
+import termios
 from pathlib import Path
 
 import orjson
@@ -199,3 +205,30 @@ def test_audit_and_verify_on_postgresql(postgres_db: str) -> None:
     assert ok(run_cli("--db", postgres_db, "audit", "T-HENK", "2016-11")).startswith("audit T-HENK 2016-11: the")
     assert ok(run_cli("--db", postgres_db, "rebuild")).startswith("rebuilt every view from position 0 to 42")
     assert ok(run_cli("--db", postgres_db, "verify")).endswith("every digest matches\n")
+
+
+def test_rebuild_shows_a_progress_bar_only_when_standard_error_is_a_terminal(db: str) -> None:
+    leader, follower = pty.openpty()
+    # A terminal of 24 x 100 characters: a pty starts at 0 columns, where a bar has no room.
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "ggzledger", "--db", db, "rebuild"],
+            stdout=subprocess.PIPE, stderr=follower, text=True, timeout=120,
+        )  # fmt: skip
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+
+    assert result.returncode == 0
+    assert b"rebuild" in shown and b"events" in shown
+    assert "rebuild:" not in ok(run_cli("--db", db, "rebuild"))  # no bar when standard error is a pipe
