@@ -76,6 +76,9 @@ class Ledger(Application[UUID]):
         self.projector = Projector(self.recorder, self.mapper, self.store, self.views)
         self.tariffs = tariffs or self._stored_tariffs(load_tariffs())
         self._cache: OrderedDict[str, Trajectory] = OrderedDict()
+        # The ledger position up to which every cached trajectory is known to be current
+        # (None: not known). While the head stays there, batches need not ask for versions.
+        self._cache_head: int | None = None
 
     def construct_mapper(self) -> Mapper[UUID]:
         return TypedMapper()
@@ -131,7 +134,7 @@ class Ledger(Application[UUID]):
                 batch.commit()
             except IntegrityError:
                 # Another writer got in first: judge the whole batch again from fresh state.
-                self._cache.clear()
+                self._forget_cache()
                 _back_off(attempt)
                 continue
             return outcomes
@@ -291,6 +294,37 @@ class Ledger(Application[UUID]):
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
 
+    def _forget_cache(self) -> None:
+        self._cache.clear()
+        self._cache_head = None
+
+    def _refresh_cache(self) -> bool:
+        """Drop the cached trajectories that other writers changed; True when the rest is current.
+
+        Compares the ledger's head with the position the cache is current up to and drops the
+        streams recorded in between (a few rows when another writer is active, none when this
+        process is the only one). False when the cache cannot be vouched for (nothing known yet).
+        """
+        head = self.recorder.max_notification_id() or 0
+        known = self._cache_head
+        if known is not None and known != head:
+            if head - known > _CACHE_SIZE:
+                self._cache.clear()
+            else:
+                changed = self.recorder.select_notifications(
+                    start=known, stop=head, limit=head - known, inclusive_of_start=False
+                )
+                streams = {n.originator_id for n in changed}
+                for number in [n for n in self._cache if trajectory_id(n) in streams]:
+                    del self._cache[number]
+        self._cache_head = head
+        return known is not None
+
+    def _committed(self, positions: Sequence[int]) -> None:
+        """A batch of this process was recorded at ``positions``: the cache is current past them if they follow on."""
+        if positions and self._cache_head is not None and positions[0] == self._cache_head + 1:
+            self._cache_head = positions[-1]
+
 
 class _Batch:
     """One transaction's worth of records: the trajectories they touch and the keys they claim."""
@@ -308,9 +342,16 @@ class _Batch:
 
     def _load(self, numbers: set[str]) -> dict[str, Trajectory | None]:
         ledger = self.ledger
-        ids = {number: trajectory_id(number) for number in numbers}
-        versions: dict[UUID, int] = ledger.recorder.max_versions(list(ids.values()))  # type: ignore[attr-defined]
         loaded: dict[str, Trajectory | None] = {}
+        if ledger._refresh_cache():
+            # Nobody else changed what is cached: only the others need the store.
+            for number in numbers:
+                cached = ledger._cached(number)
+                if cached is not None:
+                    loaded[number] = cached
+            numbers = numbers - loaded.keys()
+        ids = {number: trajectory_id(number) for number in numbers}
+        versions: dict[UUID, int] = ledger.recorder.max_versions(list(ids.values())) if ids else {}  # type: ignore[attr-defined]
         for number, stream in ids.items():
             version = versions.get(stream)
             if version is None:
@@ -437,6 +478,7 @@ class _Batch:
         """Store every accepted record's event and key in one transaction."""
         if not self.changed:
             return
-        self.ledger.save(*self.changed.values(), keys=self.new_keys)
+        recordings = self.ledger.save(*self.changed.values(), keys=self.new_keys)
         for trajectory in self.changed.values():
             self.ledger._remember(trajectory)
+        self.ledger._committed([r.notification.id for r in recordings])
