@@ -81,7 +81,9 @@ class _Year:
         # (day ordinal, sequence, a trajectory to step or a ready line)
         self.queue: list[tuple[int, int, Any]] = []
         self.sequence = itertools.count()
+        # Source systems number records and activities from sequences as they register them.
         self.record_ids = itertools.count(1)
+        self.activity_ids = itertools.count(1)
 
     def lines(self) -> Iterator[bytes]:
         rng = self.rng
@@ -156,7 +158,7 @@ class _Trajectory:
 
     __slots__ = (
         "year", "number", "index", "opened_on", "ends_on", "cluster", "severity", "next_consult",
-        "next_review", "stays", "activities", "consults", "demo", "started",
+        "next_review", "stays", "consults", "demo", "started",
     )  # fmt: skip
 
     def __init__(self, year: _Year, index: int, opened_on: date) -> None:
@@ -179,7 +181,6 @@ class _Trajectory:
             if rng.random() < 0.2:
                 self.stays.append(self._stay(rng))
             self.stays.sort()
-        self.activities = 0
         self.consults = 0
         # Some contracts still bill the demo-2017 codes (CONSULT) instead of the zpm-2024 ones.
         self.demo = rng.random() < 0.08
@@ -283,8 +284,7 @@ class _Trajectory:
 
     def _activity(self, day: date, code: str, *, stay: bool) -> Iterator[bytes]:
         year, rng = self.year, self.year.rng
-        self.activities += 1
-        activity = f"A{year.seed}-{self.index:06d}-{self.activities:04d}"
+        activity = f"A{year.seed}-{next(year.activity_ids):09d}"
         record: dict[str, Any] = {
             "type": "activity_delivered",
             "trajectory": self.number,
