@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 from eventsourcing.persistence import PersistenceError
 
-from ggzledger.application import Ledger, MonthAlreadyClosed
+from ggzledger.application import Ledger
 from ggzledger.domain.errors import Refused
 from ggzledger.domain.months import is_month
 from ggzledger.feed import Feed
@@ -65,10 +65,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_close(args: argparse.Namespace) -> int:
     with _ledger(args) as ledger:
-        try:
-            results = ledger.close_month(args.month)
-        except MonthAlreadyClosed as error:
-            raise UsageError(str(error)) from None
+        # A closed or future month is refused like any other record: exit 1.
+        results = ledger.close_month(args.month)
     for result in results:
         print(f"{result.month}: {len(result.declarations)} declarations, total {format_euro(result.total)}")
     return 0
@@ -380,10 +378,17 @@ class _ledger:
         self.ledger.close()
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (the contract's rule for every user error)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; --db is accepted before and after the subcommand."""
     db_help = "SQLite file or postgresql://USER@HOST:PORT/DBNAME (default: $GGZLEDGER_DB or ggzledger.db)"
-    parser = argparse.ArgumentParser(prog="ggzledger", description="Event-sourced GGZ care-trajectory ledger.")
+    parser = _Parser(prog="ggzledger", description="Event-sourced GGZ care-trajectory ledger.")
     parser.add_argument("--db", default=None, help=db_help)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
