@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
+from ggzledger.bulk import fewer_collections
 from ggzledger.projections.store import Cursor, ProjectionStore
 
 __all__ = ["View", "Projector", "Progress"]
@@ -45,7 +46,7 @@ class Projector:
         mapper: Mapper[Any],
         store: ProjectionStore,
         views: Sequence[View],
-        page_size: int = 2000,
+        page_size: int = 10_000,
     ) -> None:
         self.recorder = recorder
         self.mapper = mapper
@@ -74,20 +75,22 @@ class Projector:
     def catch_up(self, progress: Progress | None = None, until: int | None = None) -> int:
         """Apply every event recorded since the views' positions; returns the position reached."""
         head = self.head() if until is None else until
-        while True:
-            with self.store.transaction(write=False) as c:
-                reached = min(self.positions(c).get(v.name, 0) for v in self.views)
-            if reached >= head:
-                return reached
-            notifications = self.recorder.select_notifications(
-                start=reached, limit=self.page_size, stop=head, inclusive_of_start=False
-            )
-            if not notifications:
-                return reached
-            events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
-            self._apply_page(events)
-            if progress is not None:
-                progress(events[-1][0], head)
+        with fewer_collections():
+            while True:
+                with self.store.transaction(write=False) as c:
+                    reached = min(self.positions(c).get(v.name, 0) for v in self.views)
+                if reached >= head:
+                    return reached
+                notifications = self.recorder.select_notifications(
+                    start=reached, limit=self.page_size, stop=head, inclusive_of_start=False
+                )
+                if not notifications:
+                    return reached
+                to_domain_event = self.mapper.to_domain_event
+                events = [(n.id, to_domain_event(n)) for n in notifications]
+                self._apply_page(events)
+                if progress is not None:
+                    progress(events[-1][0], head)
 
     def _apply_page(self, events: list[tuple[int, Any]]) -> None:
         last = events[-1][0]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 
 import attrs
 
 from ggzledger.application import RECORDED, UNCHANGED, Ledger
+from ggzledger.bulk import fewer_collections
 from ggzledger.domain.errors import Refused
 from ggzledger.records import Record, parse_line
 
@@ -69,7 +68,7 @@ def ingest(
         if on_batch is not None:
             on_batch(read)
 
-    with _fewer_collections():
+    with fewer_collections():
         for number, line in enumerate(lines, start=1):
             read = number
             if not line.strip():
@@ -90,19 +89,3 @@ def ingest(
                 flush()
         flush()
     return summary
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the young-object garbage collection less often while ingesting.
-
-    An ingest allocates millions of short-lived objects while the trajectory cache keeps
-    hundreds of thousands alive; with the default thresholds the collector's passes cost
-    about a fifth of the time (docs/performance.md).
-    """
-    previous = gc.get_threshold()
-    gc.set_threshold(50_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import IntegrityError, Mapper, Notification, StoredEvent, Transcoder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from eventsourcing.utils import get_topic, resolve_topic
 
@@ -93,30 +93,41 @@ class TypedMapper(Mapper[UUID]):
     def __init__(self, transcoder: Transcoder | None = None) -> None:
         super().__init__(transcoder=transcoder or OrjsonTranscoder())
         self._converters: dict[type, list[tuple[str, Converter]]] = {}
+        # Per event class and per stored topic, what each direction needs: looked up once, not per event.
+        self._outgoing: dict[type, tuple[str, int]] = {}
+        self._incoming: dict[str, tuple[type, int, list[tuple[str, Converter]]]] = {}
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        state = dict(vars(domain_event))
+        cls = type(domain_event)
+        outgoing = self._outgoing.get(cls)
+        if outgoing is None:
+            outgoing = self._outgoing[cls] = (get_topic(cls), getattr(cls, "class_version", 1))
+        topic, class_version = outgoing
+        state = domain_event.__dict__.copy()
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
-        class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
         return StoredEvent(
             originator_id=originator_id,
             originator_version=originator_version,
-            topic=get_topic(type(domain_event)),
+            topic=topic,
             state=self.transcoder.encode(state),
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
-        cls = resolve_topic(stored_event.topic)
+        incoming = self._incoming.get(stored_event.topic)
+        if incoming is None:
+            cls = resolve_topic(stored_event.topic)
+            incoming = (cls, getattr(cls, "class_version", 1), self._field_converters(cls))
+            self._incoming[stored_event.topic] = incoming
+        cls, class_version, converters = incoming
         state: dict[str, Any] = self.transcoder.decode(stored_event.state)
-        class_version = getattr(cls, "class_version", 1)
         from_version = state.pop("class_version", 1)
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
             from_version += 1
-        for name, convert in self._field_converters(cls):
+        for name, convert in converters:
             if name in state:
                 state[name] = convert(state[name])
         originator_id = stored_event.originator_id
@@ -170,6 +181,8 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         super().__init__(datastore, events_table_name)
         self.writer_pragmas = _writer_pragmas()
         self._tuned: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Stream ids already read, by their stored hex form.
+        self._streams: dict[str, UUID] = {}
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -227,6 +240,55 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             c.execute(select, row[:2])
             ids.append(c.fetchone()[0])
         return ids
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """The library's query, with one UUID object per stream rather than one per row.
+
+        A rebuild reads every row; parsing the stream's hex id again for each of them was a
+        twentieth of its time.
+        """
+        if self.datastore.originator_id_type != "uuid":  # pragma: no cover - the ledger uses UUIDs
+            return super().select_notifications(start, limit, stop, topics, inclusive_of_start=inclusive_of_start)
+        clauses: list[str] = []
+        params: list[Any] = []
+        if start is not None:
+            clauses.append("rowid>=?" if inclusive_of_start else "rowid>?")
+            params.append(start)
+        if stop is not None:
+            clauses.append("rowid<=?")
+            params.append(stop)
+        if topics:
+            clauses.append(f"topic IN ({','.join('?' * len(topics))})")
+            params.extend(topics)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        params.append(limit)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name}"
+                f"{where} ORDER BY rowid LIMIT ?",
+                params,
+            )
+            rows = c.fetchall()
+        streams = self._streams
+        if len(streams) > 100_000:
+            streams.clear()
+        notifications = []
+        for row in rows:
+            stream = streams.get(row[1])
+            if stream is None:
+                stream = streams[row[1]] = UUID(row[1])
+            notifications.append(
+                Notification(id=row[0], originator_id=stream, originator_version=row[2], topic=row[3], state=row[4])
+            )
+        return notifications
 
     def max_versions(self, ids: Sequence[UUID]) -> dict[UUID, int]:
         """The latest version of each given stream that has events (absent streams are left out)."""
