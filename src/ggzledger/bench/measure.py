@@ -66,14 +66,17 @@ def run(
 
     ``db`` must be empty (None: a fresh temporary SQLite file). Raises BenchError when it is not,
     or when the ledger refuses a line of the workload (which would make the figures meaningless).
+    Besides the figures, the results hold each phase's wall and CPU seconds and the peak memory
+    reached by its end.
     """
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ggzledger-bench-")))
         store = db or str(scratch / "ledger.db")
         postgres = store.startswith(("postgresql://", "postgres://"))
+        clock = _Clock()
         lines_file = scratch / "workload.jsonl"
         say(f"generating {events:,} lines (seed {seed}) into {lines_file}")
-        with open(lines_file, "wb") as out, _bar(progress, events, "generate", "lines") as bar:
+        with clock.phase("generate"), open(lines_file, "wb") as out, _bar(progress, events, "generate", "lines") as bar:
             for line in workload(events, seed):
                 out.write(line)
                 bar.update(1)
@@ -82,68 +85,101 @@ def run(
         if ledger.projector.head():
             raise BenchError(f"the bench needs an empty store; {store} holds events already")
         results: dict[str, Any] = {"store": "postgresql" if postgres else "sqlite", "seed": seed}
-        seconds: dict[str, float] = {}
 
         say("ingesting")
         refused: list[str] = []
         with open(lines_file, "rb") as source, _bar(progress, events, "ingest", "lines") as bar:
-            done = [0]
 
             def advance(read: int) -> None:
-                bar.update(read - done[0])
-                done[0] = read
+                bar.update(read - bar.n)
 
-            started = time.perf_counter()
-            summary = ingest(ledger, source, lambda n, m: refused.append(f"line {n}: {m}"), on_batch=advance)
-            seconds["ingest"] = time.perf_counter() - started
+            with clock.phase("ingest"):
+                summary = ingest(ledger, source, lambda n, m: refused.append(f"line {n}: {m}"), on_batch=advance)
         if refused:
             raise BenchError(f"the ledger refused {len(refused)} workload lines, first {refused[0]}")
         stored = ledger.projector.head()
         results.update(events=stored, lines=summary.recorded, trajectories=trajectories_for(events))
-        results["ingest_events_per_s"] = stored / seconds["ingest"]
+        results["ingest_events_per_s"] = stored / clock.wall["ingest"]
+
+        say("bringing the views up to date (the first catch-up after the ingest)")
+        with clock.phase("catch_up"), _bar(progress, stored, "catch up", "events") as bar:
+            ledger.projector.catch_up(lambda reached, _head: bar.update(reached - bar.n))
+        results["catch_up_events_per_s"] = stored / clock.wall["catch_up"]
 
         timed = _last_month(lines_file)
-        say(f"closing every month before {timed}, then timing the close of {timed}")
-        ledger.close_month(_previous_month(timed))
-        started = time.perf_counter()
-        closes = ledger.close_month(timed)
-        results["close_month_s"] = time.perf_counter() - started
+        say(f"closing every month before {timed}, one by one, then timing the close of {timed}")
+        with clock.phase("close_earlier"):
+            for month in _months_before(timed, _first_month(lines_file)):
+                ledger.close_month(month)
+        with clock.phase("close"):
+            closes = ledger.close_month(timed)
         last = closes[-1].declarations
-        results.update(close_month=timed, close_month_declarations=len(last))
+        results.update(close_month_s=clock.wall["close"], close_month=timed, close_month_declarations=len(last))
 
-        say("rebuilding every view from position 0")
+        say("rebuilding every view from position 0 (the closes are recomputed as they come)")
         head = ledger.projector.head()
-        with _bar(progress, head, "rebuild", "events") as bar:
-            started = time.perf_counter()
+        with clock.phase("rebuild"), _bar(progress, head, "rebuild", "events") as bar:
             ledger.projector.rebuild(lambda reached, _head: bar.update(reached - bar.n))
-            seconds["rebuild"] = time.perf_counter() - started
-        results["rebuild_events_per_s"] = head / seconds["rebuild"]
+        results["rebuild_events_per_s"] = head / clock.wall["rebuild"]
 
-        reconstruct = _reconstruct_ms(ledger, last[-1].trajectory if last else None, timed)
+        with clock.phase("reconstruct"):
+            reconstruct = _reconstruct_ms(ledger, last[-1].trajectory if last else None, timed)
         if reconstruct is not None:
             results["reconstruct_ms"] = reconstruct
 
         say("reading the feed")
-        feed_rate, results["feed_source"] = _feed_events_per_s(ledger, head, progress)
+        with clock.phase("feed"):
+            feed_rate, results["feed_source"] = _feed_events_per_s(ledger, head, progress)
         results["feed_events_per_s"] = feed_rate
 
         say("reading and decoding every stored event row")
-        rows, took = _raw_read_decode(ledger, store, postgres)
+        with clock.phase("raw_read_decode"):
+            rows, took = _raw_read_decode(ledger, store, postgres)
         results["raw_read_decode_rows_per_s"] = rows / took
 
         say("inserting the stored events into a fresh SQLite file (the raw ceiling)")
-        rows, took = _raw_sqlite_insert(ledger, store, postgres, scratch / "raw.db", progress)
+        with clock.phase("raw_insert"):
+            rows, took = _raw_sqlite_insert(ledger, store, postgres, scratch / "raw.db", progress)
         results["raw_sqlite_rows_per_s"] = rows / took
 
-        say(f"the library baseline on the first {baseline_records:,} lines")
         prefix = min(baseline_records, events)
-        recorded, took = _baseline(lines_file, prefix, store if postgres else str(scratch / "baseline.db"), progress)
+        say(f"the library baseline on the first {prefix:,} lines")
+        with clock.phase("baseline"):
+            recorded, took = _baseline(lines_file, prefix, store if postgres else str(scratch / "baseline.db"), progress)
         results["baseline_library_events_per_s"] = recorded / took
         results["baseline_records"] = prefix
 
-        results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        results["seconds"] = {name: round(value, 3) for name, value in seconds.items()}
+        results["peak_rss_mb"] = _peak_rss_mb()
+        results.update(clock.as_json())
         return results
+
+
+class _Clock:
+    """Wall and CPU seconds of each phase, and the peak memory reached by its end."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.rss: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        yield
+        self.wall[name] = time.perf_counter() - wall
+        self.cpu[name] = time.process_time() - cpu
+        self.rss[name] = _peak_rss_mb()
+
+    def as_json(self) -> dict[str, dict[str, float]]:
+        return {
+            "seconds": {name: round(value, 3) for name, value in self.wall.items()},
+            "cpu_seconds": {name: round(value, 3) for name, value in self.cpu.items()},
+            "peak_rss_mb_after": {name: round(value, 1) for name, value in self.rss.items()},
+        }
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @contextmanager
@@ -163,9 +199,19 @@ def _last_month(lines_file: Path) -> str:
     return str(orjson.loads(last)["date"])[:7]
 
 
-def _previous_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+def _first_month(lines_file: Path) -> str:
+    with open(lines_file, "rb") as source:
+        return str(orjson.loads(source.readline())["date"])[:7]
+
+
+def _months_before(month: str, first: str) -> list[str]:
+    """Every month from ``first`` up to the one before ``month``, oldest first: the monthly billing runs."""
+    months = []
+    while first < month:
+        months.append(first)
+        year, number = int(first[:4]), int(first[5:7])
+        first = f"{year + number // 12}-{number % 12 + 1:02d}"
+    return months
 
 
 def _reconstruct_ms(ledger: Ledger, trajectory: str | None, month: str) -> float | None:
