@@ -76,6 +76,7 @@ class BillingView:
     """
 
     name = "billing"
+    version = 1
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue

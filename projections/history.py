@@ -71,6 +71,7 @@ class HistoryView:
     """
 
     name = "history"
+    version = 1
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue

@@ -15,13 +15,23 @@ __all__ = ["View", "Projector", "Progress"]
 # Called after each page with (position reached, head position).
 Progress = Callable[[int, int], None]
 
-_POSITIONS = "CREATE TABLE IF NOT EXISTS projection_positions (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+# One row per view: the last ledger position it applied, and the version of its
+# tables' layout (a view whose layout changed is rebuilt from position 0).
+_POSITIONS = (
+    "CREATE TABLE IF NOT EXISTS projection_positions"
+    " (name TEXT PRIMARY KEY, position BIGINT NOT NULL, version INTEGER NOT NULL DEFAULT 0)"
+)
 
 
 class View(Protocol):
-    """A read model: its tables and how events change them."""
+    """A read model: its tables and how events change them.
+
+    ``version`` is the layout of its tables: raise it when they change, and an
+    existing database rebuilds that view instead of failing on old tables.
+    """
 
     name: str
+    version: int
 
     def create(self, c: Cursor) -> None: ...
 
@@ -55,11 +65,21 @@ class Projector:
         self.page_size = page_size
         with store.transaction(write=True) as c:
             c.execute(_POSITIONS)
+            c.execute("SELECT name, version FROM projection_positions")
+            versions = dict(c.fetchall())
             for view in self.views:
+                if view.name in versions and versions[view.name] != view.version:
+                    # Tables of another layout: start this view again from position 0.
+                    view.drop(c)
+                    c.execute(
+                        "UPDATE projection_positions SET position = 0, version = ? WHERE name = ?",
+                        (view.version, view.name),
+                    )
                 view.create(c)
                 c.execute(
-                    "INSERT INTO projection_positions (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING",
-                    (view.name,),
+                    "INSERT INTO projection_positions (name, position, version) VALUES (?, 0, ?)"
+                    " ON CONFLICT (name) DO NOTHING",
+                    (view.name, view.version),
                 )
 
     def positions(self, c: Cursor, lock: bool = False) -> dict[str, int]:
@@ -107,6 +127,9 @@ class Projector:
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drop every view and apply the whole ledger again from position 0."""
         with self.store.transaction(write=True) as c:
+            # Lock the positions before dropping anything, as a catch-up does, so
+            # that a concurrent catch-up waits instead of deadlocking on a dropped table.
+            self.positions(c, lock=True)
             for view in self.views:
                 view.drop(c)
                 view.create(c)

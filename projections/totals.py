@@ -119,6 +119,7 @@ class TotalsView:
     """
 
     name = "totals"
+    version = 1
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
