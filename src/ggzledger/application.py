@@ -294,6 +294,21 @@ class Ledger(Application[UUID]):
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
 
+    def _save_batch(self, trajectories: Sequence[Trajectory], keys: Sequence[KeyRow]) -> list[int]:
+        """Store a batch's new events and keys in one transaction; returns their positions.
+
+        Beside storing, the library's save builds a Recording and a Notification per event and
+        looks for snapshots to take; a batch needs only the positions. With snapshots or the
+        aggregate cache configured, it goes through save after all.
+        """
+        if self.snapshots is not None or self.repository.cache is not None:  # pragma: no cover - not configured
+            return [r.notification.id for r in self.save(*trajectories, keys=keys)]
+        to_stored_event = self.mapper.to_stored_event
+        stored = [to_stored_event(event) for trajectory in trajectories for event in trajectory.collect_events()]
+        if not stored:
+            return []
+        return list(self.recorder.insert_events(stored, keys=keys) or ())
+
     def _forget_cache(self) -> None:
         self._cache.clear()
         self._cache_head = None
@@ -478,7 +493,7 @@ class _Batch:
         """Store every accepted record's event and key in one transaction."""
         if not self.changed:
             return
-        recordings = self.ledger.save(*self.changed.values(), keys=self.new_keys)
+        positions = self.ledger._save_batch(list(self.changed.values()), self.new_keys)
         for trajectory in self.changed.values():
             self.ledger._remember(trajectory)
-        self.ledger._committed([r.notification.id for r in recordings])
+        self.ledger._committed(positions)

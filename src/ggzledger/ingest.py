@@ -17,7 +17,7 @@ __all__ = ["Summary", "ingest"]
 # commit and the rewrite of the stream index's pages (each batch touches a
 # page per trajectory), small enough that a conflict with another writer
 # redoes little.
-BATCH = 5000
+BATCH = 20_000
 
 
 @attrs.define
