@@ -346,11 +346,17 @@ class _Batch:
 
     def __init__(self, ledger: Ledger, records: Iterable[Record]) -> None:
         self.ledger = ledger
-        records = list(records)
-        numbers = {r.trajectory for r in records if r.trajectory is not None}
+        numbers: set[str] = set()
+        wanted: list[str] = []
+        for record in records:
+            fields = record.fields
+            if "trajectory" in fields:
+                numbers.add(fields["trajectory"])
+            if record.record_id is not None:
+                wanted.append(f"record:{record.record_id}")
+            if record.type == "activity_delivered":
+                wanted.append(f"activity:{fields['activity']}")
         self.trajectories = self._load(numbers)
-        wanted = [f"record:{r.record_id}" for r in records if r.record_id is not None]
-        wanted += [f"activity:{r.get('activity')}" for r in records if r.type == "activity_delivered"]
         self.keys: dict[str, KeyRow] = ledger.recorder.select_keys(wanted) if wanted else {}  # type: ignore[attr-defined]
         self.new_keys: list[KeyRow] = []
         self.changed: dict[str, Trajectory] = {}
@@ -388,24 +394,28 @@ class _Batch:
     def apply(self, record: Record) -> Outcome:
         """Judge one record; returns recorded or unchanged, raises Refused."""
         # Repeats are recognised before any other rule (rules.md §3.8).
-        if record.record_id is not None:
-            claimed = self.keys.get(f"record:{record.record_id}")
+        fingerprint = record.fingerprint
+        record_key = None if record.record_id is None else f"record:{record.record_id}"
+        if record_key is not None:
+            claimed = self.keys.get(record_key)
             if claimed is not None:
-                if claimed[1] == record.fingerprint:
+                if claimed[1] == fingerprint:
                     return UNCHANGED
                 raise Conflict(f"record id {record.record_id} was used before with other content")
-        number = record.trajectory
+        number = record.fields.get("trajectory")
         assert number is not None
         trajectory = self.trajectories.get(number)
+        activity_key = None
         if record.type == "activity_delivered":
-            activity = record.get("activity")
-            claimed = self.keys.get(f"activity:{activity}")
+            activity = record.fields["activity"]
+            activity_key = f"activity:{activity}"
+            claimed = self.keys.get(activity_key)
             if claimed is not None:
-                if claimed[1] == record.fingerprint:
+                if claimed[1] == fingerprint:
                     return UNCHANGED
                 where = f" (in trajectory {claimed[2]})" if claimed[2] != number else ""
                 raise Conflict(f"activity {activity} is already recorded{where} with other content")
-        if trajectory is not None and trajectory.has_seen(record.fingerprint):
+        if trajectory is not None and trajectory.has_seen(fingerprint):
             return UNCHANGED
         if record.type == "trajectory_opened":
             if trajectory is not None:
@@ -417,7 +427,12 @@ class _Batch:
             self._command(trajectory, record)
         self.trajectories[number] = trajectory
         self.changed[number] = trajectory
-        self._claim(record, number)
+        # Claim the record's keys for this batch (and the store, when it commits).
+        for key in (record_key, activity_key):
+            if key is not None:
+                row = (key, fingerprint, number)
+                self.keys[key] = row
+                self.new_keys.append(row)
         return RECORDED
 
     def _open(self, record: Record) -> Trajectory:
@@ -477,17 +492,6 @@ class _Batch:
         except UnknownCluster as error:
             raise NotAllowed(f"{record.type} on {record.get('date')}: {error}") from None
         return code
-
-    def _claim(self, record: Record, number: str) -> None:
-        claims = []
-        if record.record_id is not None:
-            claims.append(f"record:{record.record_id}")
-        if record.type == "activity_delivered":
-            claims.append(f"activity:{record.get('activity')}")
-        for key in claims:
-            row = (key, record.fingerprint, number)
-            self.keys[key] = row
-            self.new_keys.append(row)
 
     def commit(self) -> None:
         """Store every accepted record's event and key in one transaction."""

@@ -108,12 +108,7 @@ class TypedMapper(Mapper[UUID]):
         originator_version = state.pop("originator_version")
         if class_version > 1:
             state["class_version"] = class_version
-        return StoredEvent(
-            originator_id=originator_id,
-            originator_version=originator_version,
-            topic=topic,
-            state=self.transcoder.encode(state),
-        )
+        return StoredEvent(originator_id, originator_version, topic, self.transcoder.encode(state))
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         incoming = self._incoming.get(stored_event.topic)

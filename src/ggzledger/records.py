@@ -37,6 +37,8 @@ def _text(name: str, value: Any, today: date) -> str:
 
 
 def _identifier(name: str, value: Any, today: date) -> str:
+    if type(value) is str and 0 < len(value) <= MAX_ID and value.isascii() and value.isprintable():
+        return value  # the common case, as in _text
     value = _text(name, value, today)
     if len(value) > MAX_ID:
         raise Malformed(f"field {name!r} is {len(value)} characters long; identifiers are at most {MAX_ID}")
