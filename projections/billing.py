@@ -139,7 +139,9 @@ class BillingView:
 
     def _month_closed(self, c: Cursor, position: int, e: BillingCalendar.MonthClosed) -> None:
         result = self._prepared.pop((e.month, e.up_to), None)
-        if result is None:
+        # A prepared close is used only when it is the very close recorded: another
+        # process may have recorded a close of the same month first.
+        if result is None or result.digest != e.digest:
             result = self.compute_closes(c, [e.month], e.up_to)[0]
         self._store_close(c, position, e, result)
 
@@ -175,6 +177,10 @@ class BillingView:
     def prepare(self, result: CloseResult) -> None:
         """Remember a close computed before recording, so applying its event needs no recomputation."""
         self._prepared[(result.month, result.up_to)] = result
+
+    def forget_prepared(self) -> None:
+        """Drop prepared closes whose recording failed."""
+        self._prepared.clear()
 
     def last_digest(self, c: Cursor) -> str | None:
         """The recorded digest of the latest close, or None before the first."""

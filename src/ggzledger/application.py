@@ -182,6 +182,7 @@ class Ledger(Application[UUID]):
                 # if another writer recorded anything after ``up_to`` meanwhile.
                 self.save(calendar, keys=keys, expected_head=up_to)
             except IntegrityError:
+                self.billing.forget_prepared()
                 _back_off(attempt)
                 continue
             self.projector.catch_up()
