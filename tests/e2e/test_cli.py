@@ -162,3 +162,10 @@ def test_a_bad_file_or_database_gives_one_line_and_no_traceback(
     result = run_cli(*args, cwd=tmp_path)
     no_traceback(result.stdout, result.stderr)
     assert one_error_line(result) == message
+
+
+def test_a_byte_order_mark_before_the_first_line_is_not_data(tmp_path: Path) -> None:
+    source = tmp_path / "with-bom.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + HENK.read_bytes())
+    result = run_cli("--db", str(tmp_path / "bom.db"), "ingest", str(source))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "recorded 38, unchanged 0, refused 0\n", "")
