@@ -18,6 +18,10 @@ __all__ = ["Summary", "ingest"]
 # page per trajectory), small enough that a conflict with another writer
 # redoes little.
 BATCH = 20_000
+# On PostgreSQL a batch travels as one pipeline of large array parameters;
+# psycopg's pure-Python implementation can hang on very large pipelines
+# (psycopg issue 685), so batches there stay smaller.
+POSTGRES_BATCH = 5_000
 
 
 @attrs.define
@@ -36,7 +40,7 @@ def ingest(
     ledger: Ledger,
     lines: Iterable[bytes | str],
     on_refused: Callable[[int, str], None],
-    batch_size: int = BATCH,
+    batch_size: int | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> Summary:
     """Record every line in file order; ``on_refused(line_number, message)`` for each refusal.
@@ -45,6 +49,8 @@ def ingest(
     it after everything before it is stored, so it covers those records.
     ``on_batch(lines_read)`` is called after each stored batch (for progress).
     """
+    if batch_size is None:
+        batch_size = POSTGRES_BATCH if ledger.store.dialect == "postgresql" else BATCH
     summary = Summary()
     today = ledger.today()
     pending: list[tuple[int, Record | Refused]] = []
