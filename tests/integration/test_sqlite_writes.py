@@ -40,15 +40,15 @@ def synchronous_of_writes(ledger: Ledger) -> int:
         return int(cursor.fetchone()[0])
 
 
-def test_events_are_written_with_synchronous_normal_unless_told_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    normal = Ledger(str(tmp_path / "normal.db"))
-    assert synchronous_of_writes(normal) == 1
-    normal.close()
-
-    monkeypatch.setenv("GGZLEDGER_SQLITE_SYNCHRONOUS", "full")
+def test_events_are_written_with_synchronous_full_unless_told_normal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     full = Ledger(str(tmp_path / "full.db"))
     assert synchronous_of_writes(full) == 2
     full.close()
+
+    monkeypatch.setenv("GGZLEDGER_SQLITE_SYNCHRONOUS", "normal")
+    normal = Ledger(str(tmp_path / "normal.db"))
+    assert synchronous_of_writes(normal) == 1
+    normal.close()
 
 
 def test_an_unknown_synchronous_setting_is_a_store_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
