@@ -64,7 +64,7 @@ def random_ledger(rng: random.Random, trajectories: int = 4) -> list[Record]:
         stream = rng.choice([s for s in streams if s])
         records.append(stream.pop(0))
     # Closes at random places, months in order; records after a close of their month come late.
-    closes = sorted(rng.sample(range(len(records) + 1), k=min(len(MONTHS), rng.randint(0, 4))), reverse=True)
+    closes = sorted(rng.sample(range(len(records) + 1), k=min(len(MONTHS), rng.randint(0, 4), len(records) + 1)), reverse=True)
     months = sorted(rng.sample(MONTHS, k=len(closes)), reverse=True)
     for at, month in zip(closes, months, strict=True):
         records.insert(at, month_closed(month))
