@@ -20,6 +20,7 @@ from ggzledger.projections.declarations import (
     chain_digest,
     declare,
 )
+from ggzledger.projections.runner import TableView
 from ggzledger.projections.store import Cursor
 from ggzledger.reference import Catalogue
 
@@ -67,7 +68,7 @@ class CloseResult:
         return sum(declaration.total for declaration in self.declarations)
 
 
-class BillingView:
+class BillingView(TableView):
     """Keeps what the month close needs, so that a close reads pending lines instead of replaying.
 
     Rows carry the ledger position of the event they come from; a close as of
@@ -77,22 +78,14 @@ class BillingView:
 
     name = "billing"
     version = 1
+    schema = _SCHEMA
+    tables = _TABLES
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         # Closes computed by the close command before it recorded them, keyed by
         # (month, up_to): applying their MonthClosed event stores them as they are.
         self._prepared: dict[tuple[str, int], CloseResult] = {}
-
-    # Schema.
-
-    def create(self, c: Cursor) -> None:
-        for statement in _SCHEMA:
-            c.execute(statement)
-
-    def drop(self, c: Cursor) -> None:
-        for table in _TABLES:
-            c.execute(f"DROP TABLE IF EXISTS {table}")
 
     # Applying events.
 

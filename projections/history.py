@@ -20,6 +20,7 @@ from ggzledger.projections.care_need import (
     Mark,
     entries,
 )
+from ggzledger.projections.runner import TableView
 from ggzledger.projections.store import Cursor
 from ggzledger.reference import Catalogue
 
@@ -60,7 +61,7 @@ _WORKLIST = """
 _CHUNK = 500
 
 
-class HistoryView:
+class HistoryView(TableView):
     """Keeps each trajectory's care-need entries (rules.md §8), recomputed whenever its facts change.
 
     The view stores the facts the history is computed from (marks and
@@ -72,17 +73,11 @@ class HistoryView:
 
     name = "history"
     version = 1
+    schema = _SCHEMA
+    tables = _TABLES
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-
-    def create(self, c: Cursor) -> None:
-        for statement in _SCHEMA:
-            c.execute(statement)
-
-    def drop(self, c: Cursor) -> None:
-        for table in _TABLES:
-            c.execute(f"DROP TABLE IF EXISTS {table}")
 
     def apply(self, c: Cursor, events: Sequence[tuple[int, Any]]) -> None:
         """Apply a page of events in order, inside the caller's transaction."""

@@ -10,7 +10,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper
 from ggzledger.bulk import fewer_collections
 from ggzledger.projections.store import Cursor, ProjectionStore
 
-__all__ = ["View", "Projector", "Progress"]
+__all__ = ["View", "TableView", "Projector", "Progress"]
 
 # Called after each page with (position reached, head position).
 Progress = Callable[[int, int], None]
@@ -38,6 +38,21 @@ class View(Protocol):
     def drop(self, c: Cursor) -> None: ...
 
     def apply(self, c: Cursor, events: Sequence[tuple[int, Any]]) -> None: ...
+
+
+class TableView:
+    """Base of a view whose tables are created from ``schema`` and dropped by ``tables``."""
+
+    schema: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+
+    def create(self, c: Cursor) -> None:
+        for statement in self.schema:
+            c.execute(statement)
+
+    def drop(self, c: Cursor) -> None:
+        for table in self.tables:
+            c.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 class Projector:

@@ -12,6 +12,7 @@ import orjson
 
 from ggzledger.domain import BillingCalendar
 from ggzledger.projections.declarations import Clustering, in_force
+from ggzledger.projections.runner import TableView
 from ggzledger.projections.store import Cursor
 from ggzledger.reference import Catalogue
 
@@ -107,7 +108,7 @@ def sort_rows(rows: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
     return sorted(rows, key=order)
 
 
-class TotalsView:
+class TotalsView(TableView):
     """Keeps cumulative totals of issued declarations, one row per (dimension, key).
 
     Depends on the billing view, which the projector applies first in the same
@@ -120,16 +121,11 @@ class TotalsView:
 
     name = "totals"
     version = 1
+    schema = _SCHEMA
+    tables = ("totals_by",)
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-
-    def create(self, c: Cursor) -> None:
-        for statement in _SCHEMA:
-            c.execute(statement)
-
-    def drop(self, c: Cursor) -> None:
-        c.execute("DROP TABLE IF EXISTS totals_by")
 
     def apply(self, c: Cursor, events: Sequence[tuple[int, Any]]) -> None:
         """Apply a page of events, inside the caller's transaction after the billing view."""
