@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import orjson
@@ -20,7 +20,7 @@ from ggzledger.projections.declarations import (
     chain_digest,
     declare,
 )
-from ggzledger.projections.runner import TableView
+from ggzledger.projections.runner import Recorded, TableView
 from ggzledger.projections.store import Cursor
 from ggzledger.reference import Catalogue
 
@@ -38,20 +38,33 @@ _SCHEMA = (
         activity TEXT PRIMARY KEY, trajectory TEXT NOT NULL, on_date TEXT NOT NULL, code TEXT NOT NULL,
         description TEXT NOT NULL, amount BIGINT NOT NULL, care_form TEXT, position BIGINT NOT NULL,
         voided_position BIGINT, declared_month TEXT, credited_month TEXT)""",
+    """CREATE TABLE IF NOT EXISTS billing_declarations (
+        trajectory TEXT NOT NULL, month TEXT NOT NULL, sequence INTEGER NOT NULL, total BIGINT NOT NULL,
+        digest TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (trajectory, month))""",
+    """CREATE TABLE IF NOT EXISTS billing_closes (
+        month TEXT PRIMARY KEY, position BIGINT NOT NULL, up_to BIGINT NOT NULL, declarations INTEGER NOT NULL,
+        total BIGINT NOT NULL, digest TEXT NOT NULL, computed_digest TEXT NOT NULL, recorded_at TEXT NOT NULL)""",
+)
+_INDEXES = (
     # What the next close must look at: undeclared activities, and declared ones voided since.
     "CREATE INDEX IF NOT EXISTS billing_pending_debits ON billing_activities (on_date) WHERE declared_month IS NULL",
     """CREATE INDEX IF NOT EXISTS billing_pending_credits ON billing_activities (voided_position)
         WHERE declared_month IS NOT NULL AND credited_month IS NULL AND voided_position IS NOT NULL""",
     "CREATE INDEX IF NOT EXISTS billing_activities_by_trajectory ON billing_activities (trajectory, on_date)",
-    """CREATE TABLE IF NOT EXISTS billing_declarations (
-        trajectory TEXT NOT NULL, month TEXT NOT NULL, sequence INTEGER NOT NULL, total BIGINT NOT NULL,
-        digest TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (trajectory, month))""",
     "CREATE INDEX IF NOT EXISTS billing_declarations_by_month ON billing_declarations (month, trajectory)",
-    """CREATE TABLE IF NOT EXISTS billing_closes (
-        month TEXT PRIMARY KEY, position BIGINT NOT NULL, up_to BIGINT NOT NULL, declarations INTEGER NOT NULL,
-        total BIGINT NOT NULL, digest TEXT NOT NULL, computed_digest TEXT NOT NULL, recorded_at TEXT NOT NULL)""",
 )
 _TABLES = ("billing_trajectories", "billing_clusterings", "billing_activities", "billing_declarations", "billing_closes")
+
+
+class Closed(NamedTuple):
+    """A recorded MonthClosed, as the view reads it from the event's state."""
+
+    month: str
+    up_to: int
+    declarations: int
+    total: int
+    digest: str
+    recorded_at: str
 
 
 @attrs.frozen
@@ -79,6 +92,7 @@ class BillingView(TableView):
     name = "billing"
     version = 1
     schema = _SCHEMA
+    indexes = _INDEXES
     tables = _TABLES
 
     def __init__(self, catalogue: Catalogue) -> None:
@@ -86,83 +100,89 @@ class BillingView(TableView):
         # Closes computed by the close command before it recorded them, keyed by
         # (month, up_to): applying their MonthClosed event stores them as they are.
         self._prepared: dict[tuple[str, int], CloseResult] = {}
+        self._rebuilding = False
 
     # Applying events.
 
-    def apply(self, c: Cursor, events: Sequence[tuple[int, Any]]) -> None:
+    def apply(self, c: Cursor, events: Sequence[Recorded], rebuilding: bool) -> None:
         """Apply events (with their positions) in order, inside the caller's transaction.
 
         New rows are gathered and written with one executemany per table; an
         event that updates or reads rows (void, referral back, month close)
         first writes what was gathered, so the order of effects is kept.
         """
+        self._rebuilding = rebuilding
         gathered: dict[str, list[tuple[Any, ...]]] = {}
-        for position, event in events:
-            kind = type(event)
-            insert = self._inserts.get(kind)
+        inserts, handlers = self._inserts, self._handlers
+        for position, topic, state in events:
+            insert = inserts.get(topic)
             if insert is not None:
-                gathered.setdefault(insert[0], []).append(insert[1](position, event))
+                gathered.setdefault(insert[0], []).append(insert[1](position, state))
                 continue
-            handler = self._handlers.get(kind)
+            handler = handlers.get(topic)
             if handler is not None:
                 _write(c, gathered)
-                handler(self, c, position, event)
+                handler(self, c, position, state)
         _write(c, gathered)
 
     @staticmethod
-    def _opened(position: int, e: Trajectory.Opened) -> tuple[Any, ...]:
-        return (e.trajectory, e.patient, e.provider, e.insurer, e.region, e.referrer, e.opened_on.isoformat())
+    def _opened(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
+        return (s["trajectory"], s["patient"], s["provider"], s["insurer"], s["region"], s["referrer"], s["opened_on"])
 
     @staticmethod
-    def _clustered(position: int, e: Trajectory.Clustered | Trajectory.Reviewed) -> tuple[Any, ...]:
-        return (e.trajectory, position, e.on.isoformat(), e.cluster)
+    def _clustered(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
+        return (s["trajectory"], position, s["on"], s["cluster"])
 
     @staticmethod
-    def _delivered(position: int, e: Trajectory.ActivityDelivered) -> tuple[Any, ...]:
-        return (e.activity, e.trajectory, e.on.isoformat(), e.code, e.description, e.amount, e.care_form, position)
+    def _delivered(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
+        return (s["activity"], s["trajectory"], s["on"], s["code"], s["description"], s["amount"], s["care_form"], position)
 
-    def _voided(self, c: Cursor, position: int, e: Trajectory.ActivityVoided) -> None:
-        c.execute("UPDATE billing_activities SET voided_position = ? WHERE activity = ?", (position, e.activity))
+    def _voided(self, c: Cursor, position: int, s: dict[str, Any]) -> None:
+        c.execute("UPDATE billing_activities SET voided_position = ? WHERE activity = ?", (position, s["activity"]))
 
-    def _referred(self, c: Cursor, position: int, e: Trajectory.ReferredBack) -> None:
+    def _referred(self, c: Cursor, position: int, s: dict[str, Any]) -> None:
         c.execute(
             "UPDATE billing_trajectories SET ended_on = ?, ended_position = ? WHERE trajectory = ?",
-            (e.on.isoformat(), position, e.trajectory),
+            (s["on"], position, s["trajectory"]),
         )
 
-    def _month_closed(self, c: Cursor, position: int, e: BillingCalendar.MonthClosed) -> None:
-        result = self._prepared.pop((e.month, e.up_to), None)
+    def _month_closed(self, c: Cursor, position: int, s: dict[str, Any]) -> None:
+        if self._rebuilding:
+            # A close reads the pending lines by the indexes a rebuild leaves out until its end.
+            self.create_indexes(c)
+        close = Closed(s["month"], s["up_to"], s["declarations"], s["total"], s["digest"], s["timestamp"])
+        result = self._prepared.pop((close.month, close.up_to), None)
         # A prepared close is used only when it is the very close recorded: another
         # process may have recorded a close of the same month first.
-        if result is None or result.digest != e.digest:
-            result = self.compute_closes(c, [e.month], e.up_to)[0]
-        self._store_close(c, position, e, result)
+        if result is None or result.digest != close.digest:
+            result = self.compute_closes(c, [close.month], close.up_to)[0]
+        self._store_close(c, position, close, result)
 
-    _inserts: dict[type, tuple[str, Any]] = {
-        Trajectory.Opened: (
+    _inserts: dict[str, tuple[str, Any]] = {
+        Trajectory.Opened.TOPIC: (
             "INSERT INTO billing_trajectories (trajectory, patient, provider, insurer, region, referrer, opened_on)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             _opened,
         ),
-        Trajectory.Clustered: (
+        Trajectory.Clustered.TOPIC: (
             "INSERT INTO billing_clusterings (trajectory, position, on_date, cluster) VALUES (?, ?, ?, ?)",
             _clustered,
         ),
-        Trajectory.Reviewed: (
+        Trajectory.Reviewed.TOPIC: (
             "INSERT INTO billing_clusterings (trajectory, position, on_date, cluster) VALUES (?, ?, ?, ?)",
             _clustered,
         ),
-        Trajectory.ActivityDelivered: (
+        Trajectory.ActivityDelivered.TOPIC: (
             "INSERT INTO billing_activities (activity, trajectory, on_date, code, description, amount, care_form,"
             " position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             _delivered,
         ),
     }
 
-    _handlers: dict[type, Any] = {
-        Trajectory.ActivityVoided: _voided,
-        Trajectory.ReferredBack: _referred,
-        BillingCalendar.MonthClosed: _month_closed,
+    _handlers: dict[str, Any] = {
+        Trajectory.ActivityVoided.TOPIC: _voided,
+        Trajectory.ReferredBack.TOPIC: _referred,
+        BillingCalendar.MonthClosed.TOPIC: _month_closed,
     }
 
     # The month close.
@@ -292,7 +312,7 @@ class BillingView(TableView):
                 )
         return {t: attrs.evolve(f, clusterings=tuple(clusterings.get(t, ()))) for t, f in facts.items()}
 
-    def _store_close(self, c: Cursor, position: int, e: BillingCalendar.MonthClosed, result: CloseResult) -> None:
+    def _store_close(self, c: Cursor, position: int, e: Closed, result: CloseResult) -> None:
         declarations = result.declarations
         c.executemany(
             "INSERT INTO billing_declarations (trajectory, month, sequence, total, digest, body) VALUES (?, ?, ?, ?, ?, ?)",
@@ -322,7 +342,7 @@ class BillingView(TableView):
         c.execute(
             "INSERT INTO billing_closes (month, position, up_to, declarations, total, digest, computed_digest,"
             " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (e.month, position, e.up_to, e.declarations, e.total, e.digest, result.digest, e.timestamp.isoformat()),
+            (e.month, position, e.up_to, e.declarations, e.total, e.digest, result.digest, e.recorded_at),
         )
 
     # Reading declarations.

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from ggzledger.domain import Trajectory
-from ggzledger.domain.values import ScoreItems, total_of
+from ggzledger.domain.values import ScoreItems
 from ggzledger.projections.care_need import (
     CLUSTERED,
     REFERRED_BACK,
@@ -20,7 +20,7 @@ from ggzledger.projections.care_need import (
     Mark,
     entries,
 )
-from ggzledger.projections.runner import TableView
+from ggzledger.projections.runner import Recorded, TableView
 from ggzledger.projections.store import Cursor
 from ggzledger.reference import Catalogue
 
@@ -33,7 +33,6 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS history_marks (
         trajectory TEXT NOT NULL, position BIGINT NOT NULL, on_date TEXT NOT NULL, event TEXT NOT NULL,
         cluster INTEGER, review_due TEXT, PRIMARY KEY (trajectory, position))""",
-    "CREATE INDEX IF NOT EXISTS history_marks_in_force ON history_marks (trajectory, on_date, position)",
     # The HoNOS total is kept beside the scores: only a referral back needs the scores themselves.
     """CREATE TABLE IF NOT EXISTS history_assessments (
         trajectory TEXT NOT NULL, position BIGINT NOT NULL, on_date TEXT NOT NULL, total INTEGER NOT NULL,
@@ -43,6 +42,7 @@ _SCHEMA = (
         from_cluster INTEGER, to_cluster INTEGER, change TEXT NOT NULL, likelihood TEXT,
         honos_total INTEGER, honos_delta INTEGER, findings TEXT NOT NULL, PRIMARY KEY (trajectory, seq))""",
 )
+_INDEXES = ("CREATE INDEX IF NOT EXISTS history_marks_in_force ON history_marks (trajectory, on_date, position)",)
 _TABLES = ("history_trajectories", "history_marks", "history_assessments", "history_entries")
 
 # The worklist as of a date: the typing in force on that date (no later typing dated by then),
@@ -60,6 +60,15 @@ _WORKLIST = """
 
 _CHUNK = 500
 
+_OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK, _DELIVERED = (
+    Trajectory.Opened.TOPIC,
+    Trajectory.Assessed.TOPIC,
+    Trajectory.Clustered.TOPIC,
+    Trajectory.Reviewed.TOPIC,
+    Trajectory.ReferredBack.TOPIC,
+    Trajectory.ActivityDelivered.TOPIC,
+)
+
 
 class HistoryView(TableView):
     """Keeps each trajectory's care-need entries (rules.md §8), recomputed whenever its facts change.
@@ -74,36 +83,45 @@ class HistoryView(TableView):
     name = "history"
     version = 1
     schema = _SCHEMA
+    indexes = _INDEXES
     tables = _TABLES
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
+        self._due: dict[tuple[int, str], str] = {}
 
-    def apply(self, c: Cursor, events: Sequence[tuple[int, Any]]) -> None:
-        """Apply a page of events in order, inside the caller's transaction."""
+    def apply(self, c: Cursor, events: Sequence[Recorded], rebuilding: bool) -> None:
+        """Apply a page of events in order, inside the caller's transaction.
+
+        While rebuilding, only the facts are stored: every trajectory's entries
+        are computed once, by :meth:`finish_rebuild`, instead of after every page
+        that touches it.
+        """
         opened: list[tuple[Any, ...]] = []
         marks: list[tuple[Any, ...]] = []
         assessments: list[tuple[Any, ...]] = []
         ended: list[tuple[Any, ...]] = []
         touched: set[str] = set()
-        for position, e in events:
-            kind = type(e)
-            if kind is Trajectory.Opened:
-                opened.append((e.trajectory, e.opened_on.isoformat()))
-            elif kind is Trajectory.Assessed:
-                assessments.append(_assessment_row(position, e))
-                touched.add(e.trajectory)
-            elif kind is Trajectory.Clustered or kind is Trajectory.Reviewed:
-                due = self.catalogue.lookup(e.cluster).review_term.add_to(e.on).isoformat()
-                event = CLUSTERED if kind is Trajectory.Clustered else REVIEWED
-                marks.append((e.trajectory, position, e.on.isoformat(), event, e.cluster, due))
-                if kind is Trajectory.Reviewed and e.scores is not None:
-                    assessments.append(_assessment_row(position, e))
-                touched.add(e.trajectory)
-            elif kind is Trajectory.ReferredBack:
-                marks.append((e.trajectory, position, e.on.isoformat(), REFERRED_BACK, None, None))
-                ended.append((e.on.isoformat(), e.trajectory))
-                touched.add(e.trajectory)
+        for position, topic, s in events:
+            if topic == _DELIVERED:
+                continue
+            if topic == _OPENED:
+                opened.append((s["trajectory"], s["opened_on"]))
+            elif topic == _ASSESSED:
+                assessments.append(_assessment_row(position, s))
+                touched.add(s["trajectory"])
+            elif topic == _CLUSTERED or topic == _REVIEWED:
+                on, cluster = s["on"], s["cluster"]
+                due = self._review_due(cluster, on)
+                event = CLUSTERED if topic == _CLUSTERED else REVIEWED
+                marks.append((s["trajectory"], position, on, event, cluster, due))
+                if topic == _REVIEWED and s["scores"] is not None:
+                    assessments.append(_assessment_row(position, s))
+                touched.add(s["trajectory"])
+            elif topic == _REFERRED_BACK:
+                marks.append((s["trajectory"], position, s["on"], REFERRED_BACK, None, None))
+                ended.append((s["on"], s["trajectory"]))
+                touched.add(s["trajectory"])
         c.executemany("INSERT INTO history_trajectories (trajectory, opened_on) VALUES (?, ?)", opened)
         c.executemany(
             "INSERT INTO history_marks (trajectory, position, on_date, event, cluster, review_due)"
@@ -115,17 +133,34 @@ class HistoryView(TableView):
             assessments,
         )
         c.executemany("UPDATE history_trajectories SET ended_on = ? WHERE trajectory = ?", ended)
-        if touched:
+        if touched and not rebuilding:
             self._recompute(c, sorted(touched))
 
-    def _recompute(self, c: Cursor, trajectories: Sequence[str]) -> None:
+    def finish_rebuild(self, c: Cursor) -> None:
+        """Index the facts and compute every trajectory's entries from them."""
+        self.create_indexes(c)
+        c.execute("DELETE FROM history_entries")
+        c.execute("SELECT DISTINCT trajectory FROM history_marks ORDER BY trajectory")
+        self._recompute(c, [row[0] for row in c.fetchall()], fresh=True)
+
+    def _review_due(self, cluster: int, on: str) -> str:
+        """The typing's date plus its cluster's review term, as ISO text (memoised: few distinct pairs)."""
+        due = self._due.get((cluster, on))
+        if due is None:
+            term = self.catalogue.lookup(cluster).review_term
+            due = self._due[cluster, on] = term.add_to(date.fromisoformat(on)).isoformat()
+        return due
+
+    def _recompute(self, c: Cursor, trajectories: Sequence[str], fresh: bool = False) -> None:
+        """Compute the entries of the given trajectories again; ``fresh``: they have none stored."""
         rows: list[tuple[Any, ...]] = []
         for start in range(0, len(trajectories), _CHUNK):
             chunk = trajectories[start : start + _CHUNK]
             for number, facts in self._facts(c, chunk).items():
                 for seq, entry in enumerate(entries(facts.marks, facts.assessments, self.catalogue), start=1):
                     rows.append(_entry_row(number, seq, entry))
-        c.executemany("DELETE FROM history_entries WHERE trajectory = ?", [(t,) for t in trajectories])
+        if not fresh:
+            c.executemany("DELETE FROM history_entries WHERE trajectory = ?", [(t,) for t in trajectories])
         c.executemany(
             "INSERT INTO history_entries (trajectory, seq, on_date, event, from_cluster, to_cluster, change,"
             " likelihood, honos_total, honos_delta, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -197,9 +232,8 @@ class HistoryView(TableView):
         return [(number, cluster, date.fromisoformat(due)) for number, cluster, due in c.fetchall()]
 
 
-def _assessment_row(position: int, e: Trajectory.Assessed | Trajectory.Reviewed) -> tuple[Any, ...]:
-    assert e.scores is not None
-    return (e.trajectory, position, e.on.isoformat(), total_of(e.scores), orjson.dumps(e.scores).decode())
+def _assessment_row(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
+    return (s["trajectory"], position, s["on"], s["total"], orjson.dumps(s["scores"]).decode())
 
 
 def _entry_row(trajectory: str, seq: int, entry: Entry) -> tuple[Any, ...]:

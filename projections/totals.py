@@ -12,7 +12,7 @@ import orjson
 
 from ggzledger.domain import BillingCalendar
 from ggzledger.projections.declarations import Clustering, in_force
-from ggzledger.projections.runner import TableView
+from ggzledger.projections.runner import Recorded, TableView
 from ggzledger.projections.store import Cursor
 from ggzledger.reference import Catalogue
 
@@ -32,6 +32,7 @@ _SCHEMA = (
         dimension TEXT NOT NULL, key TEXT NOT NULL, total BIGINT NOT NULL, PRIMARY KEY (dimension, key))""",
 )
 _CHUNK = 500
+_MONTH_CLOSED = BillingCalendar.MonthClosed.TOPIC
 
 
 @attrs.frozen
@@ -127,14 +128,14 @@ class TotalsView(TableView):
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
 
-    def apply(self, c: Cursor, events: Sequence[tuple[int, Any]]) -> None:
+    def apply(self, c: Cursor, events: Sequence[Recorded], rebuilding: bool) -> None:
         """Apply a page of events, inside the caller's transaction after the billing view."""
         counts: Counts = Counter()
-        for _position, e in events:
-            if type(e) is BillingCalendar.MonthClosed:
-                c.execute("SELECT body FROM billing_declarations WHERE month = ?", (e.month,))
+        for _position, topic, state in events:
+            if topic == _MONTH_CLOSED:
+                c.execute("SELECT body FROM billing_declarations WHERE month = ?", (state["month"],))
                 # update(), not +=: a Counter's + drops the negative sums that credits can make.
-                counts.update(self.count(c, [orjson.loads(row[0]) for row in c.fetchall()], e.up_to))
+                counts.update(self.count(c, [orjson.loads(row[0]) for row in c.fetchall()], state["up_to"]))
         if counts:
             c.executemany(
                 "INSERT INTO totals_by (dimension, key, total) VALUES (?, ?, ?)"

@@ -111,17 +111,8 @@ class TypedMapper(Mapper[UUID]):
         return StoredEvent(originator_id, originator_version, topic, self.transcoder.encode(state))
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
-        incoming = self._incoming.get(stored_event.topic)
-        if incoming is None:
-            cls = resolve_topic(stored_event.topic)
-            incoming = (cls, getattr(cls, "class_version", 1), self._field_converters(cls))
-            self._incoming[stored_event.topic] = incoming
-        cls, class_version, converters = incoming
-        state: dict[str, Any] = self.transcoder.decode(stored_event.state)
-        from_version = state.pop("class_version", 1)
-        while from_version < class_version:
-            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-            from_version += 1
+        cls, _, converters = self._incoming_for(stored_event.topic)
+        state = self.current_state(stored_event.topic, self.transcoder.decode(stored_event.state))
         for name, convert in converters:
             if name in state:
                 state[name] = convert(state[name])
@@ -131,6 +122,28 @@ class TypedMapper(Mapper[UUID]):
         domain_event = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", state)
         return domain_event
+
+    def current_state(self, topic: str, state: dict[str, Any]) -> dict[str, Any]:
+        """A decoded stored state brought to its class's current version, still as JSON values.
+
+        What the views read: they take the recorded facts as stored (dates as ISO
+        text) and need no domain objects, only the upcasts an older version needs.
+        """
+        incoming = self._incoming.get(topic) or self._incoming_for(topic)
+        from_version = state.pop("class_version", 1)
+        if from_version < incoming[1]:
+            cls = incoming[0]
+            while from_version < incoming[1]:
+                getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+                from_version += 1
+        return state
+
+    def _incoming_for(self, topic: str) -> tuple[type, int, list[tuple[str, Converter]]]:
+        incoming = self._incoming.get(topic)
+        if incoming is None:
+            cls = resolve_topic(topic)
+            incoming = self._incoming[topic] = (cls, getattr(cls, "class_version", 1), self._field_converters(cls))
+        return incoming
 
     def _field_converters(self, cls: type) -> list[tuple[str, Converter]]:
         converters = self._converters.get(cls)
@@ -286,6 +299,20 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                 Notification(id=row[0], originator_id=stream, originator_version=row[2], topic=row[3], state=row[4])
             )
         return notifications
+
+    def select_states(self, after: int, limit: int, stop: int) -> list[tuple[int, str, bytes]]:
+        """(position, topic, state) of the events after ``after`` up to ``stop``, at most ``limit``.
+
+        What the views read: no Notification objects and no stream ids, which a
+        rebuild of every event would build only to throw away.
+        """
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, topic, state FROM {self.events_table_name}"
+                " WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+                (after, stop, limit),
+            )
+            return c.fetchall()  # type: ignore[no-any-return]
 
     def max_versions(self, ids: Sequence[UUID]) -> dict[UUID, int]:
         """The latest version of each given stream that has events (absent streams are left out)."""

@@ -109,6 +109,16 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             )
         super()._insert_stored_events(curs, stored_events, **kwargs)
 
+    def select_states(self, after: int, limit: int, stop: int) -> list[tuple[int, str, bytes]]:
+        """(position, topic, state) of the events after ``after`` up to ``stop``, at most ``limit``."""
+        statement = SQL(
+            "SELECT notification_id, topic, state FROM {schema}.{table}"
+            " WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, (after, stop, limit), prepare=True)
+            return [(row["notification_id"], row["topic"], row["state"]) for row in curs.fetchall()]
+
     def max_versions(self, ids: Sequence[UUID]) -> dict[UUID, int]:
         """The latest version of each given stream that has events (absent streams are left out)."""
         if not ids:
