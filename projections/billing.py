@@ -34,10 +34,13 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS billing_clusterings (
         trajectory TEXT NOT NULL, position BIGINT NOT NULL, on_date TEXT NOT NULL, cluster INTEGER NOT NULL,
         PRIMARY KEY (trajectory, position))""",
+    # Keyed by the position of the ActivityDelivered event: rows are appended in key order.
     """CREATE TABLE IF NOT EXISTS billing_activities (
-        activity TEXT PRIMARY KEY, trajectory TEXT NOT NULL, on_date TEXT NOT NULL, code TEXT NOT NULL,
-        description TEXT NOT NULL, amount BIGINT NOT NULL, care_form TEXT, position BIGINT NOT NULL,
+        position BIGINT PRIMARY KEY, activity TEXT NOT NULL, trajectory TEXT NOT NULL, on_date TEXT NOT NULL,
+        code TEXT NOT NULL, description TEXT NOT NULL, amount BIGINT NOT NULL, care_form TEXT,
         voided_position BIGINT, declared_month TEXT, credited_month TEXT)""",
+    # Voids recorded during a rebuild, applied to billing_activities once it is indexed by activity.
+    "CREATE TABLE IF NOT EXISTS billing_voids (activity TEXT PRIMARY KEY, position BIGINT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS billing_declarations (
         trajectory TEXT NOT NULL, month TEXT NOT NULL, sequence INTEGER NOT NULL, total BIGINT NOT NULL,
         digest TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (trajectory, month))""",
@@ -46,14 +49,23 @@ _SCHEMA = (
         total BIGINT NOT NULL, digest TEXT NOT NULL, computed_digest TEXT NOT NULL, recorded_at TEXT NOT NULL)""",
 )
 _INDEXES = (
-    # What the next close must look at: undeclared activities, and declared ones voided since.
-    "CREATE INDEX IF NOT EXISTS billing_pending_debits ON billing_activities (on_date) WHERE declared_month IS NULL",
+    "CREATE UNIQUE INDEX IF NOT EXISTS billing_activities_by_id ON billing_activities (activity)",
+    # What the next close must look at: undeclared activities (by trajectory, for a draft of
+    # one), and declared ones voided since.
+    """CREATE INDEX IF NOT EXISTS billing_pending_debits ON billing_activities (trajectory, on_date)
+        WHERE declared_month IS NULL""",
     """CREATE INDEX IF NOT EXISTS billing_pending_credits ON billing_activities (voided_position)
         WHERE declared_month IS NOT NULL AND credited_month IS NULL AND voided_position IS NOT NULL""",
-    "CREATE INDEX IF NOT EXISTS billing_activities_by_trajectory ON billing_activities (trajectory, on_date)",
     "CREATE INDEX IF NOT EXISTS billing_declarations_by_month ON billing_declarations (month, trajectory)",
 )
-_TABLES = ("billing_trajectories", "billing_clusterings", "billing_activities", "billing_declarations", "billing_closes")
+_TABLES = (
+    "billing_trajectories",
+    "billing_clusterings",
+    "billing_activities",
+    "billing_voids",
+    "billing_declarations",
+    "billing_closes",
+)
 
 
 class Closed(NamedTuple):
@@ -81,6 +93,40 @@ class CloseResult:
         return sum(declaration.total for declaration in self.declarations)
 
 
+_OPENED = (
+    "INSERT INTO billing_trajectories (trajectory, patient, provider, insurer, region, referrer, opened_on)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_CLUSTERED = "INSERT INTO billing_clusterings (trajectory, position, on_date, cluster) VALUES (?, ?, ?, ?)"
+_DELIVERED = (
+    "INSERT INTO billing_activities (position, activity, trajectory, on_date, code, description, amount, care_form)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_REFERRED = "UPDATE billing_trajectories SET ended_on = ?, ended_position = ? WHERE trajectory = ?"
+_VOID = "UPDATE billing_activities SET voided_position = ? WHERE activity = ?"
+_MONTH_CLOSED = BillingCalendar.MonthClosed.TOPIC
+
+
+def _opened(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
+    return (s["trajectory"], s["patient"], s["provider"], s["insurer"], s["region"], s["referrer"], s["opened_on"])
+
+
+def _clustered(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
+    return (s["trajectory"], position, s["on"], s["cluster"])
+
+
+def _delivered(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
+    return (position, s["activity"], s["trajectory"], s["on"], s["code"], s["description"], s["amount"], s["care_form"])
+
+
+def _referred(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
+    return (s["on"], position, s["trajectory"])
+
+
+def _voided(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
+    return (position, s["activity"])
+
+
 class BillingView(TableView):
     """Keeps what the month close needs, so that a close reads pending lines instead of replaying.
 
@@ -90,7 +136,18 @@ class BillingView(TableView):
     """
 
     name = "billing"
-    version = 1
+    version = 2
+    topics = frozenset(
+        {
+            Trajectory.Opened.TOPIC,
+            Trajectory.Clustered.TOPIC,
+            Trajectory.Reviewed.TOPIC,
+            Trajectory.ActivityDelivered.TOPIC,
+            Trajectory.ActivityVoided.TOPIC,
+            Trajectory.ReferredBack.TOPIC,
+            BillingCalendar.MonthClosed.TOPIC,
+        }
+    )
     schema = _SCHEMA
     indexes = _INDEXES
     tables = _TABLES
@@ -100,56 +157,56 @@ class BillingView(TableView):
         # Closes computed by the close command before it recorded them, keyed by
         # (month, up_to): applying their MonthClosed event stores them as they are.
         self._prepared: dict[tuple[str, int], CloseResult] = {}
-        self._rebuilding = False
 
     # Applying events.
 
     def apply(self, c: Cursor, events: Sequence[Recorded], rebuilding: bool) -> None:
         """Apply events (with their positions) in order, inside the caller's transaction.
 
-        New rows are gathered and written with one executemany per table; an
-        event that updates or reads rows (void, referral back, month close)
-        first writes what was gathered, so the order of effects is kept.
+        Rows are gathered and written with one executemany per statement, new
+        rows before the updates of rows (a void or a referral back always
+        follows what it changes). A month close first writes what was gathered,
+        so that it sees every event before it and none after.
         """
-        self._rebuilding = rebuilding
-        gathered: dict[str, list[tuple[Any, ...]]] = {}
-        inserts, handlers = self._inserts, self._handlers
+        gathered: dict[str, list[tuple[Any, ...]]] = {statement: [] for statement in self._statements}
+        rows = {topic: (gathered[statement], row) for topic, (statement, row) in self._rows.items()}
         for position, topic, state in events:
-            insert = inserts.get(topic)
-            if insert is not None:
-                gathered.setdefault(insert[0], []).append(insert[1](position, state))
-                continue
-            handler = handlers.get(topic)
-            if handler is not None:
-                _write(c, gathered)
-                handler(self, c, position, state)
-        _write(c, gathered)
+            found = rows.get(topic)
+            if found is not None:
+                found[0].append(found[1](position, state))
+            elif topic == _MONTH_CLOSED:
+                self._write(c, gathered, rebuilding)
+                self._month_closed(c, position, state, rebuilding)
+        self._write(c, gathered, rebuilding)
 
-    @staticmethod
-    def _opened(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
-        return (s["trajectory"], s["patient"], s["provider"], s["insurer"], s["region"], s["referrer"], s["opened_on"])
+    def finish_rebuild(self, c: Cursor) -> None:
+        self._index(c)
 
-    @staticmethod
-    def _clustered(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
-        return (s["trajectory"], position, s["on"], s["cluster"])
-
-    @staticmethod
-    def _delivered(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
-        return (s["activity"], s["trajectory"], s["on"], s["code"], s["description"], s["amount"], s["care_form"], position)
-
-    def _voided(self, c: Cursor, position: int, s: dict[str, Any]) -> None:
-        c.execute("UPDATE billing_activities SET voided_position = ? WHERE activity = ?", (position, s["activity"]))
-
-    def _referred(self, c: Cursor, position: int, s: dict[str, Any]) -> None:
+    def _index(self, c: Cursor) -> None:
+        """Create the indexes a rebuild leaves out, and apply the voids it kept aside until then."""
+        self.create_indexes(c)
         c.execute(
-            "UPDATE billing_trajectories SET ended_on = ?, ended_position = ? WHERE trajectory = ?",
-            (s["on"], position, s["trajectory"]),
+            "UPDATE billing_activities SET voided_position ="
+            " (SELECT v.position FROM billing_voids v WHERE v.activity = billing_activities.activity)"
+            " WHERE activity IN (SELECT activity FROM billing_voids)"
         )
+        c.execute("DELETE FROM billing_voids")
 
-    def _month_closed(self, c: Cursor, position: int, s: dict[str, Any]) -> None:
-        if self._rebuilding:
-            # A close reads the pending lines by the indexes a rebuild leaves out until its end.
-            self.create_indexes(c)
+    def _write(self, c: Cursor, gathered: dict[str, list[tuple[Any, ...]]], rebuilding: bool) -> None:
+        """Write the gathered rows in statement order, and forget them."""
+        for statement, rows in gathered.items():
+            if rows:
+                if statement is _VOID and rebuilding:
+                    # Without the index by activity each update would read the whole table.
+                    statement = "INSERT INTO billing_voids (position, activity) VALUES (?, ?)"
+                c.executemany(statement, rows)
+                rows.clear()
+
+    def _month_closed(self, c: Cursor, position: int, state: dict[str, Any], rebuilding: bool) -> None:
+        if rebuilding:
+            # A close reads pending lines by the indexes a rebuild leaves out until its end.
+            self._index(c)
+        s = state
         close = Closed(s["month"], s["up_to"], s["declarations"], s["total"], s["digest"], s["timestamp"])
         result = self._prepared.pop((close.month, close.up_to), None)
         # A prepared close is used only when it is the very close recorded: another
@@ -158,32 +215,17 @@ class BillingView(TableView):
             result = self.compute_closes(c, [close.month], close.up_to)[0]
         self._store_close(c, position, close, result)
 
-    _inserts: dict[str, tuple[str, Any]] = {
-        Trajectory.Opened.TOPIC: (
-            "INSERT INTO billing_trajectories (trajectory, patient, provider, insurer, region, referrer, opened_on)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            _opened,
-        ),
-        Trajectory.Clustered.TOPIC: (
-            "INSERT INTO billing_clusterings (trajectory, position, on_date, cluster) VALUES (?, ?, ?, ?)",
-            _clustered,
-        ),
-        Trajectory.Reviewed.TOPIC: (
-            "INSERT INTO billing_clusterings (trajectory, position, on_date, cluster) VALUES (?, ?, ?, ?)",
-            _clustered,
-        ),
-        Trajectory.ActivityDelivered.TOPIC: (
-            "INSERT INTO billing_activities (activity, trajectory, on_date, code, description, amount, care_form,"
-            " position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            _delivered,
-        ),
+    # For each topic, the statement its row goes to and how the row is made of the state;
+    # the statements in the order gathered rows are written.
+    _rows: dict[str, tuple[str, Any]] = {
+        Trajectory.Opened.TOPIC: (_OPENED, _opened),
+        Trajectory.Clustered.TOPIC: (_CLUSTERED, _clustered),
+        Trajectory.Reviewed.TOPIC: (_CLUSTERED, _clustered),
+        Trajectory.ActivityDelivered.TOPIC: (_DELIVERED, _delivered),
+        Trajectory.ReferredBack.TOPIC: (_REFERRED, _referred),
+        Trajectory.ActivityVoided.TOPIC: (_VOID, _voided),
     }
-
-    _handlers: dict[str, Any] = {
-        Trajectory.ActivityVoided.TOPIC: _voided,
-        Trajectory.ReferredBack.TOPIC: _referred,
-        BillingCalendar.MonthClosed.TOPIC: _month_closed,
-    }
+    _statements = (_OPENED, _CLUSTERED, _DELIVERED, _REFERRED, _VOID)
 
     # The month close.
 
@@ -363,13 +405,6 @@ class BillingView(TableView):
     def has_trajectory(self, c: Cursor, trajectory: str) -> bool:
         c.execute("SELECT 1 FROM billing_trajectories WHERE trajectory = ?", (trajectory,))
         return c.fetchone() is not None
-
-
-def _write(c: Cursor, gathered: dict[str, list[tuple[Any, ...]]]) -> None:
-    """Write gathered rows, one executemany per statement, and forget them."""
-    for statement, rows in gathered.items():
-        c.executemany(statement, rows)
-    gathered.clear()
 
 
 def _activity(row: Sequence[Any]) -> Activity:

@@ -60,13 +60,12 @@ _WORKLIST = """
 
 _CHUNK = 500
 
-_OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK, _DELIVERED = (
+_OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK = (
     Trajectory.Opened.TOPIC,
     Trajectory.Assessed.TOPIC,
     Trajectory.Clustered.TOPIC,
     Trajectory.Reviewed.TOPIC,
     Trajectory.ReferredBack.TOPIC,
-    Trajectory.ActivityDelivered.TOPIC,
 )
 
 
@@ -82,6 +81,7 @@ class HistoryView(TableView):
 
     name = "history"
     version = 1
+    topics = frozenset({_OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK})
     schema = _SCHEMA
     indexes = _INDEXES
     tables = _TABLES
@@ -103,8 +103,6 @@ class HistoryView(TableView):
         ended: list[tuple[Any, ...]] = []
         touched: set[str] = set()
         for position, topic, s in events:
-            if topic == _DELIVERED:
-                continue
             if topic == _OPENED:
                 opened.append((s["trajectory"], s["opened_on"]))
             elif topic == _ASSESSED:
@@ -140,8 +138,20 @@ class HistoryView(TableView):
         """Index the facts and compute every trajectory's entries from them."""
         self.create_indexes(c)
         c.execute("DELETE FROM history_entries")
-        c.execute("SELECT DISTINCT trajectory FROM history_marks ORDER BY trajectory")
-        self._recompute(c, [row[0] for row in c.fetchall()], fresh=True)
+        # Every trajectory's facts in two reads in key order, rather than by chunks of trajectories.
+        marks: dict[str, list[Mark]] = {}
+        c.execute("SELECT trajectory, position, on_date, event, cluster FROM history_marks ORDER BY trajectory, position")
+        for number, position, on_date, event, cluster in c.fetchall():
+            marks.setdefault(number, []).append(Mark(date.fromisoformat(on_date), position, event, cluster))
+        assessments: dict[str, list[Assessment]] = {}
+        c.execute("SELECT trajectory, position, on_date, total, scores FROM history_assessments ORDER BY trajectory, position")
+        ended = {number for number, found in marks.items() if any(m.event == REFERRED_BACK for m in found)}
+        for number, position, on_date, total, items in c.fetchall():
+            # Only a referral back reads the scores (the discharge criteria).
+            scores = tuple(map(tuple, orjson.loads(items))) if number in ended else ()
+            assessments.setdefault(number, []).append(Assessment(date.fromisoformat(on_date), position, scores, total))
+        facts = {number: CareNeed(number, None, tuple(found), tuple(assessments.get(number, ()))) for number, found in marks.items()}
+        self._insert_entries(c, facts)
 
     def _review_due(self, cluster: int, on: str) -> str:
         """The typing's date plus its cluster's review term, as ISO text (memoised: few distinct pairs)."""
@@ -151,16 +161,17 @@ class HistoryView(TableView):
             due = self._due[cluster, on] = term.add_to(date.fromisoformat(on)).isoformat()
         return due
 
-    def _recompute(self, c: Cursor, trajectories: Sequence[str], fresh: bool = False) -> None:
-        """Compute the entries of the given trajectories again; ``fresh``: they have none stored."""
-        rows: list[tuple[Any, ...]] = []
+    def _recompute(self, c: Cursor, trajectories: Sequence[str]) -> None:
+        """Compute the entries of the given trajectories again."""
+        c.executemany("DELETE FROM history_entries WHERE trajectory = ?", [(t,) for t in trajectories])
         for start in range(0, len(trajectories), _CHUNK):
-            chunk = trajectories[start : start + _CHUNK]
-            for number, facts in self._facts(c, chunk).items():
-                for seq, entry in enumerate(entries(facts.marks, facts.assessments, self.catalogue), start=1):
-                    rows.append(_entry_row(number, seq, entry))
-        if not fresh:
-            c.executemany("DELETE FROM history_entries WHERE trajectory = ?", [(t,) for t in trajectories])
+            self._insert_entries(c, self._facts(c, trajectories[start : start + _CHUNK]))
+
+    def _insert_entries(self, c: Cursor, facts: dict[str, CareNeed]) -> None:
+        rows: list[tuple[Any, ...]] = []
+        for number, need in facts.items():
+            for seq, entry in enumerate(entries(need.marks, need.assessments, self.catalogue), start=1):
+                rows.append(_entry_row(number, seq, entry))
         c.executemany(
             "INSERT INTO history_entries (trajectory, seq, on_date, event, from_cluster, to_cluster, change,"
             " likelihood, honos_total, honos_delta, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

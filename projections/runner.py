@@ -50,6 +50,7 @@ class View(Protocol):
 
     name: str
     version: int
+    topics: frozenset[str]  # the events it reads; it is given no others
 
     def create(self, c: Cursor, *, rebuilding: bool = False) -> None: ...
 
@@ -117,6 +118,9 @@ class Projector:
         # A rebuild writes into tables without secondary indexes: larger pages
         # mean fewer commits, and each commit rewrites fewer pages twice.
         self.rebuild_page_size = rebuild_page_size
+        # Events decoded at a time within a rebuild's page (see _apply_page).
+        self.chunk_size = 2_000
+        self._versioned: dict[str, bool | None] = {}
         with store.transaction(write=True) as c:
             c.execute(_POSITIONS)
             c.execute(_REBUILDS)
@@ -154,7 +158,8 @@ class Projector:
         """Apply every event recorded since the views' positions; returns the position reached.
 
         Views being rebuilt are made whole at the end (indexes, derived rows),
-        so that what is read after a catch-up is complete.
+        so that what is read after a catch-up is complete. Empty views facing a
+        long ledger are filled the way a rebuild fills them.
         """
         head = self.head() if until is None else until
         with fewer_collections():
@@ -164,39 +169,67 @@ class Projector:
                     bulk = bool(self.rebuilding(c))
                 if reached >= head:
                     break
-                events = self._read(reached, head, self.rebuild_page_size if bulk else self.page_size)
-                if not events:
+                if reached == 0 and not bulk and head > self.page_size:
+                    bulk = self._start_rebuild(empty_only=True)
+                rows = self._select(reached, head, self.rebuild_page_size if bulk else self.page_size)
+                if not rows:
                     break
-                self._apply_page(events)
+                self._apply_page(rows, self.chunk_size if bulk else len(rows))
                 if progress is not None:
-                    progress(events[-1][0], head)
+                    progress(rows[-1][0], head)
             if bulk:
                 self._finish_rebuilds()
         return reached
 
-    def _read(self, after: int, stop: int, limit: int) -> list[Recorded]:
-        """The next page of events, decoded for the views."""
-        loads, current = orjson.loads, self.mapper.current_state
+    def _select(self, after: int, stop: int, limit: int) -> list[tuple[int, str, bytes]]:
+        """The next page of events as stored: (position, topic, state)."""
         select = getattr(self.recorder, "select_states", None)
         if select is not None:
-            rows = select(after, limit, stop)
-        else:  # pragma: no cover - both ledger recorders have select_states
-            notifications = self.recorder.select_notifications(after, limit, stop, inclusive_of_start=False)
-            rows = [(n.id, n.topic, n.state) for n in notifications]
-        return [(position, topic, current(topic, loads(state))) for position, topic, state in rows]
+            return select(after, limit, stop)  # type: ignore[no-any-return]
+        notifications = self.recorder.select_notifications(after, limit, stop, inclusive_of_start=False)
+        return [(n.id, n.topic, n.state) for n in notifications]  # pragma: no cover - both ledger recorders select
 
-    def _apply_page(self, events: list[Recorded]) -> None:
-        last = events[-1][0]
+    def _decode(self, rows: Sequence[tuple[int, str, bytes]]) -> list[Recorded]:
+        """Stored rows as the views read them; events no view reads are left out."""
+        loads, current, versioned = orjson.loads, self.mapper.current_state, self._versioned
+        for topic in {row[1] for row in rows} - versioned.keys():
+            # None: no view reads it; True: its stored state may need upcasting.
+            read = any(topic in view.topics for view in self.views)
+            versioned[topic] = self.mapper.is_versioned(topic) if read else None
+        # Most events are of classes with one version: their stored state is current as it is.
+        return [
+            (position, topic, loads(state) if not versioned[topic] else current(topic, loads(state)))
+            for position, topic, state in rows
+            if versioned[topic] is not None
+        ]
+
+    def _apply_page(self, rows: list[tuple[int, str, bytes]], chunk: int) -> None:
+        """Apply a page of stored events to every view, in one transaction with their positions.
+
+        The page is decoded and applied ``chunk`` events at a time: a rebuild's
+        large pages are few commits, while the decoded events of a small chunk
+        are still in the processor's cache when the views read them.
+        """
+        last = rows[-1][0]
         with self.store.transaction(write=True) as c:
             positions = self.positions(c, lock=True)
             rebuilding = self.rebuilding(c)
-            for view in self.views:
-                done = positions.get(view.name, 0)
-                # Another process may have applied part of this page already.
-                fresh = [e for e in events if e[0] > done] if events[0][0] <= done else events
-                if fresh:
-                    view.apply(c, fresh, view.name in rebuilding)
-                    c.execute("UPDATE projection_positions SET position = ? WHERE name = ?", (last, view.name))
+            behind = [view for view in self.views if positions.get(view.name, 0) < last]
+            for start in range(0, len(rows), chunk):
+                events = self._decode(rows[start : start + chunk])
+                if not events:
+                    continue
+                for view in behind:
+                    done, topics = positions.get(view.name, 0), view.topics
+                    if events[0][0] > done:
+                        mine = [e for e in events if e[1] in topics]
+                    else:
+                        # Another process applied part of this page already.
+                        mine = [e for e in events if e[0] > done and e[1] in topics]
+                    if mine:
+                        view.apply(c, mine, view.name in rebuilding)
+            for view in behind:
+                c.execute("UPDATE projection_positions SET position = ? WHERE name = ?", (last, view.name))
 
     def _finish_rebuilds(self) -> None:
         with self.store.transaction(write=True) as c:
@@ -213,12 +246,19 @@ class Projector:
         c.execute("UPDATE projection_positions SET position = 0 WHERE name = ?", (view.name,))
         c.execute("INSERT INTO projection_rebuilds (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (view.name,))
 
-    def rebuild(self, progress: Progress | None = None) -> int:
-        """Drop every view and apply the whole ledger again from position 0."""
+    def _start_rebuild(self, empty_only: bool = False) -> bool:
+        """Start every view again from position 0; ``empty_only``: only if none has applied an event yet."""
         with self.store.transaction(write=True) as c:
             # Lock the positions before dropping anything, as a catch-up does, so
             # that a concurrent catch-up waits instead of deadlocking on a dropped table.
-            self.positions(c, lock=True)
+            positions = self.positions(c, lock=True)
+            if empty_only and any(positions.get(view.name, 0) for view in self.views):
+                return False
             for view in self.views:
                 self._restart(c, view)
+        return True
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Drop every view and apply the whole ledger again from position 0."""
+        self._start_rebuild()
         return self.catch_up(progress)

@@ -122,6 +122,7 @@ class TotalsView(TableView):
 
     name = "totals"
     version = 1
+    topics = frozenset({_MONTH_CLOSED})
     schema = _SCHEMA
     tables = ("totals_by",)
 
@@ -131,11 +132,10 @@ class TotalsView(TableView):
     def apply(self, c: Cursor, events: Sequence[Recorded], rebuilding: bool) -> None:
         """Apply a page of events, inside the caller's transaction after the billing view."""
         counts: Counts = Counter()
-        for _position, topic, state in events:
-            if topic == _MONTH_CLOSED:
-                c.execute("SELECT body FROM billing_declarations WHERE month = ?", (state["month"],))
-                # update(), not +=: a Counter's + drops the negative sums that credits can make.
-                counts.update(self.count(c, [orjson.loads(row[0]) for row in c.fetchall()], state["up_to"]))
+        for _position, _topic, state in events:  # month closes only (its topics)
+            c.execute("SELECT body FROM billing_declarations WHERE month = ?", (state["month"],))
+            # update(), not +=: a Counter's + drops the negative sums that credits can make.
+            counts.update(self.count(c, [orjson.loads(row[0]) for row in c.fetchall()], state["up_to"]))
         if counts:
             c.executemany(
                 "INSERT INTO totals_by (dimension, key, total) VALUES (?, ?, ?)"

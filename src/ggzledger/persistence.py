@@ -138,6 +138,10 @@ class TypedMapper(Mapper[UUID]):
                 from_version += 1
         return state
 
+    def is_versioned(self, topic: str) -> bool:
+        """True when the topic's class has versions (its stored states may need :meth:`current_state`)."""
+        return (self._incoming.get(topic) or self._incoming_for(topic))[1] > 1
+
     def _incoming_for(self, topic: str) -> tuple[type, int, list[tuple[str, Converter]]]:
         incoming = self._incoming.get(topic)
         if incoming is None:
