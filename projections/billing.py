@@ -69,14 +69,20 @@ _TABLES = (
 
 
 class Closed(NamedTuple):
-    """A recorded MonthClosed, as the view reads it from the event's state."""
+    """A recorded MonthClosed, as the view reads it from the event's state, with its position."""
 
+    position: int
     month: str
     up_to: int
     declarations: int
     total: int
     digest: str
     recorded_at: str
+
+
+# Rows gathered by kind, and the fields of the Closed that ends them (None: the end of the
+# events). Plain dicts, lists and tuples: a page prepared in another process is sent by marshal.
+Segment = tuple[dict[str, list[tuple[Any, ...]]], tuple[Any, ...] | None]
 
 
 @attrs.frozen
@@ -93,17 +99,17 @@ class CloseResult:
         return sum(declaration.total for declaration in self.declarations)
 
 
-_OPENED = (
-    "INSERT INTO billing_trajectories (trajectory, patient, provider, insurer, region, referrer, opened_on)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-_CLUSTERED = "INSERT INTO billing_clusterings (trajectory, position, on_date, cluster) VALUES (?, ?, ?, ?)"
-_DELIVERED = (
-    "INSERT INTO billing_activities (position, activity, trajectory, on_date, code, description, amount, care_form)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_REFERRED = "UPDATE billing_trajectories SET ended_on = ?, ended_position = ? WHERE trajectory = ?"
-_VOID = "UPDATE billing_activities SET voided_position = ? WHERE activity = ?"
+# The statements of gathered rows, in the order they are written.
+_STATEMENTS = {
+    "opened": "INSERT INTO billing_trajectories (trajectory, patient, provider, insurer, region, referrer, opened_on)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "clustered": "INSERT INTO billing_clusterings (trajectory, position, on_date, cluster) VALUES (?, ?, ?, ?)",
+    "delivered": "INSERT INTO billing_activities (position, activity, trajectory, on_date, code, description, amount,"
+    " care_form) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "referred": "UPDATE billing_trajectories SET ended_on = ?, ended_position = ? WHERE trajectory = ?",
+    "voided": "UPDATE billing_activities SET voided_position = ? WHERE activity = ?",
+}
+_VOID_LATER = "INSERT INTO billing_voids (position, activity) VALUES (?, ?)"
 _MONTH_CLOSED = BillingCalendar.MonthClosed.TOPIC
 
 
@@ -125,6 +131,17 @@ def _referred(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
 
 def _voided(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
     return (position, s["activity"])
+
+
+# For each topic, the kind of row it makes and how the row is made of its state.
+_ROWS: dict[str, tuple[str, Any]] = {
+    Trajectory.Opened.TOPIC: ("opened", _opened),
+    Trajectory.Clustered.TOPIC: ("clustered", _clustered),
+    Trajectory.Reviewed.TOPIC: ("clustered", _clustered),
+    Trajectory.ActivityDelivered.TOPIC: ("delivered", _delivered),
+    Trajectory.ReferredBack.TOPIC: ("referred", _referred),
+    Trajectory.ActivityVoided.TOPIC: ("voided", _voided),
+}
 
 
 class BillingView(TableView):
@@ -156,30 +173,49 @@ class BillingView(TableView):
         self.catalogue = catalogue
         # Closes computed by the close command before it recorded them, keyed by
         # (month, up_to): applying their MonthClosed event stores them as they are.
-        self._prepared: dict[tuple[str, int], CloseResult] = {}
+        self._expected: dict[tuple[str, int], CloseResult] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy sent to another process prepares pages; it needs no expected closes.
+        return {**self.__dict__, "_expected": {}}
 
     # Applying events.
 
-    def apply(self, c: Cursor, events: Sequence[Recorded], rebuilding: bool) -> None:
-        """Apply events (with their positions) in order, inside the caller's transaction.
+    def prepare(self, events: Sequence[Recorded]) -> list[Segment]:
+        """The rows the events add or change, cut at each month close (no database needed).
 
-        Rows are gathered and written with one executemany per statement, new
-        rows before the updates of rows (a void or a referral back always
-        follows what it changes). A month close first writes what was gathered,
-        so that it sees every event before it and none after.
+        Within a segment, new rows are written before the updates of rows (a void
+        or a referral back always follows what it changes); a month close comes
+        after the rows of every event before it and before any after it.
         """
-        gathered: dict[str, list[tuple[Any, ...]]] = {statement: [] for statement in self._statements}
-        rows = {topic: (gathered[statement], row) for topic, (statement, row) in self._rows.items()}
+        segments: list[Segment] = []
+        gathered: dict[str, list[tuple[Any, ...]]] = {kind: [] for kind in _STATEMENTS}
+        make = _ROWS
         for position, topic, state in events:
-            found = rows.get(topic)
+            found = make.get(topic)
             if found is not None:
-                found[0].append(found[1](position, state))
+                gathered[found[0]].append(found[1](position, state))
             elif topic == _MONTH_CLOSED:
-                self._write(c, gathered, rebuilding)
-                self._month_closed(c, position, state, rebuilding)
-        self._write(c, gathered, rebuilding)
+                s = state
+                close = (position, s["month"], s["up_to"], s["declarations"], s["total"], s["digest"], s["timestamp"])
+                segments.append((gathered, close))
+                gathered = {kind: [] for kind in _STATEMENTS}
+        segments.append((gathered, None))
+        return segments
 
-    def finish_rebuild(self, c: Cursor) -> None:
+    def write(self, c: Cursor, segments: list[Segment], rebuilding: bool) -> None:
+        """Write prepared segments inside the caller's transaction: rows with one executemany per statement."""
+        for gathered, close in segments:
+            for kind, rows in gathered.items():
+                if rows:
+                    # While rebuilding there is no index by activity yet: each update
+                    # would read the whole table, so voids wait in billing_voids.
+                    statement = _VOID_LATER if kind == "voided" and rebuilding else _STATEMENTS[kind]
+                    c.executemany(statement, rows)
+            if close is not None:
+                self._month_closed(c, Closed(*close), rebuilding)
+
+    def finish_rebuild(self, c: Cursor, prepared: Any = None) -> None:
         self._index(c)
 
     def _index(self, c: Cursor) -> None:
@@ -192,50 +228,26 @@ class BillingView(TableView):
         )
         c.execute("DELETE FROM billing_voids")
 
-    def _write(self, c: Cursor, gathered: dict[str, list[tuple[Any, ...]]], rebuilding: bool) -> None:
-        """Write the gathered rows in statement order, and forget them."""
-        for statement, rows in gathered.items():
-            if rows:
-                if statement is _VOID and rebuilding:
-                    # Without the index by activity each update would read the whole table.
-                    statement = "INSERT INTO billing_voids (position, activity) VALUES (?, ?)"
-                c.executemany(statement, rows)
-                rows.clear()
-
-    def _month_closed(self, c: Cursor, position: int, state: dict[str, Any], rebuilding: bool) -> None:
+    def _month_closed(self, c: Cursor, close: Closed, rebuilding: bool) -> None:
         if rebuilding:
             # A close reads pending lines by the indexes a rebuild leaves out until its end.
             self._index(c)
-        s = state
-        close = Closed(s["month"], s["up_to"], s["declarations"], s["total"], s["digest"], s["timestamp"])
-        result = self._prepared.pop((close.month, close.up_to), None)
-        # A prepared close is used only when it is the very close recorded: another
+        result = self._expected.pop((close.month, close.up_to), None)
+        # An expected close is used only when it is the very close recorded: another
         # process may have recorded a close of the same month first.
         if result is None or result.digest != close.digest:
             result = self.compute_closes(c, [close.month], close.up_to)[0]
-        self._store_close(c, position, close, result)
-
-    # For each topic, the statement its row goes to and how the row is made of the state;
-    # the statements in the order gathered rows are written.
-    _rows: dict[str, tuple[str, Any]] = {
-        Trajectory.Opened.TOPIC: (_OPENED, _opened),
-        Trajectory.Clustered.TOPIC: (_CLUSTERED, _clustered),
-        Trajectory.Reviewed.TOPIC: (_CLUSTERED, _clustered),
-        Trajectory.ActivityDelivered.TOPIC: (_DELIVERED, _delivered),
-        Trajectory.ReferredBack.TOPIC: (_REFERRED, _referred),
-        Trajectory.ActivityVoided.TOPIC: (_VOID, _voided),
-    }
-    _statements = (_OPENED, _CLUSTERED, _DELIVERED, _REFERRED, _VOID)
+        self._store_close(c, close, result)
 
     # The month close.
 
-    def prepare(self, result: CloseResult) -> None:
+    def expect_close(self, result: CloseResult) -> None:
         """Remember a close computed before recording, so applying its event needs no recomputation."""
-        self._prepared[(result.month, result.up_to)] = result
+        self._expected[(result.month, result.up_to)] = result
 
-    def forget_prepared(self) -> None:
-        """Drop prepared closes whose recording failed."""
-        self._prepared.clear()
+    def forget_expected(self) -> None:
+        """Drop expected closes whose recording failed."""
+        self._expected.clear()
 
     def last_digest(self, c: Cursor) -> str | None:
         """The recorded digest of the latest close, or None before the first."""
@@ -354,7 +366,7 @@ class BillingView(TableView):
                 )
         return {t: attrs.evolve(f, clusterings=tuple(clusterings.get(t, ()))) for t, f in facts.items()}
 
-    def _store_close(self, c: Cursor, position: int, e: Closed, result: CloseResult) -> None:
+    def _store_close(self, c: Cursor, e: Closed, result: CloseResult) -> None:
         declarations = result.declarations
         c.executemany(
             "INSERT INTO billing_declarations (trajectory, month, sequence, total, digest, body) VALUES (?, ?, ?, ?, ?, ?)",
@@ -384,7 +396,7 @@ class BillingView(TableView):
         c.execute(
             "INSERT INTO billing_closes (month, position, up_to, declarations, total, digest, computed_digest,"
             " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (e.month, position, e.up_to, e.declarations, e.total, e.digest, result.digest, e.recorded_at),
+            (e.month, e.position, e.up_to, e.declarations, e.total, e.digest, result.digest, e.recorded_at),
         )
 
     # Reading declarations.

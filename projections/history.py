@@ -59,6 +59,10 @@ _WORKLIST = """
     ORDER BY m.review_due, m.trajectory"""
 
 _CHUNK = 500
+_INSERT_ENTRY = (
+    "INSERT INTO history_entries (trajectory, seq, on_date, event, from_cluster, to_cluster, change,"
+    " likelihood, honos_total, honos_delta, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 _OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK = (
     Trajectory.Opened.TOPIC,
@@ -67,6 +71,12 @@ _OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK = (
     Trajectory.Reviewed.TOPIC,
     Trajectory.ReferredBack.TOPIC,
 )
+
+
+# What a page of events adds to the view: rows of history_trajectories, history_marks,
+# history_assessments, the ends (ended_on, trajectory), and the trajectories whose entries
+# change. Plain lists and tuples: a page prepared in another process is sent by marshal.
+Facts = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[str]]
 
 
 class HistoryView(TableView):
@@ -82,6 +92,8 @@ class HistoryView(TableView):
     name = "history"
     version = 1
     topics = frozenset({_OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK})
+    # A rebuild prepared in another process keeps this view's prepared pages for prepare_finish.
+    keeps_prepared = True
     schema = _SCHEMA
     indexes = _INDEXES
     tables = _TABLES
@@ -90,13 +102,8 @@ class HistoryView(TableView):
         self.catalogue = catalogue
         self._due: dict[tuple[int, str], str] = {}
 
-    def apply(self, c: Cursor, events: Sequence[Recorded], rebuilding: bool) -> None:
-        """Apply a page of events in order, inside the caller's transaction.
-
-        While rebuilding, only the facts are stored: every trajectory's entries
-        are computed once, by :meth:`finish_rebuild`, instead of after every page
-        that touches it.
-        """
+    def prepare(self, events: Sequence[Recorded]) -> Facts:
+        """The rows of the facts the events record, and the trajectories they touch (no database needed)."""
         opened: list[tuple[Any, ...]] = []
         marks: list[tuple[Any, ...]] = []
         assessments: list[tuple[Any, ...]] = []
@@ -120,6 +127,16 @@ class HistoryView(TableView):
                 marks.append((s["trajectory"], position, s["on"], REFERRED_BACK, None, None))
                 ended.append((s["on"], s["trajectory"]))
                 touched.add(s["trajectory"])
+        return (opened, marks, assessments, ended, sorted(touched))
+
+    def write(self, c: Cursor, facts: Facts, rebuilding: bool) -> None:
+        """Store prepared facts inside the caller's transaction, and the entries of the trajectories touched.
+
+        While rebuilding, only the facts are stored: every trajectory's entries
+        are computed once, by :meth:`finish_rebuild`, instead of after every page
+        that touches it.
+        """
+        opened, marks, assessments, ended, touched = facts
         c.executemany("INSERT INTO history_trajectories (trajectory, opened_on) VALUES (?, ?)", opened)
         c.executemany(
             "INSERT INTO history_marks (trajectory, position, on_date, event, cluster, review_due)"
@@ -132,26 +149,47 @@ class HistoryView(TableView):
         )
         c.executemany("UPDATE history_trajectories SET ended_on = ? WHERE trajectory = ?", ended)
         if touched and not rebuilding:
-            self._recompute(c, sorted(touched))
+            self._recompute(c, touched)
 
-    def finish_rebuild(self, c: Cursor) -> None:
-        """Index the facts and compute every trajectory's entries from them."""
+    def finish_rebuild(self, c: Cursor, prepared: Any = None) -> None:
+        """Index the facts and store every trajectory's entries.
+
+        ``prepared``: the entry rows :meth:`prepare_finish` computed from every
+        page since position 0; otherwise they are computed from the stored facts.
+        """
         self.create_indexes(c)
         c.execute("DELETE FROM history_entries")
-        # Every trajectory's facts in two reads in key order, rather than by chunks of trajectories.
-        marks: dict[str, list[Mark]] = {}
-        c.execute("SELECT trajectory, position, on_date, event, cluster FROM history_marks ORDER BY trajectory, position")
-        for number, position, on_date, event, cluster in c.fetchall():
-            marks.setdefault(number, []).append(Mark(date.fromisoformat(on_date), position, event, cluster))
-        assessments: dict[str, list[Assessment]] = {}
-        c.execute("SELECT trajectory, position, on_date, total, scores FROM history_assessments ORDER BY trajectory, position")
-        ended = {number for number, found in marks.items() if any(m.event == REFERRED_BACK for m in found)}
-        for number, position, on_date, total, items in c.fetchall():
+        if prepared is None:
+            # Every trajectory's facts in two reads in key order, rather than by chunks of trajectories.
+            c.execute("SELECT trajectory, position, on_date, event, cluster FROM history_marks")
+            marks = c.fetchall()
+            c.execute("SELECT trajectory, position, on_date, total, scores FROM history_assessments")
+            prepared = self._entry_rows(marks, c.fetchall())
+        c.executemany(_INSERT_ENTRY, prepared)
+
+    def prepare_finish(self, pages: Sequence[Facts]) -> list[tuple[Any, ...]]:
+        """The entry rows of every trajectory, from the facts prepared from every page since position 0."""
+        marks = [row[:5] for page in pages for row in page[1]]
+        assessments = [row for page in pages for row in page[2]]
+        return self._entry_rows(marks, assessments)
+
+    def _entry_rows(self, marks: Sequence[Sequence[Any]], assessments: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """Entry rows from rows of history_marks (trajectory, position, on_date, event, cluster) and
+        history_assessments (trajectory, position, on_date, total, scores), in any order."""
+        found: dict[str, list[Mark]] = {}
+        for number, position, on_date, event, cluster in marks:
+            found.setdefault(number, []).append(Mark(date.fromisoformat(on_date), position, event, cluster))
+        ended = {number for number, mine in found.items() if any(m.event == REFERRED_BACK for m in mine)}
+        rated: dict[str, list[Assessment]] = {}
+        for number, position, on_date, total, items in assessments:
             # Only a referral back reads the scores (the discharge criteria).
             scores = tuple(map(tuple, orjson.loads(items))) if number in ended else ()
-            assessments.setdefault(number, []).append(Assessment(date.fromisoformat(on_date), position, scores, total))
-        facts = {number: CareNeed(number, None, tuple(found), tuple(assessments.get(number, ()))) for number, found in marks.items()}
-        self._insert_entries(c, facts)
+            rated.setdefault(number, []).append(Assessment(date.fromisoformat(on_date), position, scores, total))
+        rows: list[tuple[Any, ...]] = []
+        for number in sorted(found):
+            for seq, entry in enumerate(entries(found[number], rated.get(number, ()), self.catalogue), start=1):
+                rows.append(_entry_row(number, seq, entry))
+        return rows
 
     def _review_due(self, cluster: int, on: str) -> str:
         """The typing's date plus its cluster's review term, as ISO text (memoised: few distinct pairs)."""
@@ -172,11 +210,7 @@ class HistoryView(TableView):
         for number, need in facts.items():
             for seq, entry in enumerate(entries(need.marks, need.assessments, self.catalogue), start=1):
                 rows.append(_entry_row(number, seq, entry))
-        c.executemany(
-            "INSERT INTO history_entries (trajectory, seq, on_date, event, from_cluster, to_cluster, change,"
-            " likelihood, honos_total, honos_delta, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        c.executemany(_INSERT_ENTRY, rows)
 
     def _facts(self, c: Cursor, chunk: Sequence[str]) -> dict[str, CareNeed]:
         marks: dict[str, list[Mark]] = {number: [] for number in chunk}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-import orjson
 from eventsourcing.persistence import ApplicationRecorder
 
 from ggzledger.bulk import fewer_collections
 from ggzledger.persistence import TypedMapper
+from ggzledger.projections.pages import Decoder, prepared_pages
 from ggzledger.projections.store import Cursor, ProjectionStore
 
 __all__ = ["Recorded", "View", "TableView", "Projector", "Progress"]
@@ -56,9 +56,18 @@ class View(Protocol):
 
     def drop(self, c: Cursor) -> None: ...
 
-    def apply(self, c: Cursor, events: Sequence[Recorded], rebuilding: bool) -> None: ...
+    def prepare(self, events: Sequence[Recorded]) -> Any:
+        """What the events change, computed without the database; it may run in another process."""
 
-    def finish_rebuild(self, c: Cursor) -> None: ...
+    def write(self, c: Cursor, prepared: Any, rebuilding: bool) -> None:
+        """Store what :meth:`prepare` computed, inside the projector's transaction."""
+
+    keeps_prepared: bool  # True: finish_rebuild can use prepare_finish (see pages.py)
+
+    def prepare_finish(self, pages: Sequence[Any]) -> Any:
+        """What finish_rebuild needs, from the view's prepared pages since position 0."""
+
+    def finish_rebuild(self, c: Cursor, prepared: Any = None) -> None: ...
 
 
 class TableView:
@@ -87,7 +96,12 @@ class TableView:
         for table in self.tables:
             c.execute(f"DROP TABLE IF EXISTS {table}")
 
-    def finish_rebuild(self, c: Cursor) -> None:
+    keeps_prepared = False
+
+    def prepare_finish(self, pages: Sequence[Any]) -> Any:
+        return None
+
+    def finish_rebuild(self, c: Cursor, prepared: Any = None) -> None:
         self.create_indexes(c)
 
 
@@ -120,7 +134,10 @@ class Projector:
         self.rebuild_page_size = rebuild_page_size
         # Events decoded at a time within a rebuild's page (see _apply_page).
         self.chunk_size = 2_000
-        self._versioned: dict[str, bool | None] = {}
+        # A rebuild with at least this many events to go prepares its pages in a
+        # second process (SQLite only; see pages.py). Starting it takes a few tenths of a second.
+        self.second_process_from = 100_000
+        self._decode = Decoder(mapper, self.views)
         with store.transaction(write=True) as c:
             c.execute(_POSITIONS)
             c.execute(_REBUILDS)
@@ -171,10 +188,12 @@ class Projector:
                     break
                 if reached == 0 and not bulk and head > self.page_size:
                     bulk = self._start_rebuild(empty_only=True)
+                if bulk and head - reached >= self.second_process_from and self._in_second_process(reached, head, progress):
+                    continue
                 rows = self._select(reached, head, self.rebuild_page_size if bulk else self.page_size)
                 if not rows:
                     break
-                self._apply_page(rows, self.chunk_size if bulk else len(rows))
+                self._apply_rows(rows, self.chunk_size if bulk else len(rows))
                 if progress is not None:
                     progress(rows[-1][0], head)
             if bulk:
@@ -189,22 +208,33 @@ class Projector:
         notifications = self.recorder.select_notifications(after, limit, stop, inclusive_of_start=False)
         return [(n.id, n.topic, n.state) for n in notifications]  # pragma: no cover - both ledger recorders select
 
-    def _decode(self, rows: Sequence[tuple[int, str, bytes]]) -> list[Recorded]:
-        """Stored rows as the views read them; events no view reads are left out."""
-        loads, current, versioned = orjson.loads, self.mapper.current_state, self._versioned
-        for topic in {row[1] for row in rows} - versioned.keys():
-            # None: no view reads it; True: its stored state may need upcasting.
-            read = any(topic in view.topics for view in self.views)
-            versioned[topic] = self.mapper.is_versioned(topic) if read else None
-        # Most events are of classes with one version: their stored state is current as it is.
-        return [
-            (position, topic, loads(state) if not versioned[topic] else current(topic, loads(state)))
-            for position, topic, state in rows
-            if versioned[topic] is not None
-        ]
+    def _in_second_process(self, after: int, head: int, progress: Progress | None) -> bool:
+        """Apply pages prepared by a child process; False when none was applied (the caller goes on here).
 
-    def _apply_page(self, rows: list[tuple[int, str, bytes]], chunk: int) -> None:
-        """Apply a page of stored events to every view, in one transaction with their positions.
+        When the child read from position 0 and every page it prepared was
+        applied, the rebuild is finished here with what the child prepared for it.
+        """
+        path = getattr(self.store, "path", None)
+        table = getattr(self.recorder, "events_table_name", None)
+        if self.store.dialect != "sqlite" or path is None or table is None:
+            return False
+        with self.store.transaction(write=False) as c:
+            # Views the child's pages cover from their start: their finish may come from the child.
+            from_start = {name for name, position in self.positions(c).items() if position == 0}
+        applied = False
+        with prepared_pages(path, table, self.views, after, head, self.rebuild_page_size, self.chunk_size) as pages:
+            for first, last, chunks in pages:
+                if not self._write_prepared(first, last, chunks):
+                    return applied
+                applied = True
+                if progress is not None:
+                    progress(last, head)
+            if after == 0:
+                self._finish_rebuilds(pages.finished, from_start)
+        return applied
+
+    def _apply_rows(self, rows: list[tuple[int, str, bytes]], chunk: int) -> None:
+        """Apply a page of stored events to every view behind it, in one transaction with their positions.
 
         The page is decoded and applied ``chunk`` events at a time: a rebuild's
         large pages are few commits, while the decoded events of a small chunk
@@ -217,27 +247,43 @@ class Projector:
             behind = [view for view in self.views if positions.get(view.name, 0) < last]
             for start in range(0, len(rows), chunk):
                 events = self._decode(rows[start : start + chunk])
-                if not events:
-                    continue
+                present = {event[1] for event in events}
                 for view in behind:
                     done, topics = positions.get(view.name, 0), view.topics
-                    if events[0][0] > done:
-                        mine = [e for e in events if e[1] in topics]
-                    else:
+                    if events and events[0][0] <= done:
                         # Another process applied part of this page already.
                         mine = [e for e in events if e[0] > done and e[1] in topics]
-                    if mine:
-                        view.apply(c, mine, view.name in rebuilding)
+                    else:
+                        mine = events if present <= topics else [e for e in events if e[1] in topics]
+                    view.write(c, view.prepare(mine), view.name in rebuilding)
             for view in behind:
                 c.execute("UPDATE projection_positions SET position = ? WHERE name = ?", (last, view.name))
 
-    def _finish_rebuilds(self) -> None:
+    def _write_prepared(self, first: int, last: int, chunks: list[list[Any]]) -> bool:
+        """Write a page prepared elsewhere, like :meth:`_apply_rows`; False (nothing written) when
+        another process applied part of it already, which only this process can sort out."""
+        with self.store.transaction(write=True) as c:
+            positions = self.positions(c, lock=True)
+            rebuilding = self.rebuilding(c)
+            behind = [(index, view) for index, view in enumerate(self.views) if positions.get(view.name, 0) < last]
+            if any(positions.get(view.name, 0) >= first for _, view in behind):
+                return False
+            for chunk in chunks:
+                for index, view in behind:
+                    view.write(c, chunk[index], view.name in rebuilding)
+            for _, view in behind:
+                c.execute("UPDATE projection_positions SET position = ? WHERE name = ?", (last, view.name))
+        return True
+
+    def _finish_rebuilds(self, prepared: Callable[[int], Any] | None = None, from_start: set[str] = frozenset()) -> None:
+        """Make the views being rebuilt whole; ``prepared(index)`` gives a view in ``from_start`` its prepared finish."""
         with self.store.transaction(write=True) as c:
             self.positions(c, lock=True)
             rebuilding = self.rebuilding(c)
-            for view in self.views:
+            for index, view in enumerate(self.views):
                 if view.name in rebuilding:
-                    view.finish_rebuild(c)
+                    given = prepared(index) if prepared is not None and view.name in from_start and view.keeps_prepared else None
+                    view.finish_rebuild(c, given)
                     c.execute("DELETE FROM projection_rebuilds WHERE name = ?", (view.name,))
 
     def _restart(self, c: Cursor, view: View) -> None:

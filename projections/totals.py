@@ -129,13 +129,17 @@ class TotalsView(TableView):
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
 
-    def apply(self, c: Cursor, events: Sequence[Recorded], rebuilding: bool) -> None:
-        """Apply a page of events, inside the caller's transaction after the billing view."""
+    def prepare(self, events: Sequence[Recorded]) -> list[tuple[str, int]]:
+        """(month, up_to) of each month close among the events (its only topic)."""
+        return [(state["month"], state["up_to"]) for _position, _topic, state in events]
+
+    def write(self, c: Cursor, closes: list[tuple[str, int]], rebuilding: bool) -> None:
+        """Add the declarations of the closes, stored by the billing view just before, to the totals."""
         counts: Counts = Counter()
-        for _position, _topic, state in events:  # month closes only (its topics)
-            c.execute("SELECT body FROM billing_declarations WHERE month = ?", (state["month"],))
+        for month, up_to in closes:
+            c.execute("SELECT body FROM billing_declarations WHERE month = ?", (month,))
             # update(), not +=: a Counter's + drops the negative sums that credits can make.
-            counts.update(self.count(c, [orjson.loads(row[0]) for row in c.fetchall()], state["up_to"]))
+            counts.update(self.count(c, [orjson.loads(row[0]) for row in c.fetchall()], up_to))
         if counts:
             c.executemany(
                 "INSERT INTO totals_by (dimension, key, total) VALUES (?, ?, ?)"

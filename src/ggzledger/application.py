@@ -175,14 +175,14 @@ class Ledger(Application[UUID]):
                     digest=result.digest,
                     record_id=record_id if result.month == month else None,
                 )
-                self.billing.prepare(result)
+                self.billing.expect_close(result)
             keys: list[KeyRow] = [(f"record:{record_id}", fingerprint or "", None)] if record_id else []
             try:
                 # A close covers every event recorded before it: the save fails
                 # if another writer recorded anything after ``up_to`` meanwhile.
                 self.save(calendar, keys=keys, expected_head=up_to)
             except IntegrityError:
-                self.billing.forget_prepared()
+                self.billing.forget_expected()
                 _back_off(attempt)
                 continue
             self.projector.catch_up()
