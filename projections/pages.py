@@ -13,6 +13,7 @@ a million events is about as much work as writing what the views make of them
 from __future__ import annotations
 
 import marshal
+import os
 import pickle
 import sqlite3
 import struct
@@ -79,33 +80,39 @@ def prepare_chunks(rows: Sequence[StoredRow], decode: Decoder, views: Sequence[V
 
 
 class Pages:
-    """What the child sends: pages (iterate), then, for a run from position 0, each view's prepared finish."""
+    """What the children send: the pages in order (iterate), then, from position 0, the views' finishes."""
 
-    def __init__(self, stream: BinaryIO, child: subprocess.Popen[bytes]) -> None:
-        self._stream = stream
-        self._child = child
-        self._finishes: list[Any] | None = None
+    def __init__(self, children: list[subprocess.Popen[bytes]], views: Sequence[View], count: int) -> None:
+        self._children = children
+        self._views = views
+        self._count = count
+        self._kept: list[list[Any] | None] | None = None
 
     def __iter__(self) -> Iterator[PreparedPage]:
-        while True:
-            message = self._receive()
-            if message[0] == "end":
-                return
-            yield message[1]
+        # Page i comes from child i mod N: the children take pages in turn.
+        for index in range(self._count):
+            yield self._receive(self._children[index % len(self._children)])[1]
 
     def finished(self, index: int) -> Any:
-        """The prepared finish of the view at ``index`` (None: it finishes from the database).
+        """The prepared finish of the view at ``index`` from every child's kept pages (None: none kept).
 
-        Read once the pages are all written: the child computes it meanwhile.
+        Asked for once the pages are all written.
         """
-        if self._finishes is None:
-            self._finishes = self._receive()[1]
-        return self._finishes[index]
+        if self._kept is None:
+            kept: list[list[Any] | None] = [None] * len(self._views)
+            for child in self._children:
+                for position, pages in enumerate(self._receive(child)[1]):
+                    if pages is not None:
+                        kept[position] = (kept[position] or []) + pages
+            self._kept = kept
+        pages = self._kept[index]
+        return None if pages is None else self._views[index].prepare_finish(pages)
 
-    def _receive(self) -> Any:
-        message = _read_message(self._stream)
+    def _receive(self, child: subprocess.Popen[bytes]) -> Any:
+        assert child.stdout is not None
+        message = _read_message(child.stdout)
         if message is None:
-            raise RuntimeError(f"the process preparing pages of events stopped (exit code {self._child.wait()})")
+            raise RuntimeError(f"a process preparing pages of events stopped (exit code {child.wait()})")
         if message[0] == "error":
             raise RuntimeError(f"preparing pages of events failed: {message[1]}")
         return message
@@ -113,30 +120,52 @@ class Pages:
 
 @contextmanager
 def prepared_pages(
-    path: str, table: str, views: Sequence[View], after: int, stop: int, page_size: int, chunk: int
+    path: str,
+    table: str,
+    views: Sequence[View],
+    after: int,
+    stop: int,
+    page_size: int,
+    chunk: int,
+    processes: int = 2,
 ) -> Iterator[Pages]:
-    """Pages of a SQLite ledger after ``after`` up to ``stop``, prepared for ``views`` by a child process.
+    """Pages of a SQLite ledger after ``after`` up to ``stop``, prepared for ``views`` by child processes.
 
-    The child is a new Python running :func:`main` (not multiprocessing,
-    whose "spawn" would import the caller's main script again). It is given the
-    job on its stdin and sends length-prefixed messages on its stdout; the pipe
-    keeps it at most a page or so ahead. Leaving the block stops the child.
+    Page i holds the positions after ``after + i * page_size``, up to the next
+    page's start or ``stop``; child i mod ``processes`` prepares it. Each child
+    is a new Python running :func:`main` (not multiprocessing, whose "spawn"
+    would import the caller's main script again); it is given its job on stdin
+    and sends length-prefixed messages on stdout, and the pipe keeps it about a
+    page ahead. Leaving the block stops the children. Raises OSError when a
+    child cannot be started.
     """
-    child = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from ggzledger.projections.pages import main; sys.exit(main())"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    assert child.stdin is not None and child.stdout is not None
+    count = -(-(stop - after) // page_size)
+    # The children import ggzledger from where this process found it.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if isinstance(p, str))}
+    children: list[subprocess.Popen[bytes]] = []
     try:
-        child.stdin.write(pickle.dumps((path, table, list(views), after, stop, page_size, chunk)))
-        child.stdin.close()
-        yield Pages(child.stdout, child)
+        for _ in range(max(1, min(processes, count))):
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", "import sys; from ggzledger.projections.pages import main; sys.exit(main())"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    env=env,
+                )
+            )
+        for turn, child in enumerate(children):
+            assert child.stdin is not None
+            job = (path, table, list(views), after, stop, page_size, chunk, turn, len(children))
+            child.stdin.write(pickle.dumps(job))
+            child.stdin.close()
+        yield Pages(children, views, count)
     finally:
-        if child.poll() is None:
-            child.kill()
-        child.stdout.close()
-        child.wait()
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+            assert child.stdout is not None
+            child.stdout.close()
+            child.wait()
 
 
 def _read_message(stream: BinaryIO) -> Any:
@@ -157,28 +186,40 @@ def _send(stream: BinaryIO, message: Any) -> None:
     stream.flush()
 
 
-def _prepare(stream: BinaryIO, path: str, table: str, views: list[View], after: int, stop: int, page_size: int, chunk: int) -> None:
-    """The child's work: read, decode and prepare each page, and send it; then the views' finishes."""
+def _prepare(
+    stream: BinaryIO,
+    path: str,
+    table: str,
+    views: list[View],
+    after: int,
+    stop: int,
+    page_size: int,
+    chunk: int,
+    turn: int,
+    turns: int,
+) -> None:
+    """A child's work: read, decode, prepare and send pages ``turn``, ``turn + turns``, ...
+
+    Then, for views that keep them (from position 0 only), the prepared pages
+    themselves: the projector merges every child's into the view's finish.
+    """
     decode = Decoder(TypedMapper(), views)
-    # From position 0 the child sees every event: a view that asks for it keeps its
-    # prepared pages, from which it prepares its finish (HistoryView's entries).
     kept: list[list[Any] | None] = [[] if after == 0 and getattr(v, "keeps_prepared", False) else None for v in views]
     # Read-only: the child never writes, and must hold nothing that could block the writer.
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    select = f"SELECT rowid, topic, state FROM {table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
-    while after < stop:
-        rows = connection.execute(select, (after, stop, page_size)).fetchall()
-        if not rows:
-            break
+    select = f"SELECT rowid, topic, state FROM {table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
+    start = after + turn * page_size
+    while start < stop:
+        end = min(start + page_size, stop)
+        rows = connection.execute(select, (start, end)).fetchall()
         chunks = prepare_chunks(rows, decode, views, chunk)
-        _send(stream, ("page", (rows[0][0], rows[-1][0], chunks)))
+        _send(stream, ("page", (start + 1, end, chunks)))
         for index, pages in enumerate(kept):
             if pages is not None:
                 pages.extend(prepared[index] for prepared in chunks)
-        after = rows[-1][0]
+        start += turns * page_size
     connection.close()
-    _send(stream, ("end",))
-    _send(stream, ("finished", [None if pages is None else view.prepare_finish(pages) for view, pages in zip(views, kept)]))
+    _send(stream, ("kept", kept))
 
 
 def main() -> int:

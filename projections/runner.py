@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any, Protocol
 
 from eventsourcing.persistence import ApplicationRecorder
@@ -209,20 +211,26 @@ class Projector:
         return [(n.id, n.topic, n.state) for n in notifications]  # pragma: no cover - both ledger recorders select
 
     def _in_second_process(self, after: int, head: int, progress: Progress | None) -> bool:
-        """Apply pages prepared by a child process; False when none was applied (the caller goes on here).
+        """Apply pages prepared by child processes; False when none was applied (the caller goes on here).
 
-        When the child read from position 0 and every page it prepared was
-        applied, the rebuild is finished here with what the child prepared for it.
+        When the children read from position 0 and every page they prepared was
+        applied, the rebuild is finished here with what they prepared for it.
         """
         path = getattr(self.store, "path", None)
         table = getattr(self.recorder, "events_table_name", None)
         if self.store.dialect != "sqlite" or path is None or table is None:
             return False
         with self.store.transaction(write=False) as c:
-            # Views the child's pages cover from their start: their finish may come from the child.
+            # Views the children's pages cover from their start: their finish may come from the children.
             from_start = {name for name, position in self.positions(c).items() if position == 0}
         applied = False
-        with prepared_pages(path, table, self.views, after, head, self.rebuild_page_size, self.chunk_size) as pages:
+        with ExitStack() as stack:
+            try:
+                pages = stack.enter_context(
+                    prepared_pages(path, table, self.views, after, head, self.rebuild_page_size, self.chunk_size)
+                )
+            except OSError:  # no child process here (no interpreter to start): this process does it all
+                return False
             for first, last, chunks in pages:
                 if not self._write_prepared(first, last, chunks):
                     return applied
@@ -230,7 +238,15 @@ class Projector:
                 if progress is not None:
                     progress(last, head)
             if after == 0:
-                self._finish_rebuilds(pages.finished, from_start)
+                # Views' finishes from the children's pages are computed in a thread while
+                # the others finish: creating an index, SQLite lets go of the interpreter.
+                pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="ggzledger-finish"))
+                finishes = {
+                    index: pool.submit(pages.finished, index)
+                    for index, view in enumerate(self.views)
+                    if view.keeps_prepared and view.name in from_start
+                }
+                self._finish_rebuilds(lambda index: finishes[index].result(), from_start)
         return applied
 
     def _apply_rows(self, rows: list[tuple[int, str, bytes]], chunk: int) -> None:

@@ -1,0 +1,157 @@
+"""Rebuilding the views in bulk (docs/performance.md): the same read models however the work is done.
+
+A rebuild leaves secondary indexes out until its end, computes the care-need
+entries once, may read and prepare its pages in child processes (SQLite), and
+is recorded in the database so that a rebuild cut off half-way is finished by
+whoever catches up next. Each of those must end with exactly the rows a plain
+rebuild in this process gives.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from builders import Clerk, month_closed, voided
+from ledgers import random_ledger
+from test_audit import henk, view_rows
+
+from ggzledger import Ledger
+from ggzledger.projections import pages
+
+
+def busy_ledger(ledger: Ledger) -> None:
+    """Meneer Henk, random trajectories, a void of a declared line and closes between the records."""
+    henk(ledger)
+    clerk = Clerk(ledger)
+    records = random_ledger(random.Random(5), trajectories=8)
+    half = len(records) // 2
+    for batch in (
+        records[:half],
+        [month_closed("2017-03")],
+        [*records[half:], voided("H-0122-C", "2017-03-02", "T-HENK")],
+        [month_closed("2017-05")],
+    ):
+        counts = clerk.send(*batch)
+        assert counts[2] == 0, clerk.messages
+
+
+def plain_rebuild(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
+    """The views after a rebuild in this process, in one page."""
+    projector = ledger.projector
+    saved = projector.second_process_from, projector.rebuild_page_size
+    projector.second_process_from, projector.rebuild_page_size = 10**12, 10**6
+    try:
+        projector.rebuild()
+    finally:
+        projector.second_process_from, projector.rebuild_page_size = saved
+    return view_rows(ledger)
+
+
+def indexes(ledger: Ledger) -> set[str]:
+    with ledger.store.transaction(write=False) as c:
+        if ledger.store.dialect == "sqlite":
+            c.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        else:
+            c.execute("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+        return {row[0] for row in c.fetchall()}
+
+
+def rebuilding(ledger: Ledger) -> set[str]:
+    with ledger.store.transaction(write=False) as c:
+        return ledger.projector.rebuilding(c)
+
+
+@pytest.fixture
+def children_started(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """How many child processes each rebuild started (the real ones run: this only counts them)."""
+    started: list[int] = []
+    real = pages.subprocess.Popen
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        started.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pages.subprocess, "Popen", counting)
+    yield started
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_pages_prepared_by_child_processes_give_the_views_a_rebuild_here_gives(
+    ledger: Ledger, children_started: list[int]
+) -> None:
+    busy_ledger(ledger)
+    expected = plain_rebuild(ledger)
+    assert not children_started
+
+    # Pages of 7 events: both children take many pages in turn, closes fall inside pages.
+    ledger.projector.second_process_from, ledger.projector.rebuild_page_size = 1, 7
+    ledger.projector.rebuild()
+
+    assert len(children_started) == 2
+    assert view_rows(ledger) == expected
+    assert expected["history_entries"] and expected["billing_declarations"] and expected["totals_by"]
+    assert rebuilding(ledger) == set()
+
+
+def test_a_rebuild_keeps_secondary_indexes_out_until_its_end_and_then_has_them_all(ledger: Ledger) -> None:
+    busy_ledger(ledger)
+    everything = indexes(ledger)
+    assert {"billing_activities_by_id", "billing_pending_debits", "history_marks_in_force"} <= everything
+    seen: list[set[str]] = []
+    ledger.projector.rebuild_page_size = 10
+    ledger.projector.second_process_from = 10**12
+
+    ledger.projector.rebuild(lambda reached, head: seen.append(indexes(ledger)))
+
+    # Before the first close among the events the billing indexes are not there yet.
+    assert "billing_activities_by_id" not in seen[0]
+    assert indexes(ledger) == everything
+
+
+def test_a_rebuild_cut_off_half_way_is_finished_by_the_next_catch_up_of_another_process(
+    ledger: Ledger, db: str
+) -> None:
+    busy_ledger(ledger)
+    expected = plain_rebuild(ledger)
+    ledger.projector.rebuild_page_size = 10
+
+    class CutOff(Exception):
+        pass
+
+    def cut_off(reached: int, head: int) -> None:
+        raise CutOff
+
+    with pytest.raises(CutOff):
+        ledger.projector.rebuild(cut_off)
+    assert rebuilding(ledger) == {"billing", "history", "totals"}
+
+    other = Ledger(db)
+    try:
+        other.projector.catch_up()
+        assert view_rows(other) == expected
+        assert rebuilding(other) == set()
+    finally:
+        other.close()
+
+
+def test_empty_views_catching_up_a_long_ledger_are_filled_as_a_rebuild_fills_them(ledger: Ledger, db: str) -> None:
+    busy_ledger(ledger)
+    expected = plain_rebuild(ledger)
+    # The views as a fresh install sees them: nothing applied yet.
+    with ledger.store.transaction(write=True) as c:
+        for view in ledger.views:
+            view.drop(c)
+            view.create(c)
+        c.execute("UPDATE projection_positions SET position = 0")
+
+    fresh = Ledger(db)
+    try:
+        fresh.projector.page_size = 5
+        fresh.projector.catch_up()
+        assert view_rows(fresh) == expected
+        assert rebuilding(fresh) == set()
+    finally:
+        fresh.close()
