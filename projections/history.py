@@ -92,7 +92,7 @@ class HistoryView(TableView):
     name = "history"
     version = 1
     topics = frozenset({_OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK})
-    # A rebuild prepared in another process keeps this view's prepared pages for prepare_finish.
+    # Child processes preparing a rebuild keep this view's prepared pages for prepare_finish.
     keeps_prepared = True
     schema = _SCHEMA
     indexes = _INDEXES

@@ -1,12 +1,12 @@
-"""Pages of stored events for the views: decoding them, and preparing them in a second process.
+"""Pages of stored events for the views: decoding them, and preparing them in child processes.
 
 A view's work on a page has two halves: ``prepare`` turns events into rows
 without the database, ``write`` stores them inside the projector's
 transaction. Only ``write`` must run where the transaction is. On a SQLite
-ledger a long rebuild therefore reads, decodes and prepares its pages in a
-child process while the projector writes the previous page: SQLite allows
-one writer, but the machine has more than one core, and reading and decoding
-a million events is about as much work as writing what the views make of them
+ledger a long rebuild therefore has two child processes read, decode and
+prepare its pages in turn while the projector writes them: SQLite allows one
+writer, but the machine has more than one core, and reading and decoding a
+million events is more work than writing what the views make of them
 (docs/performance.md).
 """
 
@@ -204,7 +204,7 @@ def _prepare(
     themselves: the projector merges every child's into the view's finish.
     """
     decode = Decoder(TypedMapper(), views)
-    kept: list[list[Any] | None] = [[] if after == 0 and getattr(v, "keeps_prepared", False) else None for v in views]
+    kept: list[list[Any] | None] = [[] if after == 0 and v.keeps_prepared else None for v in views]
     # Read-only: the child never writes, and must hold nothing that could block the writer.
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     select = f"SELECT rowid, topic, state FROM {table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid"

@@ -53,6 +53,7 @@ class View(Protocol):
     name: str
     version: int
     topics: frozenset[str]  # the events it reads; it is given no others
+    keeps_prepared: bool  # True: its finish_rebuild can take what prepare_finish makes (see pages.py)
 
     def create(self, c: Cursor, *, rebuilding: bool = False) -> None: ...
 
@@ -63,8 +64,6 @@ class View(Protocol):
 
     def write(self, c: Cursor, prepared: Any, rebuilding: bool) -> None:
         """Store what :meth:`prepare` computed, inside the projector's transaction."""
-
-    keeps_prepared: bool  # True: finish_rebuild can use prepare_finish (see pages.py)
 
     def prepare_finish(self, pages: Sequence[Any]) -> Any:
         """What finish_rebuild needs, from the view's prepared pages since position 0."""
@@ -83,6 +82,7 @@ class TableView:
     schema: tuple[str, ...] = ()
     indexes: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
+    keeps_prepared = False
 
     def create(self, c: Cursor, *, rebuilding: bool = False) -> None:
         for statement in self.schema:
@@ -97,8 +97,6 @@ class TableView:
     def drop(self, c: Cursor) -> None:
         for table in self.tables:
             c.execute(f"DROP TABLE IF EXISTS {table}")
-
-    keeps_prepared = False
 
     def prepare_finish(self, pages: Sequence[Any]) -> Any:
         return None
@@ -134,10 +132,10 @@ class Projector:
         # A rebuild writes into tables without secondary indexes: larger pages
         # mean fewer commits, and each commit rewrites fewer pages twice.
         self.rebuild_page_size = rebuild_page_size
-        # Events decoded at a time within a rebuild's page (see _apply_page).
+        # Events decoded at a time within a rebuild's page (see _apply_rows).
         self.chunk_size = 2_000
-        # A rebuild with at least this many events to go prepares its pages in a
-        # second process (SQLite only; see pages.py). Starting it takes a few tenths of a second.
+        # A rebuild with at least this many events to go has its pages prepared by
+        # child processes (SQLite only; see pages.py). Starting them takes a few tenths of a second.
         self.second_process_from = 100_000
         self._decode = Decoder(mapper, self.views)
         with store.transaction(write=True) as c:

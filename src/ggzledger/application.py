@@ -6,6 +6,7 @@ import random
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -109,7 +110,7 @@ class Ledger(Application[UUID]):
 
     # Recording input records, a batch at a time.
 
-    def record(self, records: Sequence[Record | Refused]) -> list[Outcome | Refused]:
+    def record(self, records: Sequence[Record | Refused], commit_in: Executor | None = None) -> list[Outcome | Refused]:
         """Judge and store a batch of trajectory records in one transaction; one outcome per record.
 
         Each record is accepted (``recorded``), recognised as a repeat
@@ -118,7 +119,12 @@ class Ledger(Application[UUID]):
         Items that are already a Refused (malformed lines) pass through. When
         another writer stored events for the same trajectories first, the batch
         is judged again from fresh state.
+
+        ``commit_in``: on SQLite, hand the commit to this executor and return
+        while it runs; call :meth:`wait_for_commit` before anything else is done
+        with the ledger (ingest parses the next lines meanwhile).
         """
+        self.wait_for_commit()
         for attempt in range(_RETRIES):
             batch = _Batch(self, [r for r in records if isinstance(r, Record)])
             outcomes: list[Outcome | Refused] = []
@@ -131,7 +137,7 @@ class Ledger(Application[UUID]):
                 except Refused as refused:
                     outcomes.append(refused)
             try:
-                batch.commit()
+                batch.commit(commit_in if hasattr(self.recorder, "wait_for_commit") else None)
             except IntegrityError:
                 # Another writer got in first: judge the whole batch again from fresh state.
                 self._forget_cache()
@@ -139,6 +145,21 @@ class Ledger(Application[UUID]):
                 continue
             return outcomes
         raise WriteContention(f"gave up after {_RETRIES} write conflicts with other writers; try again")
+
+    def wait_for_commit(self) -> None:
+        """Wait for a batch's commit handed to an executor by :meth:`record`; raise what it raised.
+
+        A failed commit stored nothing of its batch: the trajectory cache, which
+        holds that batch's events, is dropped.
+        """
+        wait = getattr(self.recorder, "wait_for_commit", None)
+        if wait is None:
+            return
+        try:
+            wait()
+        except BaseException:
+            self._forget_cache()
+            raise
 
     def load(self, number: str) -> Trajectory:
         """The current state of a trajectory; raises UnknownTrajectory."""
@@ -295,7 +316,9 @@ class Ledger(Application[UUID]):
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
 
-    def _save_batch(self, trajectories: Sequence[Trajectory], keys: Sequence[KeyRow]) -> list[int]:
+    def _save_batch(
+        self, trajectories: Sequence[Trajectory], keys: Sequence[KeyRow], commit_in: Executor | None = None
+    ) -> list[int]:
         """Store a batch's new events and keys in one transaction; returns their positions.
 
         Beside storing, the library's save builds a Recording and a Notification per event and
@@ -308,7 +331,8 @@ class Ledger(Application[UUID]):
         stored = [to_stored_event(event) for trajectory in trajectories for event in trajectory.collect_events()]
         if not stored:
             return []
-        return list(self.recorder.insert_events(stored, keys=keys) or ())
+        later = {"commit_in": commit_in} if commit_in is not None else {}
+        return list(self.recorder.insert_events(stored, keys=keys, **later) or ())
 
     def _forget_cache(self) -> None:
         self._cache.clear()
@@ -494,11 +518,11 @@ class _Batch:
             raise NotAllowed(f"{record.type} on {record.get('date')}: {error}") from None
         return code
 
-    def commit(self) -> None:
+    def commit(self, commit_in: Executor | None = None) -> None:
         """Store every accepted record's event and key in one transaction."""
         if not self.changed:
             return
-        positions = self.ledger._save_batch(list(self.changed.values()), self.new_keys)
+        positions = self.ledger._save_batch(list(self.changed.values()), self.new_keys, commit_in)
         for trajectory in self.changed.values():
             self.ledger._remember(trajectory)
         self.ledger._committed(positions)

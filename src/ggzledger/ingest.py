@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 
@@ -67,34 +68,41 @@ def ingest(
 
     def flush() -> None:
         if pending:
-            outcomes = ledger.record([item for _, item in pending])
+            outcomes = ledger.record([item for _, item in pending], commit_in=committer)
             for (number, _), outcome in zip(pending, outcomes, strict=True):
                 settle(number, outcome)
             pending.clear()
         if on_batch is not None:
             on_batch(read)
 
-    with fewer_collections():
-        for number, line in enumerate(lines, start=1):
-            read = number
-            if number == 1:
-                # Spreadsheet exports often start with a byte-order mark; it is not data.
-                line = line.removeprefix(b"\xef\xbb\xbf") if isinstance(line, bytes) else line.removeprefix("\ufeff")
-            if not line.strip():
-                continue
-            try:
-                record: Record | Refused = parse_line(line, today)
-            except Refused as refused:
-                record = refused
-            if isinstance(record, Record) and record.type == "month_closed":
-                flush()
+    # The commit of a batch (writing the log to disk) runs beside the parsing of the next
+    # lines; record() and close_record() wait for it before they judge anything.
+    with fewer_collections(), ThreadPoolExecutor(1, thread_name_prefix="ggzledger-commit") as committer:
+        try:
+            for number, line in enumerate(lines, start=1):
+                read = number
+                if number == 1:
+                    # Spreadsheet exports often start with a byte-order mark; it is not data.
+                    line = line.removeprefix(b"\xef\xbb\xbf") if isinstance(line, bytes) else line.removeprefix("\ufeff")
+                if not line.strip():
+                    continue
                 try:
-                    settle(number, ledger.close_record(record))
+                    record: Record | Refused = parse_line(line, today)
                 except Refused as refused:
-                    settle(number, refused)
-                continue
-            pending.append((number, record))
-            if len(pending) >= batch_size:
-                flush()
-        flush()
+                    record = refused
+                if isinstance(record, Record) and record.type == "month_closed":
+                    flush()
+                    ledger.wait_for_commit()
+                    try:
+                        settle(number, ledger.close_record(record))
+                    except Refused as refused:
+                        settle(number, refused)
+                    continue
+                pending.append((number, record))
+                if len(pending) >= batch_size:
+                    flush()
+            flush()
+        finally:
+            # Whatever happened, the last batch's commit is over (or its error raised) on return.
+            ledger.wait_for_commit()
     return summary

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import types
 import typing
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -14,7 +17,15 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, Mapper, Notification, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    Mapper,
+    Notification,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from eventsourcing.utils import get_topic, resolve_topic
 
@@ -197,6 +208,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         self._tuned: weakref.WeakSet[Any] = weakref.WeakSet()
         # Stream ids already read, by their stored hex form.
         self._streams: dict[str, UUID] = {}
+        self._pending_commit: Future[None] | None = None
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -206,15 +218,64 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         ]
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        with self.datastore.get_connection(commit=True) as connection:
-            if connection not in self._tuned:
-                # Once per connection, outside a transaction (before the library's BEGIN).
-                with connection.cursor() as cursor:
-                    for pragma in self.writer_pragmas:
-                        cursor.execute(pragma)
-                self._tuned.add(connection)
-            with connection.transaction(commit=True) as c:
-                return self._insert_events(c, stored_events, **kwargs)
+        """Insert events (and ``keys``) in one transaction; returns their positions.
+
+        ``commit_in=executor``: the inserts are done here, and the commit, which
+        writes the log to disk without holding the interpreter, is handed to the
+        executor, so that the caller can go on (ingest parses the next lines).
+        The writer connection stays taken until it is done; wait_for_commit()
+        raises what the commit raised. At most one commit is in flight.
+        """
+        self.wait_for_commit()
+        executor: Executor | None = kwargs.pop("commit_in", None)
+        if executor is None:
+            with self.datastore.get_connection(commit=True) as connection:
+                self._tune(connection)
+                with connection.transaction(commit=True) as c:
+                    return self._insert_events(c, stored_events, **kwargs)
+        taken = self.datastore.get_connection(commit=True)
+        connection = taken.__enter__()
+        try:
+            self._tune(connection)
+            with _translated():
+                cursor = connection.cursor()
+                cursor.execute("BEGIN")
+                try:
+                    ids = self._insert_events(cursor, stored_events, **kwargs)
+                except BaseException:
+                    connection.rollback()
+                    raise
+        except BaseException:
+            taken.__exit__(None, None, None)
+            raise
+
+        def commit() -> None:
+            try:
+                with _translated():
+                    try:
+                        connection.commit()
+                    except BaseException:
+                        connection.rollback()
+                        raise
+            finally:
+                taken.__exit__(None, None, None)
+
+        self._pending_commit = executor.submit(commit)
+        return ids
+
+    def wait_for_commit(self) -> None:
+        """Wait for a commit handed to an executor by insert_events; raises what it raised."""
+        pending, self._pending_commit = self._pending_commit, None
+        if pending is not None:
+            pending.result()
+
+    def _tune(self, connection: Any) -> None:
+        if connection not in self._tuned:
+            # Once per connection, outside a transaction (before the library's BEGIN).
+            with connection.cursor() as cursor:
+                for pragma in self.writer_pragmas:
+                    cursor.execute(pragma)
+            self._tuned.add(connection)
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         ids = self._insert_rows(c, stored_events)
@@ -363,6 +424,19 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                 (row[0], StoredEvent(originator_id=originator_id, originator_version=row[1], topic=row[2], state=row[3]))
                 for row in c.fetchall()
             ]
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """SQLite's errors as the library's (an IntegrityError is what makes a batch be judged again)."""
+    try:
+        yield
+    except sqlite3.IntegrityError as error:
+        raise IntegrityError(error) from error
+    except sqlite3.OperationalError as error:
+        raise OperationalError(error) from error
+    except sqlite3.Error as error:
+        raise PersistenceError(error) from error
 
 
 def store_env(db: str | None) -> dict[str, str]:

@@ -1,13 +1,19 @@
-"""The SQLite event writes: one executemany per batch, positions as the log shows them, tuned durability."""
+"""The SQLite event writes: one executemany per batch, positions as the log shows them, tuned durability,
+and a commit that runs beside the caller."""
 
 from __future__ import annotations
 
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import builders
 import pytest
+from builders import as_line
 
-from ggzledger import Ledger
+from ggzledger import Ledger, ingest
 from ggzledger.domain import Trajectory
 from ggzledger.persistence import StoreError
 
@@ -56,3 +62,31 @@ def test_an_unknown_synchronous_setting_is_a_store_error(tmp_path: Path, monkeyp
 
     with pytest.raises(StoreError, match="NORMAL, FULL or EXTRA"):
         Ledger(str(tmp_path / "ledger.db"))
+
+
+def test_a_commit_handed_to_an_executor_is_seen_by_other_connections_once_waited_for(tmp_path: Path) -> None:
+    ledger = Ledger(str(tmp_path / "ledger.db"))
+    ledger.save(opened("T-0"))
+    recorder: Any = ledger.recorder
+    stored = [ledger.mapper.to_stored_event(e) for e in opened("T-1").collect_events()]
+    with ThreadPoolExecutor(1) as executor:
+        positions = recorder.insert_events(stored, commit_in=executor)
+        recorder.wait_for_commit()
+
+    other = sqlite3.connect(tmp_path / "ledger.db")
+    assert [row[0] for row in other.execute("SELECT rowid FROM stored_events ORDER BY rowid")] == [1, *positions]
+    assert positions == [2]
+    ledger.close()
+
+
+def test_an_ingest_of_one_record_batches_committed_beside_it_stores_each_and_sees_the_repeat(tmp_path: Path) -> None:
+    ledger = Ledger(str(tmp_path / "ledger.db"))
+    first, second = builders.opened("T-1", id="r1"), builders.opened("T-2", id="r2")
+    lines = [as_line(first), as_line(second), as_line(first)]
+    refused: list[str] = []
+
+    summary = ingest(ledger, lines, lambda n, m: refused.append(m), batch_size=1)
+
+    assert (summary.recorded, summary.unchanged, summary.refused) == (2, 1, 0), refused
+    assert ledger.projector.head() == 2
+    ledger.close()
