@@ -816,3 +816,28 @@ def test_a_refused_record_stores_nothing_and_the_others_are_still_recorded(clerk
 def test_a_refusal_is_an_error_of_its_family() -> None:
     with pytest.raises(Malformed):
         parse_object(opened(provider="1"), TODAY)
+
+
+def test_an_event_the_trajectory_builds_is_the_one_its_class_would_build_and_is_stored_alike() -> None:
+    from ggzledger.domain import Trajectory
+    from ggzledger.persistence import TypedMapper
+
+    trajectory = Trajectory(
+        trajectory="T1", record_id=None, fingerprint="f0", patient="P1", provider="12345678", insurer="3311",
+        opened_on=date(2024, 1, 2), region=None, referrer=None,
+    )  # fmt: skip
+    scores = tuple((str(item), 2) for item in range(1, 13))
+    trajectory.assess(on=date(2024, 1, 3), scores=scores, assessor=None, record_id=None, fingerprint="fa")
+    trajectory.cluster(on=date(2024, 1, 3), cluster=4, record_id="r1", fingerprint="f1")
+    built = trajectory.pending_events[-1]
+    by_init = Trajectory.Clustered(
+        originator_id=trajectory.id, originator_version=3, timestamp=built.timestamp, trajectory="T1",
+        record_id="r1", fingerprint="f1", on=date(2024, 1, 3), cluster=4,
+    )  # fmt: skip
+    mapper = TypedMapper()
+
+    assert built == by_init
+    assert mapper.to_stored_event(built) == mapper.to_stored_event(by_init)
+    assert (trajectory.version, trajectory.modified_on) == (3, built.timestamp)
+    with pytest.raises(TypeError, match="Clustered takes"):
+        trajectory._trigger(Trajectory.Clustered, on=date(2024, 1, 4), cluster=4, record_id=None, fingerprint="f2", extra=1)
