@@ -46,7 +46,7 @@ def render(results: dict[str, Any]) -> str:
             "median" if "reconstruct_ms" in results else "no audit module",
         ),
         ("read the whole feed", f"{get('feed_events_per_s', 0.0):,.0f} events/s", ""),
-        ("peak memory (RSS)", f"{get('peak_rss_mb', 0.0):,.0f} MB", ""),
+        ("peak memory (RSS)", f"{get('peak_rss_mb', 0.0):,.0f} MB", "with the rebuild's child processes"),
     ]
     width = max(len(row[0]) for row in rows)
     head = (
