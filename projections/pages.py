@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.request import pathname2url
 
 import orjson
 
@@ -101,9 +102,9 @@ class Pages:
         if self._kept is None:
             kept: list[list[Any] | None] = [None] * len(self._views)
             for child in self._children:
-                for position, pages in enumerate(self._receive(child)[1]):
+                for view_index, pages in enumerate(self._receive(child)[1]):
                     if pages is not None:
-                        kept[position] = (kept[position] or []) + pages
+                        kept[view_index] = (kept[view_index] or []) + pages
             self._kept = kept
         pages = self._kept[index]
         return None if pages is None else self._views[index].prepare_finish(pages)
@@ -206,7 +207,7 @@ def _prepare(
     decode = Decoder(TypedMapper(), views)
     kept: list[list[Any] | None] = [[] if after == 0 and v.keeps_prepared else None for v in views]
     # Read-only: the child never writes, and must hold nothing that could block the writer.
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    connection = sqlite3.connect(f"file:{pathname2url(os.path.abspath(path))}?mode=ro", uri=True)
     select = f"SELECT rowid, topic, state FROM {table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
     start = after + turn * page_size
     while start < stop:
