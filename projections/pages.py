@@ -94,11 +94,9 @@ class Pages:
         for index in range(self._count):
             yield self._receive(self._children[index % len(self._children)])[1]
 
-    def finished(self, index: int) -> Any:
-        """The prepared finish of the view at ``index`` from every child's kept pages (None: none kept).
-
-        Asked for once the pages are all written.
-        """
+    def finished(self, index: int, own: Sequence[Any] = ()) -> Any:
+        """The prepared finish of the view at ``index`` from every child's kept pages and the
+        caller's ``own`` (None: none kept). Asked for once the pages are all written."""
         if self._kept is None:
             kept: list[list[Any] | None] = [None] * len(self._views)
             for child in self._children:
@@ -107,7 +105,7 @@ class Pages:
                         kept[view_index] = (kept[view_index] or []) + pages
             self._kept = kept
         pages = self._kept[index]
-        return None if pages is None else self._views[index].prepare_finish(pages)
+        return None if pages is None else self._views[index].prepare_finish([*own, *pages])
 
     def _receive(self, child: subprocess.Popen[bytes]) -> Any:
         assert child.stdout is not None
@@ -129,6 +127,7 @@ def prepared_pages(
     page_size: int,
     chunk: int,
     processes: int = 2,
+    keep: bool = False,
 ) -> Iterator[Pages]:
     """Pages of a SQLite ledger after ``after`` up to ``stop``, prepared for ``views`` by child processes.
 
@@ -137,8 +136,9 @@ def prepared_pages(
     is a new Python running :func:`main` (not multiprocessing, whose "spawn"
     would import the caller's main script again); it is given its job on stdin
     and sends length-prefixed messages on stdout, and the pipe keeps it about a
-    page ahead. Leaving the block stops the children. Raises OSError when a
-    child cannot be started.
+    page ahead. With ``keep`` the children send, at the end, what they prepared for
+    views that keep it (see :meth:`Pages.finished`). Leaving the block stops the
+    children. Raises OSError when a child cannot be started.
     """
     count = -(-(stop - after) // page_size)
     # The children import ggzledger from where this process found it.
@@ -156,7 +156,7 @@ def prepared_pages(
             )
         for turn, child in enumerate(children):
             assert child.stdin is not None
-            job = (path, table, list(views), after, stop, page_size, chunk, turn, len(children))
+            job = (path, table, list(views), after, stop, page_size, chunk, turn, len(children), keep)
             child.stdin.write(pickle.dumps(job))
             child.stdin.close()
         yield Pages(children, views, count)
@@ -198,14 +198,15 @@ def _prepare(
     chunk: int,
     turn: int,
     turns: int,
+    keep: bool,
 ) -> None:
     """A child's work: read, decode, prepare and send pages ``turn``, ``turn + turns``, ...
 
-    Then, for views that keep them (from position 0 only), the prepared pages
-    themselves: the projector merges every child's into the view's finish.
+    Then, with ``keep`` (a rebuild from position 0), for views that keep them, the
+    prepared pages themselves: the projector merges every child's into the view's finish.
     """
     decode = Decoder(TypedMapper(), views)
-    kept: list[list[Any] | None] = [[] if after == 0 and v.keeps_prepared else None for v in views]
+    kept: list[list[Any] | None] = [[] if keep and v.keeps_prepared else None for v in views]
     # Read-only: the child never writes, and must hold nothing that could block the writer.
     connection = sqlite3.connect(f"file:{pathname2url(os.path.abspath(path))}?mode=ro", uri=True)
     select = f"SELECT rowid, topic, state FROM {table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid"

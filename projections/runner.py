@@ -221,14 +221,25 @@ class Projector:
         with self.store.transaction(write=False) as c:
             # Views the children's pages cover from their start: their finish may come from the children.
             from_start = {name for name, position in self.positions(c).items() if position == 0}
-        applied = False
+        size, applied = self.rebuild_page_size, False
+        # From position 0 this process applies the first page itself while the children start
+        # (a few tenths of a second), and keeps what it prepared for the views' finishes.
+        own = after == 0 and head - after > size
+        kept: list[list[Any]] = [[] for _ in self.views]
         with ExitStack() as stack:
             try:
                 pages = stack.enter_context(
-                    prepared_pages(path, table, self.views, after, head, self.rebuild_page_size, self.chunk_size)
+                    prepared_pages(path, table, self.views, after + size if own else after, head, size, self.chunk_size, keep=after == 0)
                 )
             except OSError:  # no child process here (no interpreter to start): this process does it all
                 return False
+            if own:
+                rows = self._select(after, after + size, size)
+                if rows:
+                    self._apply_rows(rows, self.chunk_size, kept)
+                    applied = True
+                    if progress is not None:
+                        progress(rows[-1][0], head)
             for first, last, chunks in pages:
                 if not self._write_prepared(first, last, chunks):
                     return applied
@@ -236,41 +247,45 @@ class Projector:
                 if progress is not None:
                     progress(last, head)
             if after == 0:
-                # Views' finishes from the children's pages are computed in a thread while
-                # the others finish: creating an index, SQLite lets go of the interpreter.
+                # Views' finishes from the prepared pages are computed in a thread while the
+                # others finish: creating an index, SQLite lets go of the interpreter.
                 pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="ggzledger-finish"))
                 finishes = {
-                    index: pool.submit(pages.finished, index)
+                    index: pool.submit(pages.finished, index, kept[index])
                     for index, view in enumerate(self.views)
                     if view.keeps_prepared and view.name in from_start
                 }
                 self._finish_rebuilds(lambda index: finishes[index].result(), from_start)
         return applied
 
-    def _apply_rows(self, rows: list[tuple[int, str, bytes]], chunk: int) -> None:
+    def _apply_rows(self, rows: list[tuple[int, str, bytes]], chunk: int, kept: list[list[Any]] | None = None) -> None:
         """Apply a page of stored events to every view behind it, in one transaction with their positions.
 
         The page is decoded and applied ``chunk`` events at a time: a rebuild's
         large pages are few commits, while the decoded events of a small chunk
-        are still in the processor's cache when the views read them.
+        are still in the processor's cache when the views read them. ``kept``:
+        what views that keep their prepared pages prepared is added to it.
         """
         last = rows[-1][0]
         with self.store.transaction(write=True) as c:
             positions = self.positions(c, lock=True)
             rebuilding = self.rebuilding(c)
-            behind = [view for view in self.views if positions.get(view.name, 0) < last]
+            behind = [(index, view) for index, view in enumerate(self.views) if positions.get(view.name, 0) < last]
             for start in range(0, len(rows), chunk):
                 events = self._decode(rows[start : start + chunk])
                 present = {event[1] for event in events}
-                for view in behind:
+                for index, view in behind:
                     done, topics = positions.get(view.name, 0), view.topics
                     if events and events[0][0] <= done:
                         # Another process applied part of this page already.
                         mine = [e for e in events if e[0] > done and e[1] in topics]
                     else:
                         mine = events if present <= topics else [e for e in events if e[1] in topics]
-                    view.write(c, view.prepare(mine), view.name in rebuilding)
-            for view in behind:
+                    prepared = view.prepare(mine)
+                    view.write(c, prepared, view.name in rebuilding)
+                    if kept is not None and view.keeps_prepared:
+                        kept[index].append(prepared)
+            for _, view in behind:
                 c.execute("UPDATE projection_positions SET position = ? WHERE name = ?", (last, view.name))
 
     def _write_prepared(self, first: int, last: int, chunks: list[list[Any]]) -> bool:
