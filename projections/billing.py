@@ -50,9 +50,9 @@ _SCHEMA = (
 )
 _INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS billing_activities_by_id ON billing_activities (activity)",
-    # What the next close must look at: undeclared activities (by trajectory, for a draft of
-    # one), and declared ones voided since.
-    """CREATE INDEX IF NOT EXISTS billing_pending_debits ON billing_activities (trajectory, on_date)
+    # What the next close must look at: undeclared activities up to the month's end (with the
+    # trajectory, so that a draft of one finds its lines in the index), and declared ones voided since.
+    """CREATE INDEX IF NOT EXISTS billing_pending_debits ON billing_activities (on_date, trajectory)
         WHERE declared_month IS NULL""",
     """CREATE INDEX IF NOT EXISTS billing_pending_credits ON billing_activities (voided_position)
         WHERE declared_month IS NOT NULL AND credited_month IS NULL AND voided_position IS NOT NULL""",
@@ -153,7 +153,7 @@ class BillingView(TableView):
     """
 
     name = "billing"
-    version = 2
+    version = 3
     topics = frozenset(
         {
             Trajectory.Opened.TOPIC,
