@@ -35,8 +35,10 @@ _SCHEMA = (
         trajectory TEXT NOT NULL, position BIGINT NOT NULL, on_date TEXT NOT NULL, cluster INTEGER NOT NULL,
         PRIMARY KEY (trajectory, position))""",
     # Keyed by the position of the ActivityDelivered event: rows are appended in key order.
+    # INTEGER PRIMARY KEY is SQLite's rowid itself, no index beside the table (BIGINT would
+    # be one); the PostgreSQL store makes it BIGINT.
     """CREATE TABLE IF NOT EXISTS billing_activities (
-        position BIGINT PRIMARY KEY, activity TEXT NOT NULL, trajectory TEXT NOT NULL, on_date TEXT NOT NULL,
+        position INTEGER PRIMARY KEY, activity TEXT NOT NULL, trajectory TEXT NOT NULL, on_date TEXT NOT NULL,
         code TEXT NOT NULL, description TEXT NOT NULL, amount BIGINT NOT NULL, care_form TEXT,
         voided_position BIGINT, declared_month TEXT, credited_month TEXT)""",
     # Voids recorded during a rebuild, applied to billing_activities once it is indexed by activity.
@@ -153,7 +155,7 @@ class BillingView(TableView):
     """
 
     name = "billing"
-    version = 3
+    version = 4
     topics = frozenset(
         {
             Trajectory.Opened.TOPIC,

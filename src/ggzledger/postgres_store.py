@@ -199,7 +199,10 @@ class _Cursor:
     def _sql(cls, sql: str) -> str:
         converted = cls._statements.get(sql)
         if converted is None:
-            converted = cls._statements[sql] = sql.replace("?", "%s")
+            # Views key tables by ledger position with SQLite's rowid alias, INTEGER PRIMARY
+            # KEY; positions are BIGINT here.
+            converted = sql.replace("?", "%s").replace("INTEGER PRIMARY KEY", "BIGINT PRIMARY KEY")
+            cls._statements[sql] = converted
         return converted
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
