@@ -15,7 +15,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from builders import HONOS, as_line, care_need, delivered, month_closed, referred_back, reviewed
+from builders import HONOS, as_line, care_need, delivered, referred_back, reviewed
 from conftest import HENK, run_cli
 
 
