@@ -32,7 +32,7 @@ from ggzledger.persistence import TypedMapper
 if TYPE_CHECKING:
     from ggzledger.projections.runner import Recorded, View
 
-__all__ = ["Decoder", "Pages", "PreparedPage", "prepare_chunks", "prepared_pages"]
+__all__ = ["Decoder", "Pages", "PreparedPage", "events_for", "prepare_chunks", "prepared_pages"]
 
 StoredRow = tuple[int, str, bytes]
 """An event as stored: position, topic, state."""
@@ -66,17 +66,21 @@ class Decoder:
         return lambda state: current(topic, orjson.loads(state))
 
 
+def events_for(view: View, events: list[Recorded], present: set[str], after: int = 0) -> list[Recorded]:
+    """The events a view reads (``present``: the topics among ``events``), those after position ``after``."""
+    topics = view.topics
+    if events and events[0][0] <= after:
+        return [e for e in events if e[0] > after and e[1] in topics]
+    return events if present <= topics else [e for e in events if e[1] in topics]
+
+
 def prepare_chunks(rows: Sequence[StoredRow], decode: Decoder, views: Sequence[View], chunk: int) -> list[list[Any]]:
     """Each view's prepared work on rows, ``chunk`` events at a time (the events of a small chunk stay in cache)."""
     prepared = []
     for start in range(0, len(rows), chunk):
         events = decode(rows[start : start + chunk])
         present = {event[1] for event in events}
-        mine = []
-        for view in views:
-            topics = view.topics
-            mine.append(view.prepare(events if present <= topics else [e for e in events if e[1] in topics]))
-        prepared.append(mine)
+        prepared.append([view.prepare(events_for(view, events, present)) for view in views])
     return prepared
 
 

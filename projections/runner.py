@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Any, Protocol
 
 from eventsourcing.persistence import ApplicationRecorder
 
 from ggzledger.bulk import fewer_collections
 from ggzledger.persistence import TypedMapper
-from ggzledger.projections.pages import Decoder, prepared_pages
+from ggzledger.projections.pages import Decoder, events_for, prepared_pages
 from ggzledger.projections.store import Cursor, ProjectionStore
 
 __all__ = ["Recorded", "View", "TableView", "Projector", "Progress"]
@@ -201,12 +201,8 @@ class Projector:
         return reached
 
     def _select(self, after: int, stop: int, limit: int) -> list[tuple[int, str, bytes]]:
-        """The next page of events as stored: (position, topic, state)."""
-        select = getattr(self.recorder, "select_states", None)
-        if select is not None:
-            return select(after, limit, stop)  # type: ignore[no-any-return]
-        notifications = self.recorder.select_notifications(after, limit, stop, inclusive_of_start=False)
-        return [(n.id, n.topic, n.state) for n in notifications]  # pragma: no cover - both ledger recorders select
+        """The next page of events as stored: (position, topic, state). Both ledger recorders read them."""
+        return self.recorder.select_states(after, limit, stop)  # type: ignore[attr-defined,no-any-return]
 
     def _in_second_process(self, after: int, head: int, progress: Progress | None) -> bool:
         """Apply pages prepared by child processes; False when none was applied (the caller goes on here).
@@ -258,6 +254,17 @@ class Projector:
                 self._finish_rebuilds(lambda index: finishes[index].result(), from_start)
         return applied
 
+    @contextmanager
+    def _page(self, last: int) -> Iterator[tuple[Cursor, dict[str, int], set[str], list[tuple[int, View]]]]:
+        """A page's write transaction: the locked positions, the views being rebuilt, and
+        the views behind ``last`` (with their index), whose positions move to ``last`` at the end."""
+        with self.store.transaction(write=True) as c:
+            positions = self.positions(c, lock=True)
+            behind = [(index, view) for index, view in enumerate(self.views) if positions.get(view.name, 0) < last]
+            yield c, positions, self.rebuilding(c), behind
+            for _, view in behind:
+                c.execute("UPDATE projection_positions SET position = ? WHERE name = ?", (last, view.name))
+
     def _apply_rows(self, rows: list[tuple[int, str, bytes]], chunk: int, kept: list[list[Any]] | None = None) -> None:
         """Apply a page of stored events to every view behind it, in one transaction with their positions.
 
@@ -266,42 +273,27 @@ class Projector:
         are still in the processor's cache when the views read them. ``kept``:
         what views that keep their prepared pages prepared is added to it.
         """
-        last = rows[-1][0]
-        with self.store.transaction(write=True) as c:
-            positions = self.positions(c, lock=True)
-            rebuilding = self.rebuilding(c)
-            behind = [(index, view) for index, view in enumerate(self.views) if positions.get(view.name, 0) < last]
+        with self._page(rows[-1][0]) as (c, positions, rebuilding, behind):
             for start in range(0, len(rows), chunk):
                 events = self._decode(rows[start : start + chunk])
                 present = {event[1] for event in events}
                 for index, view in behind:
-                    done, topics = positions.get(view.name, 0), view.topics
-                    if events and events[0][0] <= done:
-                        # Another process applied part of this page already.
-                        mine = [e for e in events if e[0] > done and e[1] in topics]
-                    else:
-                        mine = events if present <= topics else [e for e in events if e[1] in topics]
-                    prepared = view.prepare(mine)
+                    # Another process may have applied part of this page already.
+                    prepared = view.prepare(events_for(view, events, present, after=positions.get(view.name, 0)))
                     view.write(c, prepared, view.name in rebuilding)
                     if kept is not None and view.keeps_prepared:
                         kept[index].append(prepared)
-            for _, view in behind:
-                c.execute("UPDATE projection_positions SET position = ? WHERE name = ?", (last, view.name))
 
     def _write_prepared(self, first: int, last: int, chunks: list[list[Any]]) -> bool:
         """Write a page prepared elsewhere, like :meth:`_apply_rows`; False (nothing written) when
         another process applied part of it already, which only this process can sort out."""
-        with self.store.transaction(write=True) as c:
-            positions = self.positions(c, lock=True)
-            rebuilding = self.rebuilding(c)
-            behind = [(index, view) for index, view in enumerate(self.views) if positions.get(view.name, 0) < last]
+        with self._page(last) as (c, positions, rebuilding, behind):
             if any(positions.get(view.name, 0) >= first for _, view in behind):
+                behind.clear()  # nothing written, no position moved
                 return False
             for chunk in chunks:
                 for index, view in behind:
                     view.write(c, chunk[index], view.name in rebuilding)
-            for _, view in behind:
-                c.execute("UPDATE projection_positions SET position = ? WHERE name = ?", (last, view.name))
         return True
 
     def _finish_rebuilds(self, prepared: Callable[[int], Any] | None = None, from_start: set[str] = frozenset()) -> None:
