@@ -224,8 +224,9 @@ class Projector:
         kept: list[list[Any]] = [[] for _ in self.views]
         with ExitStack() as stack:
             try:
+                children_from = after + size if own else after
                 pages = stack.enter_context(
-                    prepared_pages(path, table, self.views, after + size if own else after, head, size, self.chunk_size, keep=after == 0)
+                    prepared_pages(path, table, self.views, children_from, head, size, self.chunk_size, keep=after == 0)
                 )
             except OSError:  # no child process here (no interpreter to start): this process does it all
                 return False
@@ -251,7 +252,7 @@ class Projector:
                     for index, view in enumerate(self.views)
                     if view.keeps_prepared and view.name in from_start
                 }
-                self._finish_rebuilds(lambda index: finishes[index].result(), from_start)
+                self._finish_rebuilds(lambda index: finishes[index].result(), from_start, covered=head)
         return applied
 
     @contextmanager
@@ -296,15 +297,22 @@ class Projector:
                     view.write(c, chunk[index], view.name in rebuilding)
         return True
 
-    def _finish_rebuilds(self, prepared: Callable[[int], Any] | None = None, from_start: set[str] = frozenset()) -> None:
-        """Make the views being rebuilt whole; ``prepared(index)`` gives a view in ``from_start`` its prepared finish."""
+    def _finish_rebuilds(
+        self, prepared: Callable[[int], Any] | None = None, from_start: set[str] = frozenset(), covered: int = 0
+    ) -> None:
+        """Make the views being rebuilt whole.
+
+        ``prepared(index)`` gives a view in ``from_start`` its finish as prepared from
+        every event up to position ``covered``; a view that has gone past it (another
+        process applied later events meanwhile) finishes from its tables instead.
+        """
         with self.store.transaction(write=True) as c:
-            self.positions(c, lock=True)
+            positions = self.positions(c, lock=True)
             rebuilding = self.rebuilding(c)
             for index, view in enumerate(self.views):
                 if view.name in rebuilding:
-                    given = prepared(index) if prepared is not None and view.name in from_start and view.keeps_prepared else None
-                    view.finish_rebuild(c, given)
+                    usable = view.keeps_prepared and view.name in from_start and positions.get(view.name) == covered
+                    view.finish_rebuild(c, prepared(index) if prepared is not None and usable else None)
                     c.execute("DELETE FROM projection_rebuilds WHERE name = ?", (view.name,))
 
     def _restart(self, c: Cursor, view: View) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import Clerk, month_closed, voided
+from builders import Clerk, care_need, month_closed, voided
 from ledgers import random_ledger
 from test_audit import henk, view_rows
 
@@ -160,3 +160,30 @@ def test_empty_views_catching_up_a_long_ledger_are_filled_as_a_rebuild_fills_the
         assert rebuilding(fresh) == set()
     finally:
         fresh.close()
+
+
+def test_a_finish_prepared_up_to_a_position_is_not_used_once_another_process_went_past_it(
+    ledger: Ledger, db: str
+) -> None:
+    busy_ledger(ledger)
+    projector = ledger.projector
+    projector._start_rebuild()
+    head = projector.head()
+    # This process applies every page and keeps what it prepared, as the rebuild's children do...
+    kept: list[list[Any]] = [[] for _ in projector.views]
+    projector._apply_rows(projector._select(0, head, head), projector.chunk_size, kept)
+    # ...but before it finishes, a new trajectory is recorded and another process applies it.
+    counts = Clerk(ledger).send(*care_need("T-NEW", "2017-06-05"))
+    assert counts[2] == 0
+    other = Ledger(db)
+    try:
+        other.projector._apply_rows(other.projector._select(head, other.projector.head(), 100), 100)
+    finally:
+        other.close()
+
+    views = projector.views
+    projector._finish_rebuilds(lambda i: views[i].prepare_finish(kept[i]), {v.name for v in views}, covered=head)
+    finished = view_rows(ledger)
+
+    assert any(row[0] == "T-NEW" for row in finished["history_entries"])
+    assert finished == plain_rebuild(ledger)
