@@ -9,13 +9,11 @@ from typing import Any
 import orjson
 
 from ggzledger.domain import Trajectory
-from ggzledger.domain.values import ScoreItems
 from ggzledger.projections.care_need import (
     CLUSTERED,
     REFERRED_BACK,
     REVIEWED,
     Assessment,
-    CareNeed,
     Entry,
     Mark,
     entries,
@@ -87,6 +85,7 @@ class HistoryView(TableView):
     marks the trajectories it touches; at the end of the page their entries are
     recomputed from all their facts with :func:`care_need.entries`, so a review
     recorded late but dated early, or a late assessment, takes its place by date.
+    A rebuild computes every trajectory's entries once, at its end.
     """
 
     name = "history"
@@ -200,51 +199,23 @@ class HistoryView(TableView):
         return due
 
     def _recompute(self, c: Cursor, trajectories: Sequence[str]) -> None:
-        """Compute the entries of the given trajectories again."""
+        """Compute the entries of the given trajectories again from their stored facts."""
         c.executemany("DELETE FROM history_entries WHERE trajectory = ?", [(t,) for t in trajectories])
         for start in range(0, len(trajectories), _CHUNK):
-            self._insert_entries(c, self._facts(c, trajectories[start : start + _CHUNK]))
-
-    def _insert_entries(self, c: Cursor, facts: dict[str, CareNeed]) -> None:
-        rows: list[tuple[Any, ...]] = []
-        for number, need in facts.items():
-            for seq, entry in enumerate(entries(need.marks, need.assessments, self.catalogue), start=1):
-                rows.append(_entry_row(number, seq, entry))
-        c.executemany(_INSERT_ENTRY, rows)
-
-    def _facts(self, c: Cursor, chunk: Sequence[str]) -> dict[str, CareNeed]:
-        marks: dict[str, list[Mark]] = {number: [] for number in chunk}
-        assessments: dict[str, list[Assessment]] = {number: [] for number in chunk}
-        places = ",".join("?" * len(chunk))
-        c.execute(
-            f"SELECT trajectory, position, on_date, event, cluster FROM history_marks WHERE trajectory IN ({places})",
-            chunk,
-        )
-        for number, position, on_date, event, cluster in c.fetchall():
-            marks[number].append(Mark(date.fromisoformat(on_date), position, event, cluster))
-        ended = sorted({number for number, found in marks.items() if any(m.event == REFERRED_BACK for m in found)})
-        scores: dict[tuple[str, int], ScoreItems] = {}
-        if ended:
+            chunk = trajectories[start : start + _CHUNK]
+            places = ",".join("?" * len(chunk))
             c.execute(
-                "SELECT trajectory, position, scores FROM history_assessments"
-                f" WHERE trajectory IN ({','.join('?' * len(ended))})",
-                ended,
+                "SELECT trajectory, position, on_date, event, cluster FROM history_marks"
+                f" WHERE trajectory IN ({places})",
+                chunk,
             )
-            for number, position, items in c.fetchall():
-                scores[number, position] = tuple(map(tuple, orjson.loads(items)))
-        c.execute(
-            f"SELECT trajectory, position, on_date, total FROM history_assessments WHERE trajectory IN ({places})",
-            chunk,
-        )
-        for number, position, on_date, total in c.fetchall():
-            items = scores.get((number, position), ())
-            assessments[number].append(Assessment(date.fromisoformat(on_date), position, items, total))
-        # A trajectory with assessments but no cluster yet has no entries: skip the arithmetic.
-        return {
-            number: CareNeed(number, None, tuple(marks[number]), tuple(assessments[number]))
-            for number in chunk
-            if marks[number]
-        }
+            marks = c.fetchall()
+            c.execute(
+                "SELECT trajectory, position, on_date, total, scores FROM history_assessments"
+                f" WHERE trajectory IN ({places})",
+                chunk,
+            )
+            c.executemany(_INSERT_ENTRY, self._entry_rows(marks, c.fetchall()))
 
     # Reading.
 
