@@ -27,7 +27,7 @@ from urllib.request import pathname2url
 import orjson
 
 from ggzledger.bulk import fewer_collections
-from ggzledger.persistence import TypedMapper
+from ggzledger.persistence import TypedMapper, read_states
 
 if TYPE_CHECKING:
     from ggzledger.projections.runner import Recorded, View
@@ -213,11 +213,11 @@ def _prepare(
     kept: list[list[Any] | None] = [[] if keep and v.keeps_prepared else None for v in views]
     # Read-only: the child never writes, and must hold nothing that could block the writer.
     connection = sqlite3.connect(f"file:{pathname2url(os.path.abspath(path))}?mode=ro", uri=True)
-    select = f"SELECT rowid, topic, state FROM {table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
+    cursor = connection.cursor()
     start = after + turn * page_size
     while start < stop:
         end = min(start + page_size, stop)
-        rows = connection.execute(select, (start, end)).fetchall()
+        rows = read_states(cursor, table, start, end)
         chunks = prepare_chunks(rows, decode, views, chunk)
         _send(stream, ("page", (start + 1, end, chunks)))
         for index, pages in enumerate(kept):

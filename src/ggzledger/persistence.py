@@ -35,6 +35,7 @@ __all__ = [
     "SQLiteLedgerRecorder",
     "KeyRow",
     "StoreError",
+    "read_states",
     "store_env",
     "DEFAULT_DB",
 ]
@@ -228,11 +229,6 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         """
         self.wait_for_commit()
         executor: Executor | None = kwargs.pop("commit_in", None)
-        if executor is None:
-            with self.datastore.get_connection(commit=True) as connection:
-                self._tune(connection)
-                with connection.transaction(commit=True) as c:
-                    return self._insert_events(c, stored_events, **kwargs)
         taken = self.datastore.get_connection(commit=True)
         connection = taken.__enter__()
         try:
@@ -260,7 +256,10 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             finally:
                 taken.__exit__(None, None, None)
 
-        self._pending_commit = executor.submit(commit)
+        if executor is None:
+            commit()
+        else:
+            self._pending_commit = executor.submit(commit)
         return ids
 
     def wait_for_commit(self) -> None:
@@ -372,12 +371,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         rebuild of every event would build only to throw away.
         """
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT rowid, topic, state FROM {self.events_table_name}"
-                " WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
-                (after, stop, limit),
-            )
-            return c.fetchall()  # type: ignore[no-any-return]
+            return read_states(c, self.events_table_name, after, stop, limit)
 
     def max_versions(self, ids: Sequence[UUID]) -> dict[UUID, int]:
         """The latest version of each given stream that has events (absent streams are left out)."""
@@ -424,6 +418,19 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                 (row[0], StoredEvent(originator_id=originator_id, originator_version=row[1], topic=row[2], state=row[3]))
                 for row in c.fetchall()
             ]
+
+
+def read_states(cursor: Any, table: str, after: int, stop: int, limit: int = -1) -> list[tuple[int, str, bytes]]:
+    """(position, topic, state) of a SQLite events table's rows after ``after`` up to ``stop``.
+
+    At most ``limit`` rows (-1: all). The recorder's select_states and the rebuild's
+    child processes, which open the file themselves, read the log with it.
+    """
+    cursor.execute(
+        f"SELECT rowid, topic, state FROM {table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+        (after, stop, limit),
+    )
+    return cursor.fetchall()  # type: ignore[no-any-return]
 
 
 @contextmanager

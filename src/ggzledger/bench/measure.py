@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gc
-import os
 import importlib.util
+import os
 import resource
 import sqlite3
 import statistics
