@@ -121,8 +121,9 @@ class Ledger(Application[UUID]):
         is judged again from fresh state.
 
         ``commit_in``: on SQLite, hand the commit to this executor and return
-        while it runs; call :meth:`wait_for_commit` before anything else is done
-        with the ledger (ingest parses the next lines meanwhile).
+        while it runs (ingest parses the next lines meanwhile). The next
+        record(), close_month() or close_record() waits for it first; anything
+        else calls :meth:`wait_for_commit` before it reads.
         """
         self.wait_for_commit()
         for attempt in range(_RETRIES):
@@ -137,7 +138,7 @@ class Ledger(Application[UUID]):
                 except Refused as refused:
                     outcomes.append(refused)
             try:
-                batch.commit(commit_in if hasattr(self.recorder, "wait_for_commit") else None)
+                batch.commit(commit_in)
             except IntegrityError:
                 # Another writer got in first: judge the whole batch again from fresh state.
                 self._forget_cache()
@@ -176,6 +177,7 @@ class Ledger(Application[UUID]):
         Raises MonthAlreadyClosed when ``month`` is closed, NotAllowed when it lies
         after the current calendar month.
         """
+        self.wait_for_commit()
         current = month_of(self.today())
         if month > current:
             raise NotAllowed(f"month {month} lies after the current month {current}; it cannot be closed yet")
@@ -212,6 +214,7 @@ class Ledger(Application[UUID]):
 
     def close_record(self, record: Record) -> Outcome:
         """A month_closed input record: close, or unchanged when the month is closed already."""
+        self.wait_for_commit()
         if record.record_id is not None:
             known = self.recorder.select_keys([f"record:{record.record_id}"])  # type: ignore[attr-defined]
             row = known.get(f"record:{record.record_id}")
@@ -331,7 +334,9 @@ class Ledger(Application[UUID]):
         stored = [to_stored_event(event) for trajectory in trajectories for event in trajectory.collect_events()]
         if not stored:
             return []
-        later = {"commit_in": commit_in} if commit_in is not None else {}
+        # Only the SQLite recorder can hand its commit over (PostgreSQL's is a round trip anyway).
+        hands_over = commit_in is not None and hasattr(self.recorder, "wait_for_commit")
+        later = {"commit_in": commit_in} if hands_over else {}
         return list(self.recorder.insert_events(stored, keys=keys, **later) or ())
 
     def _forget_cache(self) -> None:

@@ -92,7 +92,6 @@ def ingest(
                     record = refused
                 if isinstance(record, Record) and record.type == "month_closed":
                     flush()
-                    ledger.wait_for_commit()
                     try:
                         settle(number, ledger.close_record(record))
                     except Refused as refused:
