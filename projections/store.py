@@ -56,6 +56,11 @@ class SQLiteProjectionStore:
         # pages instead of after nearly every page of events.
         self._connection.execute("PRAGMA cache_size=-65536")
         self._connection.execute("PRAGMA wal_autocheckpoint=10000")
+        # Debian and others build SQLite with secure deletion on: dropping a view's tables
+        # for a rebuild then writes every freed page again as zeros, which took a tenth of a
+        # rebuild. FAST still clears what is deleted inside the pages that stay in use; freed
+        # pages keep their bytes until the rebuild writes over them (docs/performance.md).
+        self._connection.execute("PRAGMA secure_delete=FAST")
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[sqlite3.Cursor]:
