@@ -20,6 +20,7 @@ from ggzledger.projections.declarations import (
     chain_digest,
     declare,
 )
+from ggzledger.projections.pages import SCRATCH, Spilled
 from ggzledger.projections.runner import Recorded, TableView
 from ggzledger.projections.store import Cursor
 from ggzledger.reference import Catalogue
@@ -84,7 +85,7 @@ class Closed(NamedTuple):
 
 # Rows gathered by kind, and the fields of the Closed that ends them (None: the end of the
 # events). Plain dicts, lists and tuples: a page prepared in another process is sent by marshal.
-Segment = tuple[dict[str, list[tuple[Any, ...]]], tuple[Any, ...] | None]
+Segment = tuple[dict[str, list[tuple[Any, ...]] | Spilled], tuple[Any, ...] | None]
 
 
 @attrs.frozen
@@ -112,6 +113,11 @@ _STATEMENTS = {
     "voided": "UPDATE billing_activities SET voided_position = ? WHERE activity = ?",
 }
 _VOID_LATER = "INSERT INTO billing_voids (position, activity) VALUES (?, ?)"
+# Delivered rows a rebuild's child put in the page's scratch database (see spill), copied over.
+_COPY_DELIVERED = (
+    "INSERT INTO billing_activities (position, activity, trajectory, on_date, code, description, amount, care_form)"
+    f" SELECT c0, c1, c2, c3, c4, c5, c6, c7 FROM {SCRATCH}.{{}} WHERE seq BETWEEN ? AND ?"
+)
 _MONTH_CLOSED = BillingCalendar.MonthClosed.TOPIC
 
 
@@ -205,11 +211,20 @@ class BillingView(TableView):
         segments.append((gathered, None))
         return segments
 
+    def spill(self, segments: list[Segment], put: Any) -> list[Segment]:
+        """Put each segment's delivered rows aside (four in five events of a ledger are deliveries)."""
+        for gathered, _ in segments:
+            if gathered["delivered"]:
+                gathered["delivered"] = put("activities", gathered["delivered"])
+        return segments
+
     def write(self, c: Cursor, segments: list[Segment], rebuilding: bool) -> None:
         """Write prepared segments inside the caller's transaction: rows with one executemany per statement."""
         for gathered, close in segments:
             for kind, rows in gathered.items():
-                if rows:
+                if isinstance(rows, tuple):  # spilled: (table, first seq, last seq)
+                    c.execute(_COPY_DELIVERED.format(rows[0]), rows[1:])
+                elif rows:
                     # While rebuilding there is no index by activity yet: each update
                     # would read the whole table, so voids wait in billing_voids.
                     statement = _VOID_LATER if kind == "voided" and rebuilding else _STATEMENTS[kind]

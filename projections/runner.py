@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -11,7 +12,7 @@ from eventsourcing.persistence import ApplicationRecorder
 
 from ggzledger.bulk import fewer_collections
 from ggzledger.persistence import TypedMapper
-from ggzledger.projections.pages import Decoder, events_for, prepared_pages
+from ggzledger.projections.pages import SCRATCH, Decoder, events_for, prepared_pages
 from ggzledger.projections.store import Cursor, ProjectionStore
 
 __all__ = ["Recorded", "View", "TableView", "Projector", "Progress"]
@@ -65,6 +66,16 @@ class View(Protocol):
     def write(self, c: Cursor, prepared: Any, rebuilding: bool) -> None:
         """Store what :meth:`prepare` computed, inside the projector's transaction."""
 
+    def spill(self, prepared: Any, put: Callable[[str, Sequence[Sequence[Any]]], Any]) -> Any:
+        """``prepared`` with rows that only go into a table put aside by ``put(table, rows)``.
+
+        Called in a rebuild's child process (see pages.py): ``put`` stores the rows
+        in the page's scratch database and returns where they are, which ``write``
+        is then given in their place; it copies them with INSERT ... SELECT from
+        ``pages.SCRATCH``. What is not put aside is sent to the projector as usual.
+        A view that keeps its prepared pages does not spill.
+        """
+
     def prepare_finish(self, pages: Sequence[Any]) -> Any:
         """What finish_rebuild needs, from the view's prepared pages since position 0."""
 
@@ -97,6 +108,9 @@ class TableView:
     def drop(self, c: Cursor) -> None:
         for table in self.tables:
             c.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def spill(self, prepared: Any, put: Callable[[str, Sequence[Sequence[Any]]], Any]) -> Any:
+        return prepared
 
     def prepare_finish(self, pages: Sequence[Any]) -> Any:
         return None
@@ -238,8 +252,8 @@ class Projector:
                     applied = True
                     if progress is not None:
                         progress(rows[-1][0], head)
-            for first, last, chunks in pages:
-                if not self._write_prepared(first, last, chunks):
+            for first, last, chunks, scratch in pages:
+                if not self._write_prepared(first, last, chunks, scratch):
                     return applied
                 applied = True
                 if progress is not None:
@@ -286,16 +300,24 @@ class Projector:
                     if kept is not None and view.keeps_prepared:
                         kept[index].append(prepared)
 
-    def _write_prepared(self, first: int, last: int, chunks: list[list[Any]]) -> bool:
+    def _write_prepared(self, first: int, last: int, chunks: list[list[Any]], scratch: str | None = None) -> bool:
         """Write a page prepared elsewhere, like :meth:`_apply_rows`; False (nothing written) when
-        another process applied part of it already, which only this process can sort out."""
-        with self._page(last) as (c, positions, rebuilding, behind):
-            if any(positions.get(view.name, 0) >= first for _, view in behind):
-                behind.clear()  # nothing written, no position moved
-                return False
-            for chunk in chunks:
-                for index, view in behind:
-                    view.write(c, chunk[index], view.name in rebuilding)
+        another process applied part of it already, which only this process can sort out.
+
+        ``scratch``: the page's scratch database (see pages.Scratch), attached while the page is
+        written and deleted after.
+        """
+        with ExitStack() as stack:
+            if scratch is not None:
+                stack.callback(os.remove, scratch)
+                stack.enter_context(self.store.attached(scratch, SCRATCH))  # type: ignore[attr-defined]
+            with self._page(last) as (c, positions, rebuilding, behind):
+                if any(positions.get(view.name, 0) >= first for _, view in behind):
+                    behind.clear()  # nothing written, no position moved
+                    return False
+                for chunk in chunks:
+                    for index, view in behind:
+                        view.write(c, chunk[index], view.name in rebuilding)
         return True
 
     def _finish_rebuilds(

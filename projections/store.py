@@ -79,6 +79,18 @@ class SQLiteProjectionStore:
         finally:
             cursor.close()
 
+    @contextmanager
+    def attached(self, path: str, schema: str) -> Iterator[None]:
+        """Another SQLite file readable as ``schema`` inside the block (entered outside a transaction).
+
+        A write transaction locks the attached file too: nothing else should be writing to it.
+        """
+        self._connection.execute(f"ATTACH DATABASE ? AS {schema}", (path,))
+        try:
+            yield
+        finally:
+            self._connection.execute(f"DETACH DATABASE {schema}")
+
     def close(self) -> None:
         self._connection.close()
 

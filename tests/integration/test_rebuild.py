@@ -10,6 +10,7 @@ rebuild in this process gives.
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,47 @@ def test_pages_prepared_by_child_processes_give_the_views_a_rebuild_here_gives(
     assert expected["history_entries"] and expected["billing_declarations"] and expected["totals_by"]
     assert rebuilding(ledger) == set()
     ledger.close()
+    # The pages' scratch databases went with the rebuild.
+    assert not [path.name for path in folder.iterdir() if not path.name.startswith("ledger.db")]
+
+
+def test_a_childs_delivered_rows_come_through_the_pages_scratch_database_in_order(tmp_path: Path) -> None:
+    db = str(tmp_path / "ledger.db")  # children prepare pages of SQLite ledgers only
+    ledger = Ledger(db)
+    busy_ledger(ledger)
+    projector = ledger.projector
+    head = projector.head()
+    with ledger.store.transaction(write=False) as c:
+        c.execute("SELECT position, activity, trajectory, on_date, code, description, amount, care_form"
+                  " FROM billing_activities ORDER BY position")
+        expected = c.fetchall()
+    billing = projector.views.index(next(v for v in projector.views if v.name == "billing"))
+
+    delivered, pages_with_scratch = [], 0
+    with pages.prepared_pages(db, "stored_events", projector.views, 0, head, 25, 4) as prepared:
+        folder = Path(db).parent
+        for first, last, chunks, scratch in prepared:
+            spilled = [
+                rows
+                for chunk in chunks
+                for gathered, _ in chunk[billing]
+                for rows in [gathered["delivered"]]
+                if rows
+            ]
+            # Every delivery is put aside: what comes through the pipe only says where it is.
+            assert all(isinstance(where, tuple) for where in spilled)
+            if scratch is None:
+                assert not spilled
+                continue
+            pages_with_scratch += 1
+            with sqlite3.connect(scratch) as page:
+                for table, low, high in spilled:
+                    found = page.execute(f"SELECT * FROM {table} WHERE seq BETWEEN ? AND ? ORDER BY seq", (low, high))
+                    delivered.extend(row[1:] for row in found)
+    ledger.close()
+    assert pages_with_scratch > 1
+    assert delivered == expected
+    assert not [path for path in folder.iterdir() if path.name.startswith(".ggzledger-rebuild-")]
 
 
 def test_a_rebuild_keeps_secondary_indexes_out_until_its_end_and_then_has_them_all(ledger: Ledger) -> None:
