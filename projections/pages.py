@@ -143,31 +143,16 @@ def prepare_chunks(rows: Sequence[StoredRow], decode: Decoder, views: Sequence[V
 
 
 class Pages:
-    """What the children send: the pages in order (iterate), then, from position 0, the views' finishes."""
+    """What the children send: the pages in order."""
 
-    def __init__(self, children: list[subprocess.Popen[bytes]], views: Sequence[View], count: int) -> None:
+    def __init__(self, children: list[subprocess.Popen[bytes]], count: int) -> None:
         self._children = children
-        self._views = views
         self._count = count
-        self._kept: list[list[Any] | None] | None = None
 
     def __iter__(self) -> Iterator[PreparedPage]:
         # Page i comes from child i mod N: the children take pages in turn.
         for index in range(self._count):
             yield self._receive(self._children[index % len(self._children)])[1]
-
-    def finished(self, index: int, own: Sequence[Any] = ()) -> Any:
-        """The prepared finish of the view at ``index`` from every child's kept pages and the
-        caller's ``own`` (None: none kept). Asked for once the pages are all written."""
-        if self._kept is None:
-            kept: list[list[Any] | None] = [None] * len(self._views)
-            for child in self._children:
-                for view_index, pages in enumerate(self._receive(child)[1]):
-                    if pages is not None:
-                        kept[view_index] = (kept[view_index] or []) + pages
-            self._kept = kept
-        pages = self._kept[index]
-        return None if pages is None else self._views[index].prepare_finish([*own, *pages])
 
     def _receive(self, child: subprocess.Popen[bytes]) -> Any:
         assert child.stdout is not None
@@ -189,7 +174,6 @@ def prepared_pages(
     page_size: int,
     chunk: int,
     processes: int = 2,
-    keep: bool = False,
 ) -> Iterator[Pages]:
     """Pages of a SQLite ledger after ``after`` up to ``stop``, prepared for ``views`` by child processes.
 
@@ -198,8 +182,7 @@ def prepared_pages(
     is a new Python running :func:`main` (not multiprocessing, whose "spawn"
     would import the caller's main script again); it is given its job on stdin
     and sends length-prefixed messages on stdout, and the pipe keeps it about a
-    page ahead. With ``keep`` the children send, at the end, what they prepared for
-    views that keep it (see :meth:`Pages.finished`). The pages' scratch databases are
+    page ahead. The pages' scratch databases are
     made in a directory beside the ledger, removed with what is left in it when the block
     ends. Leaving the block stops the children. Raises OSError when a child cannot be started.
     """
@@ -221,10 +204,10 @@ def prepared_pages(
             )
         for turn, child in enumerate(children):
             assert child.stdin is not None
-            job = (path, table, list(views), after, stop, page_size, chunk, turn, len(children), keep, scratch.name)
+            job = (path, table, list(views), after, stop, page_size, chunk, turn, len(children), scratch.name)
             child.stdin.write(pickle.dumps(job))
             child.stdin.close()
-        yield Pages(children, views, count)
+        yield Pages(children, count)
     finally:
         for child in children:
             if child.poll() is None:
@@ -264,19 +247,14 @@ def _prepare(
     chunk: int,
     turn: int,
     turns: int,
-    keep: bool,
     scratch: str,
 ) -> None:
     """A child's work: read, decode, prepare and send pages ``turn``, ``turn + turns``, ...
 
     Each view spills what it can of each page into the page's scratch database
     in ``scratch`` (see :class:`Scratch`), which is finished before the page is sent.
-
-    Then, with ``keep`` (a rebuild from position 0), for views that keep them, the
-    prepared pages themselves: the projector merges every child's into the view's finish.
     """
     decode = Decoder(TypedMapper(), views)
-    kept: list[list[Any] | None] = [[] if keep and v.keeps_prepared else None for v in views]
     # Read-only: the child never writes, and must hold nothing that could block the writer.
     connection = sqlite3.connect(f"file:{pathname2url(os.path.abspath(path))}?mode=ro", uri=True)
     cursor = connection.cursor()
@@ -291,12 +269,8 @@ def _prepare(
                 prepared[index] = view.spill(prepared[index], spill.put)
         page_file = spill.path if spill.close() else None
         _send(stream, ("page", (start + 1, end, chunks, page_file)))
-        for index, pages in enumerate(kept):
-            if pages is not None:
-                pages.extend(prepared[index] for prepared in chunks)
         start += turns * page_size
     connection.close()
-    _send(stream, ("kept", kept))
 
 
 def main() -> int:

@@ -54,7 +54,7 @@ class View(Protocol):
     name: str
     version: int
     topics: frozenset[str]  # the events it reads; it is given no others
-    keeps_prepared: bool  # True: its finish_rebuild can take what prepare_finish makes (see pages.py)
+    keeps_prepared: bool  # True: a rebuild keeps its prepared pages for prepare_finish
 
     def create(self, c: Cursor, *, rebuilding: bool = False) -> None: ...
 
@@ -219,19 +219,19 @@ class Projector:
         """The next page of events as stored: (position, topic, state). Both ledger recorders read them."""
         return self.recorder.select_states(after, limit, stop)  # type: ignore[attr-defined,no-any-return]
 
-    def _in_second_process(self, after: int, head: int, progress: Progress | None) -> bool:
+    def _in_second_process(self, after: int, head: int, progress: Progress | None, restart: bool = False) -> bool:
         """Apply pages prepared by child processes; False when none was applied (the caller goes on here).
 
         When the children read from position 0 and every page they prepared was
         applied, the rebuild is finished here with what they prepared for it.
+        ``restart``: start every view again from position 0 once the children are
+        started (they read only the events, so they start while the old tables
+        are dropped); nothing is dropped when no child could be started.
         """
         path = getattr(self.store, "path", None)
         table = getattr(self.recorder, "events_table_name", None)
         if self.store.dialect != "sqlite" or path is None or table is None:
             return False
-        with self.store.transaction(write=False) as c:
-            # Views the children's pages cover from their start: their finish may come from the children.
-            from_start = {name for name, position in self.positions(c).items() if position == 0}
         size, applied = self.rebuild_page_size, False
         # From position 0 this process applies the first page itself while the children start
         # (a few tenths of a second), and keeps what it prepared for the views' finishes.
@@ -241,10 +241,15 @@ class Projector:
             try:
                 children_from = after + size if own else after
                 pages = stack.enter_context(
-                    prepared_pages(path, table, self.views, children_from, head, size, self.chunk_size, keep=after == 0)
+                    prepared_pages(path, table, self.views, children_from, head, size, self.chunk_size)
                 )
             except OSError:  # no child process here (no interpreter to start): this process does it all
                 return False
+            if restart:
+                self._start_rebuild()
+            with self.store.transaction(write=False) as c:
+                # Views the children's pages cover from their start: their finish may come from the children.
+                from_start = {name for name, position in self.positions(c).items() if position == 0}
             if own:
                 rows = self._select(after, after + size, size)
                 if rows:
@@ -254,8 +259,13 @@ class Projector:
                         progress(rows[-1][0], head)
             for first, last, chunks, scratch in pages:
                 if not self._write_prepared(first, last, chunks, scratch):
-                    return applied
+                    return applied or restart  # restarted: the caller's catch-up goes on with the rebuild
                 applied = True
+                if after == 0:  # what the views' finishes are made of (see below)
+                    for chunk in chunks:
+                        for index, view in enumerate(self.views):
+                            if view.keeps_prepared:
+                                kept[index].append(chunk[index])
                 if progress is not None:
                     progress(last, head)
             if after == 0:
@@ -263,7 +273,7 @@ class Projector:
                 # others finish: creating an index, SQLite lets go of the interpreter.
                 pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="ggzledger-finish"))
                 finishes = {
-                    index: pool.submit(pages.finished, index, kept[index])
+                    index: pool.submit(view.prepare_finish, kept[index])
                     for index, view in enumerate(self.views)
                     if view.keeps_prepared and view.name in from_start
                 }
@@ -358,5 +368,7 @@ class Projector:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drop every view and apply the whole ledger again from position 0."""
-        self._start_rebuild()
+        head = self.head()
+        if not (head >= self.second_process_from and self._in_second_process(0, head, progress, restart=True)):
+            self._start_rebuild()
         return self.catch_up(progress)
