@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import attrs
 import orjson
 
 from ggzledger.domain import Trajectory
@@ -91,7 +92,7 @@ class HistoryView(TableView):
     name = "history"
     version = 1
     topics = frozenset({_OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK})
-    # Child processes preparing a rebuild keep this view's prepared pages for prepare_finish.
+    # A rebuild keeps this view's prepared pages (the facts) and computes every entry from them at its end.
     keeps_prepared = True
     schema = _SCHEMA
     indexes = _INDEXES
@@ -175,18 +176,37 @@ class HistoryView(TableView):
     def _entry_rows(self, marks: Sequence[Sequence[Any]], assessments: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """Entry rows from rows of history_marks (trajectory, position, on_date, event, cluster) and
         history_assessments (trajectory, position, on_date, total, scores), in any order."""
+        days: dict[str, date] = {}  # a few hundred distinct dates among a ledger's facts
         found: dict[str, list[Mark]] = {}
+        ended: dict[str, list[date]] = {}  # the dates of each trajectory's referrals back
         for number, position, on_date, event, cluster in marks:
-            found.setdefault(number, []).append(Mark(date.fromisoformat(on_date), position, event, cluster))
-        ended = {number for number, mine in found.items() if any(m.event == REFERRED_BACK for m in mine)}
+            on = days.get(on_date)
+            if on is None:
+                on = days[on_date] = date.fromisoformat(on_date)
+            mine = found.get(number)
+            if mine is None:
+                mine = found[number] = []
+            mine.append(Mark(on, position, event, cluster))
+            if event == REFERRED_BACK:
+                ended.setdefault(number, []).append(on)
         rated: dict[str, list[Assessment]] = {}
+        scored: dict[tuple[str, int], str] = {}
         for number, position, on_date, total, items in assessments:
-            # Only a referral back reads the scores (the discharge criteria).
-            scores = tuple(map(tuple, orjson.loads(items))) if number in ended else ()
-            rated.setdefault(number, []).append(Assessment(date.fromisoformat(on_date), position, scores, total))
+            on = days.get(on_date)
+            if on is None:
+                on = days[on_date] = date.fromisoformat(on_date)
+            mine_rated = rated.get(number)
+            if mine_rated is None:
+                mine_rated = rated[number] = []
+            mine_rated.append(Assessment(on, position, (), total))
+            if number in ended:
+                scored[number, position] = items
         rows: list[tuple[Any, ...]] = []
         for number in sorted(found):
-            for seq, entry in enumerate(entries(found[number], rated.get(number, ()), self.catalogue), start=1):
+            mine_rated = rated.get(number, [])
+            if number in ended:
+                mine_rated = _with_discharge_scores(mine_rated, ended[number], scored, number)
+            for seq, entry in enumerate(entries(found[number], mine_rated, self.catalogue), start=1):
                 rows.append(_entry_row(number, seq, entry))
         return rows
 
@@ -246,6 +266,23 @@ class HistoryView(TableView):
         day = as_of.isoformat()
         c.execute(_WORKLIST, (day, day, day, day, day))
         return [(number, cluster, date.fromisoformat(due)) for number, cluster, due in c.fetchall()]
+
+
+def _with_discharge_scores(
+    rated: list[Assessment], ended_on: list[date], scored: dict[tuple[str, int], str], number: str
+) -> list[Assessment]:
+    """``rated`` with the scores of the assessment each referral back reads (the latest by its
+    date, as :func:`care_need.entries` picks it): only the discharge criteria read scores, and
+    decoding every stored score list was a third of computing a ledger's entries."""
+    wanted = set()
+    for day in ended_on:
+        latest = max((a for a in rated if a.on <= day), key=lambda a: (a.on, a.position), default=None)
+        if latest is not None:
+            wanted.add(latest.position)
+    return [
+        attrs.evolve(a, scores=tuple(map(tuple, orjson.loads(scored[number, a.position])))) if a.position in wanted else a
+        for a in rated
+    ]
 
 
 def _assessment_row(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
