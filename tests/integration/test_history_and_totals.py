@@ -71,6 +71,32 @@ def test_the_history_view_gives_the_entries_of_the_pure_arithmetic(ledger: Ledge
     assert entries[2]["findings"] == ["unlikely_transition"]
 
 
+def test_a_referral_back_is_judged_on_the_assessment_latest_by_date_kept_and_rebuilt(
+    ledger: Ledger, clerk: Clerk
+) -> None:
+    # Cluster 3's discharge criteria: item 2 = 0, item 7 <= 1, item 8 <= 1.
+    met, missed = {**HONOS, "7": 1}, {**HONOS, "7": 3}
+    given_records(
+        clerk,
+        *care_need("T-MET", "2017-01-02", 3),
+        assessed("2017-02-10", "T-MET", met),
+        assessed("2017-02-05", "T-MET", missed),  # recorded last, but not the latest by date
+        referred_back("2017-02-20", number="T-MET"),
+        *care_need("T-MISSED", "2017-01-02", 3),
+        assessed("2017-02-10", "T-MISSED", missed),
+        assessed("2017-02-05", "T-MISSED", met),
+        referred_back("2017-02-20", number="T-MISSED"),
+    )
+    kept = {number: history(ledger, number) for number in ("T-MET", "T-MISSED")}
+
+    ledger.projector.rebuild()
+
+    for number, findings in (("T-MET", []), ("T-MISSED", ["discharge_criteria_not_met"])):
+        entries = [entry.to_json() for entry in history(ledger, number)]
+        assert entries == [entry.to_json() for entry in kept[number]] == pure_history(ledger, number)
+        assert (entries[-1]["change"], entries[-1]["findings"]) == ("ended", findings)
+
+
 def test_a_review_recorded_later_but_dated_earlier_is_put_in_its_place_and_the_entries_recomputed(
     ledger: Ledger, clerk: Clerk
 ) -> None:
