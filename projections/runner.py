@@ -369,6 +369,10 @@ class Projector:
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drop every view and apply the whole ledger again from position 0."""
         head = self.head()
-        if not (head >= self.second_process_from and self._in_second_process(0, head, progress, restart=True)):
+        # As in catch_up: a process holding many objects (an ingest's trajectory cache) would
+        # otherwise have the collector go over them again and again while the pages come in.
+        with fewer_collections():
+            started = head >= self.second_process_from and self._in_second_process(0, head, progress, restart=True)
+        if not started:
             self._start_rebuild()
         return self.catch_up(progress)
