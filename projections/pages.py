@@ -21,6 +21,7 @@ from __future__ import annotations
 import marshal
 import os
 import pickle
+import shutil
 import sqlite3
 import struct
 import subprocess
@@ -182,13 +183,17 @@ def prepared_pages(
     is a new Python running :func:`main` (not multiprocessing, whose "spawn"
     would import the caller's main script again); it is given its job on stdin
     and sends length-prefixed messages on stdout, and the pipe keeps it about a
-    page ahead. The pages' scratch databases are
-    made in a directory beside the ledger, removed with what is left in it when the block
-    ends. Leaving the block stops the children. Raises OSError when a child cannot be started.
+    page ahead. The pages' scratch databases are made in a folder beside the
+    ledger, named after this process, and removed with what is left in it when the
+    block ends; folders left by processes that no longer run (killed outright) are
+    removed first. Leaving the block stops the children. Raises OSError when a
+    child cannot be started or the folder cannot be made.
     """
     count = -(-(stop - after) // page_size)
     # Beside the ledger: the disk it is on has room for what the rebuild writes anyway.
-    scratch = tempfile.TemporaryDirectory(prefix=".ggzledger-rebuild-", dir=os.path.dirname(os.path.abspath(path)))
+    folder = os.path.dirname(os.path.abspath(path))
+    _remove_abandoned_scratch(folder)
+    scratch = tempfile.TemporaryDirectory(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-", dir=folder)
     # The children import ggzledger from where this process found it.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if isinstance(p, str))}
     children: list[subprocess.Popen[bytes]] = []
@@ -216,6 +221,27 @@ def prepared_pages(
             child.stdout.close()
             child.wait()
         scratch.cleanup()
+
+
+_SCRATCH_PREFIX = ".ggzledger-rebuild-"
+
+
+def _remove_abandoned_scratch(folder: str) -> None:
+    """Remove scratch folders whose process is gone; another process's rebuild may be using its own."""
+    if os.name != "posix":  # signal 0 asks whether a process runs only there
+        return
+    for name in os.listdir(folder):
+        if not name.startswith(_SCRATCH_PREFIX):
+            continue
+        pid = name[len(_SCRATCH_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+        except PermissionError:  # alive, and someone else's
+            continue
 
 
 def _read_message(stream: BinaryIO) -> Any:

@@ -9,8 +9,11 @@ rebuild in this process gives.
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -102,6 +105,26 @@ def test_pages_prepared_by_child_processes_give_the_views_a_rebuild_here_gives(
     ledger.close()
     # The pages' scratch databases went with the rebuild.
     assert not [path.name for path in folder.iterdir() if not path.name.startswith("ledger.db")]
+
+
+def test_scratch_folders_of_processes_that_no_longer_run_are_removed_and_no_others(tmp_path: Path) -> None:
+    ledger = Ledger(str(tmp_path / "ledger.db"))
+    busy_ledger(ledger)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    abandoned = tmp_path / f".ggzledger-rebuild-{gone.pid}-x1"  # a rebuild killed outright
+    in_use = tmp_path / f".ggzledger-rebuild-{os.getppid()}-x2"  # a running process's
+    for folder in (abandoned, in_use):
+        folder.mkdir()
+        (folder / "page-1.db").write_bytes(b"")
+
+    ledger.projector.second_process_from, ledger.projector.rebuild_page_size = 1, 25
+    ledger.projector.rebuild()
+    ledger.close()
+
+    assert not abandoned.exists()
+    assert (in_use / "page-1.db").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".ggzledger")) == [in_use.name]
 
 
 def test_a_childs_delivered_rows_come_through_the_pages_scratch_database_in_order(tmp_path: Path) -> None:
