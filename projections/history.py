@@ -177,36 +177,29 @@ class HistoryView(TableView):
         """Entry rows from rows of history_marks (trajectory, position, on_date, event, cluster) and
         history_assessments (trajectory, position, on_date, total, scores), in any order."""
         days: dict[str, date] = {}  # a few hundred distinct dates among a ledger's facts
+
+        def day(text: str) -> date:
+            return days.get(text) or days.setdefault(text, date.fromisoformat(text))
+
         found: dict[str, list[Mark]] = {}
         ended: dict[str, list[date]] = {}  # the dates of each trajectory's referrals back
         for number, position, on_date, event, cluster in marks:
-            on = days.get(on_date)
-            if on is None:
-                on = days[on_date] = date.fromisoformat(on_date)
-            mine = found.get(number)
-            if mine is None:
-                mine = found[number] = []
-            mine.append(Mark(on, position, event, cluster))
+            on = day(on_date)
+            found.setdefault(number, []).append(Mark(on, position, event, cluster))
             if event == REFERRED_BACK:
                 ended.setdefault(number, []).append(on)
         rated: dict[str, list[Assessment]] = {}
-        scored: dict[tuple[str, int], str] = {}
+        scored: dict[tuple[str, int], str] = {}  # the stored scores, of ended trajectories only
         for number, position, on_date, total, items in assessments:
-            on = days.get(on_date)
-            if on is None:
-                on = days[on_date] = date.fromisoformat(on_date)
-            mine_rated = rated.get(number)
-            if mine_rated is None:
-                mine_rated = rated[number] = []
-            mine_rated.append(Assessment(on, position, (), total))
+            rated.setdefault(number, []).append(Assessment(day(on_date), position, (), total))
             if number in ended:
                 scored[number, position] = items
         rows: list[tuple[Any, ...]] = []
         for number in sorted(found):
-            mine_rated = rated.get(number, [])
+            assessed = rated.get(number, [])
             if number in ended:
-                mine_rated = _with_discharge_scores(mine_rated, ended[number], scored, number)
-            for seq, entry in enumerate(entries(found[number], mine_rated, self.catalogue), start=1):
+                assessed = _with_discharge_scores(assessed, ended[number], scored, number)
+            for seq, entry in enumerate(entries(found[number], assessed, self.catalogue), start=1):
                 rows.append(_entry_row(number, seq, entry))
         return rows
 
