@@ -155,7 +155,8 @@ def history_of(events: Iterable[Any], catalogue: Catalogue) -> list[Entry]:
     return entries(facts.marks, facts.assessments, catalogue)
 
 
-def _latest(assessments: Sequence[Assessment], day: date) -> Assessment | None:
+def latest_assessment(assessments: Sequence[Assessment], day: date) -> Assessment | None:
+    """The assessment in force on ``day``: the latest dated on or before it; of one date, the last recorded."""
     best: Assessment | None = None
     for assessment in assessments:
         if assessment.on <= day and (best is None or (assessment.on, assessment.position) > (best.on, best.position)):
@@ -187,7 +188,7 @@ def entries(marks: Iterable[Mark], assessments: Iterable[Assessment], catalogue:
     in_force: Mark | None = None
     previous_total: int | None = None
     for mark in sorted(marks, key=Mark.order):
-        latest = _latest(rated, mark.on)
+        latest = latest_assessment(rated, mark.on)
         total = None if latest is None else latest.total
         delta = None if total is None or previous_total is None else total - previous_total
         source = None if in_force is None else in_force.cluster

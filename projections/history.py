@@ -18,6 +18,7 @@ from ggzledger.projections.care_need import (
     Entry,
     Mark,
     entries,
+    latest_assessment,
 )
 from ggzledger.projections.runner import Recorded, TableView
 from ggzledger.projections.store import Cursor
@@ -264,14 +265,10 @@ class HistoryView(TableView):
 def _with_discharge_scores(
     rated: list[Assessment], ended_on: list[date], scored: dict[tuple[str, int], str], number: str
 ) -> list[Assessment]:
-    """``rated`` with the scores of the assessment each referral back reads (the latest by its
-    date, as :func:`care_need.entries` picks it): only the discharge criteria read scores, and
+    """``rated`` with the scores of the assessment each referral back reads (the one in force on
+    its date, as :func:`care_need.entries` picks it): only the discharge criteria read scores, and
     decoding every stored score list was a third of computing a ledger's entries."""
-    wanted = set()
-    for day in ended_on:
-        latest = max((a for a in rated if a.on <= day), key=lambda a: (a.on, a.position), default=None)
-        if latest is not None:
-            wanted.add(latest.position)
+    wanted = {latest.position for day in ended_on if (latest := latest_assessment(rated, day)) is not None}
     return [
         attrs.evolve(a, scores=tuple(map(tuple, orjson.loads(scored[number, a.position])))) if a.position in wanted else a
         for a in rated
