@@ -20,7 +20,7 @@ from ggzledger.projections.declarations import (
     chain_digest,
     declare,
 )
-from ggzledger.projections.pages import SCRATCH, Spilled
+from ggzledger.projections.pages import SCRATCH, Put, Spilled
 from ggzledger.projections.runner import Recorded, TableView
 from ggzledger.projections.store import Cursor
 from ggzledger.reference import Catalogue
@@ -211,7 +211,7 @@ class BillingView(TableView):
         segments.append((gathered, None))
         return segments
 
-    def spill(self, segments: list[Segment], put: Any) -> list[Segment]:
+    def spill(self, segments: list[Segment], put: Put) -> list[Segment]:
         """Put each segment's delivered rows aside (four in five events of a ledger are deliveries)."""
         for gathered, _ in segments:
             if gathered["delivered"]:

@@ -40,7 +40,7 @@ from ggzledger.persistence import TypedMapper, read_states
 if TYPE_CHECKING:
     from ggzledger.projections.runner import Recorded, View
 
-__all__ = ["Decoder", "Pages", "PreparedPage", "Scratch", "Spilled", "events_for", "prepare_chunks", "prepared_pages"]
+__all__ = ["Decoder", "Pages", "PreparedPage", "Put", "Scratch", "Spilled", "events_for", "prepare_chunks", "prepared_pages"]
 
 StoredRow = tuple[int, str, bytes]
 """An event as stored: position, topic, state."""
@@ -57,6 +57,10 @@ SCRATCH = "ggz_page"
 """The schema name the projector attaches a page's scratch database under while it writes the page."""
 
 
+Put = Callable[[str, Sequence[Sequence[Any]]], Spilled]
+"""How a view's ``spill`` puts rows of a table aside (see :class:`Scratch`)."""
+
+
 class Scratch:
     """A page's scratch database: rows a child puts aside for the projector to copy.
 
@@ -66,19 +70,22 @@ class Scratch:
     projector attaches it only while it writes that page (attached, it is locked
     by the projector's write transaction, so the child could not go on writing
     to it), then deletes it. Written without a journal: it lives as long as
-    the page, and a crash loses nothing the ledger cannot give again.
+    the page, and a crash loses nothing the ledger cannot give again. The file
+    is made only when something is put.
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._connection = sqlite3.connect(path, isolation_level=None)
-        self._connection.execute("PRAGMA journal_mode=OFF")
-        self._connection.execute("PRAGMA synchronous=OFF")
-        self._connection.execute("BEGIN")
+        self._connection: sqlite3.Connection | None = None
         self._last: dict[str, int] = {}
 
     def put(self, table: str, rows: Sequence[Sequence[Any]]) -> Spilled:
         """Store rows (all of one width) in ``table``; returns where the projector finds them."""
+        if self._connection is None:
+            self._connection = sqlite3.connect(self.path, isolation_level=None)
+            self._connection.execute("PRAGMA journal_mode=OFF")
+            self._connection.execute("PRAGMA synchronous=OFF")
+            self._connection.execute("BEGIN")
         width = len(rows[0])
         names = [f"c{i}" for i in range(width)]
         if table not in self._last:
@@ -91,13 +98,13 @@ class Scratch:
         self._last[table] = first + len(rows) - 1
         return (table, first, self._last[table])
 
-    def close(self) -> bool:
-        """Commit and close; False when nothing was put (the file is removed: the page needs none)."""
+    def finish(self) -> str | None:
+        """Commit and close; the file's path, or None when nothing was put (there is no file)."""
+        if self._connection is None:
+            return None
         self._connection.execute("COMMIT")
         self._connection.close()
-        if not self._last:
-            os.remove(self.path)
-        return bool(self._last)
+        return self.path
 
 
 class Decoder:
@@ -293,8 +300,7 @@ def _prepare(
         for prepared in chunks:
             for index, view in enumerate(views):
                 prepared[index] = view.spill(prepared[index], spill.put)
-        page_file = spill.path if spill.close() else None
-        _send(stream, ("page", (start + 1, end, chunks, page_file)))
+        _send(stream, ("page", (start + 1, end, chunks, spill.finish())))
         start += turns * page_size
     connection.close()
 

@@ -12,7 +12,7 @@ from eventsourcing.persistence import ApplicationRecorder
 
 from ggzledger.bulk import fewer_collections
 from ggzledger.persistence import TypedMapper
-from ggzledger.projections.pages import SCRATCH, Decoder, events_for, prepared_pages
+from ggzledger.projections.pages import SCRATCH, Decoder, Put, events_for, prepared_pages
 from ggzledger.projections.store import Cursor, ProjectionStore
 
 __all__ = ["Recorded", "View", "TableView", "Projector", "Progress"]
@@ -66,7 +66,7 @@ class View(Protocol):
     def write(self, c: Cursor, prepared: Any, rebuilding: bool) -> None:
         """Store what :meth:`prepare` computed, inside the projector's transaction."""
 
-    def spill(self, prepared: Any, put: Callable[[str, Sequence[Sequence[Any]]], Any]) -> Any:
+    def spill(self, prepared: Any, put: Put) -> Any:
         """``prepared`` with rows that only go into a table put aside by ``put(table, rows)``.
 
         Called in a rebuild's child process (see pages.py): ``put`` stores the rows
@@ -109,7 +109,7 @@ class TableView:
         for table in self.tables:
             c.execute(f"DROP TABLE IF EXISTS {table}")
 
-    def spill(self, prepared: Any, put: Callable[[str, Sequence[Sequence[Any]]], Any]) -> Any:
+    def spill(self, prepared: Any, put: Put) -> Any:
         return prepared
 
     def prepare_finish(self, pages: Sequence[Any]) -> Any:
@@ -203,7 +203,7 @@ class Projector:
                     break
                 if reached == 0 and not bulk and head > self.page_size:
                     bulk = self._start_rebuild(empty_only=True)
-                if bulk and head - reached >= self.second_process_from and self._in_second_process(reached, head, progress):
+                if bulk and self._in_second_process(reached, head, progress):
                     continue
                 rows = self._select(reached, head, self.rebuild_page_size if bulk else self.page_size)
                 if not rows:
@@ -222,6 +222,9 @@ class Projector:
     def _in_second_process(self, after: int, head: int, progress: Progress | None, restart: bool = False) -> bool:
         """Apply pages prepared by child processes; False when none was applied (the caller goes on here).
 
+        Only on SQLite, with at least ``second_process_from`` events to go: starting the
+        children costs a few tenths of a second.
+
         When the children read from position 0 and every page they prepared was
         applied, the rebuild is finished here with what they prepared for it.
         ``restart``: start every view again from position 0 once the children are
@@ -230,7 +233,7 @@ class Projector:
         """
         path = getattr(self.store, "path", None)
         table = getattr(self.recorder, "events_table_name", None)
-        if self.store.dialect != "sqlite" or path is None or table is None:
+        if self.store.dialect != "sqlite" or path is None or table is None or head - after < self.second_process_from:
             return False
         size, applied = self.rebuild_page_size, False
         # From position 0 this process applies the first page itself while the children start
@@ -258,14 +261,9 @@ class Projector:
                     if progress is not None:
                         progress(rows[-1][0], head)
             for first, last, chunks, scratch in pages:
-                if not self._write_prepared(first, last, chunks, scratch):
+                if not self._write_prepared(first, last, chunks, scratch, kept if after == 0 else None):
                     return applied or restart  # restarted: the caller's catch-up goes on with the rebuild
                 applied = True
-                if after == 0:  # what the views' finishes are made of (see below)
-                    for chunk in chunks:
-                        for index, view in enumerate(self.views):
-                            if view.keeps_prepared:
-                                kept[index].append(chunk[index])
                 if progress is not None:
                     progress(last, head)
             if after == 0:
@@ -310,12 +308,19 @@ class Projector:
                     if kept is not None and view.keeps_prepared:
                         kept[index].append(prepared)
 
-    def _write_prepared(self, first: int, last: int, chunks: list[list[Any]], scratch: str | None = None) -> bool:
+    def _write_prepared(
+        self,
+        first: int,
+        last: int,
+        chunks: list[list[Any]],
+        scratch: str | None = None,
+        kept: list[list[Any]] | None = None,
+    ) -> bool:
         """Write a page prepared elsewhere, like :meth:`_apply_rows`; False (nothing written) when
         another process applied part of it already, which only this process can sort out.
 
         ``scratch``: the page's scratch database (see pages.Scratch), attached while the page is
-        written and deleted after.
+        written and deleted after. ``kept``: as for :meth:`_apply_rows`.
         """
         with ExitStack() as stack:
             if scratch is not None:
@@ -328,6 +333,8 @@ class Projector:
                 for chunk in chunks:
                     for index, view in behind:
                         view.write(c, chunk[index], view.name in rebuilding)
+                        if kept is not None and view.keeps_prepared:
+                            kept[index].append(chunk[index])
         return True
 
     def _finish_rebuilds(
@@ -368,11 +375,9 @@ class Projector:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drop every view and apply the whole ledger again from position 0."""
-        head = self.head()
-        # As in catch_up: a process holding many objects (an ingest's trajectory cache) would
-        # otherwise have the collector go over them again and again while the pages come in.
+        # Pages from child processes are applied here, before catch_up, with its collector thresholds.
         with fewer_collections():
-            started = head >= self.second_process_from and self._in_second_process(0, head, progress, restart=True)
+            started = self._in_second_process(0, self.head(), progress, restart=True)
         if not started:
             self._start_rebuild()
         return self.catch_up(progress)

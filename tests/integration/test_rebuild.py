@@ -140,7 +140,8 @@ def test_a_childs_delivered_rows_come_through_the_pages_scratch_database_in_orde
     billing = projector.views.index(next(v for v in projector.views if v.name == "billing"))
 
     delivered, pages_with_scratch = [], 0
-    with pages.prepared_pages(db, "stored_events", projector.views, 0, head, 25, 4) as prepared:
+    table = ledger.recorder.events_table_name
+    with pages.prepared_pages(db, table, projector.views, 0, head, 25, 4) as prepared:
         folder = Path(db).parent
         for first, last, chunks, scratch in prepared:
             spilled = [
