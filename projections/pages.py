@@ -34,8 +34,8 @@ from urllib.request import pathname2url
 
 import orjson
 
-from ggzledger.bulk import fewer_collections
-from ggzledger.persistence import TypedMapper, read_states
+from ggzledger.collector import fewer_collections
+from ggzledger.store import TypedMapper, read_states
 
 if TYPE_CHECKING:
     from ggzledger.projections.runner import Recorded, View

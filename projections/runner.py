@@ -10,8 +10,8 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import ApplicationRecorder
 
-from ggzledger.bulk import fewer_collections
-from ggzledger.persistence import TypedMapper
+from ggzledger.collector import fewer_collections
+from ggzledger.store import TypedMapper
 from ggzledger.projections.pages import SCRATCH, Decoder, Put, events_for, prepared_pages
 from ggzledger.projections.store import Cursor, ProjectionStore
 

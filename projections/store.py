@@ -101,6 +101,6 @@ def open_store(factory: Any) -> ProjectionStore:
 
     if isinstance(factory, SQLiteFactory):
         return SQLiteProjectionStore(factory.datastore.pool.db_name)
-    from ggzledger.postgres_store import PostgresProjectionStore
+    from ggzledger.store.postgres_store import PostgresProjectionStore
 
     return PostgresProjectionStore(factory.datastore)

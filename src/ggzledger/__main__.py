@@ -2,6 +2,6 @@
 
 import sys
 
-from ggzledger.cli import main
+from ggzledger.interfaces.cli import main
 
 sys.exit(main())

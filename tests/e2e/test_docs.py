@@ -18,7 +18,7 @@ from conftest import HENK, run_cli
 
 from ggzledger import Ledger, ingest
 from ggzledger.domain import BillingCalendar, trajectory_id
-from ggzledger.persistence import TypedMapper
+from ggzledger.store import TypedMapper
 
 DOCS = Path(__file__).parents[2] / "docs"
 _BLOCK = re.compile(r"(?:<!-- file: (?P<file>\S+) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.DOTALL)

@@ -13,7 +13,7 @@ from conftest import HENK, run_cli, start_cli
 from workload import as_lines, ingest_summary, writer_records
 
 from ggzledger import Ledger
-from ggzledger.feed import TOPICS
+from ggzledger.feed.public import TOPICS
 
 
 def collect(process: subprocess.Popen[bytes]) -> list[bytes]:

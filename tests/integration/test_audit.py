@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from ledgers import random_ledger
 
 from ggzledger import Ledger, UnknownTrajectory, ingest
-from ggzledger.audit import NotIssued, audit, rebuild, reconstruct, verify
+from ggzledger.audit.reconstruction import NotIssued, audit, rebuild, reconstruct, verify
 from ggzledger.domain import BillingCalendar, trajectory_id
 
 MONTHS = ("2016-11", "2016-12", "2017-01", "2017-02")

@@ -8,7 +8,7 @@ from conftest import HENK
 
 from ggzledger import Ledger, ingest
 from ggzledger.domain import BillingCalendar
-from ggzledger.records import parse_line
+from ggzledger.service.records import parse_line
 
 LATE_CONSULT = (
     b'{"type": "activity_delivered", "trajectory": "T-HENK", "activity": "LATE-1",'

@@ -13,8 +13,8 @@ from conftest import HENK
 
 from ggzledger import Ledger, ingest
 from ggzledger.domain import BillingCalendar, Trajectory
-from ggzledger.feed import TOPICS, TYPES, Feed, schema
-from ggzledger.records import parse_line
+from ggzledger.feed.public import TOPICS, TYPES, Feed, schema
+from ggzledger.service.records import parse_line
 
 
 # A second trajectory with every optional field, a review with scores and a void, after Henk's closes.

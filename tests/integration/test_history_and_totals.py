@@ -31,7 +31,7 @@ from ledgers import random_ledger
 from ggzledger import Ledger
 from ggzledger.domain import trajectory_id
 from ggzledger.projections.care_need import care_need_of, due_for_review, history_of
-from ggzledger.reports import DIMENSIONS, history, totals, worklist
+from ggzledger.audit.reports import DIMENSIONS, history, totals, worklist
 
 CONSULT, VERBLIJF = 10000, 40000
 

@@ -16,9 +16,9 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from ggzledger import Ledger, ingest
-from ggzledger.feed import Feed
-from ggzledger.http import create_app, is_loopback
-from ggzledger.records import parse_line
+from ggzledger.feed.public import Feed
+from ggzledger.interfaces.http import create_app, is_loopback
+from ggzledger.service.records import parse_line
 
 TOKEN = "s3cret-for-tests"
 

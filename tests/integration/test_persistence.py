@@ -16,7 +16,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 import ggzledger.domain
 from ggzledger import Ledger
 from ggzledger.domain import BillingCalendar, Scores, Trajectory
-from ggzledger.persistence import TypedMapper
+from ggzledger.store import TypedMapper
 
 SCORES = Scores.from_mapping({**{str(n): n % 5 for n in range(1, 13)}, "13": 9, "A": 2}).items
 

@@ -15,7 +15,7 @@ from builders import as_line
 
 from ggzledger import Ledger, ingest
 from ggzledger.domain import Trajectory
-from ggzledger.persistence import StoreError
+from ggzledger.store import StoreError
 
 
 def opened(number: str) -> Trajectory:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ggzledger.money import format_euro
+from ggzledger.domain.money import format_euro
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from builders import (
 
 from ggzledger import Conflict, Ledger, Malformed, MonthAlreadyClosed, NotAllowed, OutOfOrder
 from ggzledger.domain import Scores, Trajectory
-from ggzledger.records import parse_object
+from ggzledger.service.records import parse_object
 
 # The clock of every ledger in this module: "after today" and "after the current month" are judged by it.
 TODAY = date(2025, 6, 15)
@@ -820,7 +820,7 @@ def test_a_refusal_is_an_error_of_its_family() -> None:
 
 def test_an_event_the_trajectory_builds_is_the_one_its_class_would_build_and_is_stored_alike() -> None:
     from ggzledger.domain import Trajectory
-    from ggzledger.persistence import TypedMapper
+    from ggzledger.store import TypedMapper
 
     trajectory = Trajectory(
         trajectory="T1", record_id=None, fingerprint="f0", patient="P1", provider="12345678", insurer="3311",

@@ -8,7 +8,7 @@ from datetime import date
 import orjson
 
 from ggzledger.bench.workload import workload
-from ggzledger.records import parse_line
+from ggzledger.service.records import parse_line
 
 TODAY = date(2026, 1, 1)
 

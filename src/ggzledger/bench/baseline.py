@@ -11,7 +11,7 @@ from eventsourcing.persistence import Transcoder, Transcoding
 
 from ggzledger.domain import Trajectory, trajectory_id
 from ggzledger.domain.errors import NotAllowed, Refused, UnknownTrajectory
-from ggzledger.records import Record
+from ggzledger.service.records import Record
 from ggzledger.reference import NoTariff, load_catalogue, load_tariffs
 
 __all__ = ["LibraryLedger"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import importlib.util
 import resource
 import sqlite3
 import statistics
@@ -20,13 +19,15 @@ import orjson
 from eventsourcing.sqlite import SQLiteDatastore
 from tqdm import tqdm
 
-from ggzledger.application import Ledger
+from ggzledger.service.ledger import Ledger
+from ggzledger.audit.reconstruction import reconstruct
 from ggzledger.bench.baseline import LibraryLedger
 from ggzledger.bench.workload import trajectories_for, workload
 from ggzledger.domain.errors import Refused
-from ggzledger.ingest import ingest
-from ggzledger.persistence import store_env
-from ggzledger.records import parse_line
+from ggzledger.feed.public import Feed
+from ggzledger.service.ingest import ingest
+from ggzledger.store import store_env
+from ggzledger.service.records import parse_line
 
 __all__ = ["FIGURES", "BenchError", "run"]
 
@@ -278,13 +279,8 @@ def _months_before(month: str, first: str) -> list[str]:
 
 
 def _reconstruct_ms(ledger: Ledger, trajectory: str | None, month: str) -> float | None:
-    """Median milliseconds to reconstruct one late declaration with the audit module; None without it."""
-    if trajectory is None or importlib.util.find_spec("ggzledger.audit") is None:
-        return None
-    from ggzledger import audit  # noqa: PLC0415 - optional until the audit side lands
-
-    reconstruct = getattr(audit, "reconstruct", None)
-    if reconstruct is None:
+    """Median milliseconds to reconstruct one late declaration; None when the workload has none."""
+    if trajectory is None:
         return None
     timings = []
     for _ in range(_RECONSTRUCTIONS):
@@ -296,31 +292,17 @@ def _reconstruct_ms(ledger: Ledger, trajectory: str | None, month: str) -> float
 
 def _feed_events_per_s(ledger: Ledger, head: int, progress: bool) -> tuple[float, str]:
     """Events per second reading the whole public feed as ``ggzledger feed`` writes it (JSON lines).
-
-    Without the feed module (an older checkout), every notification is decoded by the mapper instead.
     """
     count = 0
     with _bar(progress, head, "feed", "events") as bar:
         started = time.perf_counter()
-        if importlib.util.find_spec("ggzledger.feed") is not None:
-            from ggzledger.feed import Feed  # noqa: PLC0415 - optional in older checkouts
-
-            dumps = orjson.dumps
-            for item in Feed(ledger.recorder, ledger.mapper).lines(page_size=_PAGE):
-                dumps(item)
-                count += 1
-                if count % _PAGE == 0:
-                    bar.update(_PAGE)
-            source = "ggzledger.feed: Feed.lines() serialised with orjson"
-        else:
-            position = 0
-            while page := ledger.recorder.select_notifications(start=position, limit=_PAGE, inclusive_of_start=False):
-                for notification in page:
-                    ledger.mapper.to_domain_event(notification)
-                count += len(page)
-                position = page[-1].id
-                bar.update(len(page))
-            source = "notifications decoded by the mapper (no feed module)"
+        dumps = orjson.dumps
+        for item in Feed(ledger.recorder, ledger.mapper).lines(page_size=_PAGE):
+            dumps(item)
+            count += 1
+            if count % _PAGE == 0:
+                bar.update(_PAGE)
+        source = "ggzledger.feed: Feed.lines() serialised with orjson"
         took = time.perf_counter() - started
     return count / took, source
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ggzledger.money import format_euro
+from ggzledger.domain.money import format_euro
 
 __all__ = ["dutch_date", "render_declaration", "MONTHS_NL"]
 

@@ -6,8 +6,8 @@ from functools import cache
 from typing import Any
 
 from ggzledger import __version__
-from ggzledger.feed import TYPES, schema
-from ggzledger.reports import DIMENSIONS
+from ggzledger.feed.public import TYPES, schema
+from ggzledger.audit.reports import DIMENSIONS
 
 __all__ = ["document"]
 
@@ -145,7 +145,7 @@ def _line_schema(kind: str) -> dict[str, Any]:
 @cache
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document served at ``/openapi.json``."""
-    from ggzledger.http import PAGE_DEFAULT, PAGE_MAX, WAIT_MAX
+    from ggzledger.interfaces.http import PAGE_DEFAULT, PAGE_MAX, WAIT_MAX
 
     month = _path("month", "A month, YYYY-MM.", "^[0-9]{4}-[0-9]{2}$")
     line_names = {kind: "".join(part.title() for part in kind.split("_")) for kind in TYPES}

@@ -1,7 +1,7 @@
 """The public event feed: every public event in position order, as versioned JSON with stable names.
 
 docs/feed.md is the contract; the JSON Schemas of every line type ship in
-``ggzledger/schemas/feed/``. Nothing here names a Python class to the outside:
+``ggzledger/feed/schemas/``. Nothing here names a Python class to the outside:
 each stored topic maps to an external type name and a function that turns the
 event (already upcast to its current class version) into the line's ``data``.
 """
@@ -18,7 +18,7 @@ from typing import Any
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
 from ggzledger.domain import BillingCalendar, Trajectory
-from ggzledger.follow import Follower
+from ggzledger.feed.follow import Follower
 
 __all__ = ["VERSION", "TYPES", "TOPICS", "Feed", "line", "schema"]
 
@@ -186,11 +186,11 @@ class Feed:
 
 @cache
 def schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of one public line type, as shipped in ``schemas/feed/``.
+    """The JSON Schema (draft 2020-12) of one public line type, as shipped in ``feed/schemas/``.
 
     Raises KeyError for a name that is not a public type.
     """
     if kind not in TYPES:
         raise KeyError(kind)
-    text = resources.files("ggzledger").joinpath("schemas", "feed", f"{kind}.v{VERSION}.json").read_text("utf-8")
+    text = resources.files("ggzledger.feed").joinpath("schemas", f"{kind}.v{VERSION}.json").read_text("utf-8")
     return json.loads(text)  # type: ignore[no-any-return]

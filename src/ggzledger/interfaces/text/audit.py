@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from ggzledger.audit import Audit, Verification
-from ggzledger.money import format_euro
+from ggzledger.audit.reconstruction import Audit, Verification
+from ggzledger.domain.money import format_euro
 from ggzledger.projections.care_need import Entry
 from ggzledger.reference import Catalogue
-from ggzledger.reports import Due, Totals
+from ggzledger.audit.reports import Due, Totals
 
 __all__ = ["render_history", "render_worklist", "render_totals", "render_audit", "render_verification"]
 

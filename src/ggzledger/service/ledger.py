@@ -18,9 +18,9 @@ from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError, 
 from ggzledger.domain import BillingCalendar, Trajectory, trajectory_id
 from ggzledger.domain.errors import Conflict, NotAllowed, Refused, UnknownTrajectory
 from ggzledger.domain.months import month_of, months_between, next_month
-from ggzledger.persistence import KeyRow, TypedMapper, store_env
+from ggzledger.store import KeyRow, TypedMapper, store_env
 from ggzledger.projections import BillingView, CloseResult, Projector, Declaration, open_store, views_for
-from ggzledger.records import Record
+from ggzledger.service.records import Record
 from ggzledger.reference import Catalogue, NoTariff, Tariffs, TariffTable, UnknownCluster, load_catalogue, load_tariffs
 
 __all__ = ["Ledger", "Outcome", "MonthAlreadyClosed", "WriteContention", "RECORDED", "UNCHANGED"]

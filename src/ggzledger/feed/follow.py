@@ -91,7 +91,7 @@ class Follower:
         import psycopg
         from psycopg.sql import SQL, Identifier
 
-        from ggzledger.postgres_store import connection_settings
+        from ggzledger.store.postgres_store import connection_settings
 
         # A connection of its own: a pooled one would be taken from the writers for good.
         settings = connection_settings(self.recorder.datastore)  # type: ignore[attr-defined]

@@ -1,179 +1,23 @@
-"""How events are stored: the orjson transcoder, the typed mapper, the key index and the store choice."""
+"""The SQLite adapter: the ledger's event recorder on a SQLite file, and reading its log in bulk."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
-import types
-import typing
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
-from datetime import date, datetime
 from typing import Any
-from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
-import orjson
-from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import (
-    IntegrityError,
-    Mapper,
-    Notification,
-    OperationalError,
-    PersistenceError,
-    StoredEvent,
-    Transcoder,
-)
+from eventsourcing.persistence import IntegrityError, Notification, OperationalError, PersistenceError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-from eventsourcing.utils import get_topic, resolve_topic
 
-__all__ = [
-    "OrjsonTranscoder",
-    "TypedMapper",
-    "SQLiteLedgerRecorder",
-    "KeyRow",
-    "StoreError",
-    "read_states",
-    "store_env",
-    "DEFAULT_DB",
-]
+from ggzledger.store.protocol import KeyRow
+from ggzledger.store.settings import StoreError
 
-DEFAULT_DB = "ggzledger.db"
-
-# (key, fingerprint, trajectory): one row of the ledger-wide index of ids that
-# must be unique across trajectories ("activity:<id>", "record:<id>").
-KeyRow = tuple[str, str, str | None]
-
-
-class StoreError(Exception):
-    """The store cannot be used: a bad --db value or an unreachable database."""
-
-
-class OrjsonTranscoder(Transcoder):
-    """Encodes event state with orjson; dates, datetimes and tuples come back as str and list.
-
-    The :class:`TypedMapper` restores the Python types from the event classes'
-    annotations, so this transcoder needs no registry of custom types.
-    """
-
-    def encode(self, obj: Any) -> bytes:
-        return orjson.dumps(obj)
-
-    def decode(self, data: bytes) -> Any:
-        return orjson.loads(data)
-
-
-Converter = Callable[[Any], Any]
-
-
-def _converter_for(annotation: Any) -> Converter | None:
-    """How to turn a JSON value back into the annotated type (None: as it is)."""
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        inner = _converter_for(members[0]) if len(members) == 1 else None
-        if inner is None:
-            return None
-        return lambda value: None if value is None else inner(value)
-    if annotation is date:
-        return date.fromisoformat
-    if annotation is datetime:
-        return datetime.fromisoformat
-    if annotation is UUID:
-        return UUID
-    if origin is tuple:
-        args = typing.get_args(annotation)
-        item = _converter_for(args[0]) if args else None
-        if item is None and args and typing.get_origin(args[0]) is tuple:
-            return lambda value: tuple(map(tuple, value))
-        if item is None:
-            return tuple
-        return lambda value: tuple(map(item, value))
-    return None
-
-
-class TypedMapper(Mapper[UUID]):
-    """Maps domain events to stored events and back, restoring types from annotations.
-
-    Upcasters (``upcast_vN_vM`` static methods on an event class with a
-    ``class_version``) run on the raw dict before the types are restored, so an
-    upcaster sees exactly what an older version stored.
-    """
-
-    def __init__(self, transcoder: Transcoder | None = None) -> None:
-        super().__init__(transcoder=transcoder or OrjsonTranscoder())
-        self._converters: dict[type, list[tuple[str, Converter]]] = {}
-        # Per event class and per stored topic, what each direction needs: looked up once, not per event.
-        self._outgoing: dict[type, tuple[str, int]] = {}
-        self._incoming: dict[str, tuple[type, int, list[tuple[str, Converter]]]] = {}
-
-    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        cls = type(domain_event)
-        outgoing = self._outgoing.get(cls)
-        if outgoing is None:
-            outgoing = self._outgoing[cls] = (get_topic(cls), getattr(cls, "class_version", 1))
-        topic, class_version = outgoing
-        state = domain_event.__dict__.copy()
-        originator_id = state.pop("originator_id")
-        originator_version = state.pop("originator_version")
-        if class_version > 1:
-            state["class_version"] = class_version
-        return StoredEvent(originator_id, originator_version, topic, self.transcoder.encode(state))
-
-    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
-        cls, _, converters = self._incoming_for(stored_event.topic)
-        state = self.current_state(stored_event.topic, self.transcoder.decode(stored_event.state))
-        for name, convert in converters:
-            if name in state:
-                state[name] = convert(state[name])
-        originator_id = stored_event.originator_id
-        state["originator_id"] = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
-        state["originator_version"] = stored_event.originator_version
-        domain_event = object.__new__(cls)
-        object.__setattr__(domain_event, "__dict__", state)
-        return domain_event
-
-    def current_state(self, topic: str, state: dict[str, Any]) -> dict[str, Any]:
-        """A decoded stored state brought to its class's current version, still as JSON values.
-
-        What the views read: they take the recorded facts as stored (dates as ISO
-        text) and need no domain objects, only the upcasts an older version needs.
-        """
-        incoming = self._incoming.get(topic) or self._incoming_for(topic)
-        from_version = state.pop("class_version", 1)
-        if from_version < incoming[1]:
-            cls = incoming[0]
-            while from_version < incoming[1]:
-                getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-                from_version += 1
-        return state
-
-    def is_versioned(self, topic: str) -> bool:
-        """True when the topic's class has versions (its stored states may need :meth:`current_state`)."""
-        return (self._incoming.get(topic) or self._incoming_for(topic))[1] > 1
-
-    def _incoming_for(self, topic: str) -> tuple[type, int, list[tuple[str, Converter]]]:
-        incoming = self._incoming.get(topic)
-        if incoming is None:
-            cls = resolve_topic(topic)
-            incoming = self._incoming[topic] = (cls, getattr(cls, "class_version", 1), self._field_converters(cls))
-        return incoming
-
-    def _field_converters(self, cls: type) -> list[tuple[str, Converter]]:
-        converters = self._converters.get(cls)
-        if converters is None:
-            hints = typing.get_type_hints(cls)
-            converters = []
-            for name, annotation in hints.items():
-                if name in ("originator_id", "originator_version") or typing.get_origin(annotation) is typing.ClassVar:
-                    continue
-                convert = _converter_for(annotation)
-                if convert is not None:
-                    converters.append((name, convert))
-            self._converters[cls] = converters
-        return converters
+__all__ = ["SQLiteLedgerRecorder", "read_states"]
 
 
 def _writer_pragmas() -> tuple[str, ...]:
@@ -444,64 +288,3 @@ def _translated() -> Iterator[None]:
         raise OperationalError(error) from error
     except sqlite3.Error as error:
         raise PersistenceError(error) from error
-
-
-def store_env(db: str | None) -> dict[str, str]:
-    """The eventsourcing environment for a --db value: a SQLite path or a postgresql:// URL.
-
-    None means ``GGZLEDGER_DB``, else ``ggzledger.db`` in the current directory.
-    Raises StoreError for a URL that cannot be used.
-    """
-    db = db or os.environ.get("GGZLEDGER_DB") or DEFAULT_DB
-    if db.startswith(("postgresql://", "postgres://")):
-        return _postgres_env(db)
-    if "://" in db:
-        raise StoreError(f"unsupported database {db!r}: give a SQLite file path or a postgresql:// URL")
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": db,
-        "SQLITE_LOCK_TIMEOUT": "30",
-        "APPLICATION_RECORDER_TOPIC": get_topic(SQLiteLedgerRecorder),
-    }
-
-
-def _postgres_env(url: str) -> dict[str, str]:
-    parts = urlsplit(url)
-    dbname = parts.path.lstrip("/")
-    if not dbname:
-        raise StoreError(f"database URL {url!r} names no database (postgresql://USER@HOST:PORT/DBNAME)")
-    try:
-        port = parts.port or 5432
-    except ValueError:
-        raise StoreError(f"database URL {url!r} has a bad port") from None
-    env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": dbname,
-        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(port),
-        "POSTGRES_USER": unquote(parts.username or "postgres"),
-        "POSTGRES_PASSWORD": unquote(parts.password or ""),
-        # Defaults for one ggzledger process; an operator overrides each with
-        # GGZLEDGER_POSTGRES_<KEY> in the environment (docs/operations.md).
-        # Fail a blocked write after a few seconds instead of waiting forever
-        # (the library then retries it a few times).
-        "POSTGRES_LOCK_TIMEOUT": "5",
-        # Wait at most this long for a connection (the library's default is 30 s).
-        "POSTGRES_CONNECT_TIMEOUT": "5",
-        # A command needs one connection; serve's worker threads take more, up to 1 + 7.
-        "POSTGRES_POOL_SIZE": "1",
-        "POSTGRES_MAX_OVERFLOW": "7",
-    }
-    recorder = _postgres_recorder_topic()
-    if recorder:
-        env["APPLICATION_RECORDER_TOPIC"] = recorder
-    return env
-
-
-def _postgres_recorder_topic() -> str | None:
-    """The PostgreSQL ledger recorder, when the PostgreSQL store module is present."""
-    try:
-        from ggzledger import postgres_store
-    except ImportError:  # pragma: no cover - PostgreSQL support not built in
-        return None
-    return get_topic(postgres_store.PostgresLedgerRecorder)

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from ggzledger.application import Ledger
+from ggzledger.service.ledger import Ledger
 from ggzledger.domain.errors import UnknownTrajectory
 from ggzledger.domain.months import month_of, months_between, next_month
 from ggzledger.projections.care_need import Entry

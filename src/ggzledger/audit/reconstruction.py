@@ -8,10 +8,10 @@ from typing import Any
 import attrs
 import orjson
 
-from ggzledger.application import Ledger
+from ggzledger.service.ledger import Ledger
 from ggzledger.domain import BillingCalendar, trajectory_id
 from ggzledger.domain.errors import NotAllowed, UnknownTrajectory
-from ggzledger.money import format_euro
+from ggzledger.domain.money import format_euro
 from ggzledger.projections.declarations import Declaration, canonical, digest_of
 from ggzledger.projections.replay import Replay, ReplayedClose
 

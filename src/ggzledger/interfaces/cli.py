@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from importlib import resources
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -17,17 +18,17 @@ from typing import Any, NoReturn
 import orjson
 from eventsourcing.persistence import PersistenceError
 
-from ggzledger.application import Ledger
+from ggzledger.service.ledger import Ledger
 from ggzledger.domain.errors import Refused
 from ggzledger.domain.months import is_month
-from ggzledger.feed import Feed
-from ggzledger.follow import Follower
-from ggzledger.ingest import ingest
-from ggzledger.money import format_euro
-from ggzledger.persistence import StoreError
+from ggzledger.feed.public import Feed
+from ggzledger.feed.follow import Follower
+from ggzledger.service.ingest import ingest
+from ggzledger.domain.money import format_euro
+from ggzledger.store import StoreError
 from ggzledger.projections.totals import DIMENSIONS
 from ggzledger.reference import TariffError, TariffTable
-from ggzledger.render import render_declaration
+from ggzledger.interfaces.text.declaration import render_declaration
 
 __all__ = ["main"]
 
@@ -107,7 +108,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(db + suffix).unlink(missing_ok=True)
     args.db = db
-    scenario = Path(__file__).with_name("scenarios") / "meneer-henk.jsonl"
+    scenario = resources.files("ggzledger") / "scenarios" / "meneer-henk.jsonl"
     lines = scenario.read_bytes().splitlines()
     with _ledger(args) as ledger:
         summary = ingest(ledger, lines, lambda n, message: print(f"line {n}: {message}", file=sys.stderr))
@@ -193,8 +194,8 @@ def _progress_bar(what: str) -> Any:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from ggzledger.audit_text import render_history  # noqa: PLC0415
-    from ggzledger.reports import history  # noqa: PLC0415
+    from ggzledger.interfaces.text.audit import render_history  # noqa: PLC0415
+    from ggzledger.audit.reports import history  # noqa: PLC0415
 
     with _ledger(args) as ledger:
         entries = history(ledger, args.trajectory)
@@ -207,8 +208,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_reviews(args: argparse.Namespace) -> int:
-    from ggzledger.audit_text import render_worklist  # noqa: PLC0415
-    from ggzledger.reports import worklist  # noqa: PLC0415
+    from ggzledger.interfaces.text.audit import render_worklist  # noqa: PLC0415
+    from ggzledger.audit.reports import worklist  # noqa: PLC0415
 
     with _ledger(args) as ledger:
         as_of = args.as_of or ledger.today()
@@ -221,8 +222,8 @@ def cmd_reviews(args: argparse.Namespace) -> int:
 
 
 def cmd_totals(args: argparse.Namespace) -> int:
-    from ggzledger.audit_text import render_totals  # noqa: PLC0415
-    from ggzledger.reports import totals  # noqa: PLC0415
+    from ggzledger.interfaces.text.audit import render_totals  # noqa: PLC0415
+    from ggzledger.audit.reports import totals  # noqa: PLC0415
 
     with _ledger(args) as ledger:
         result = totals(ledger, args.by, drafts=args.drafts)
@@ -234,8 +235,8 @@ def cmd_totals(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from ggzledger.audit import NotIssued, audit  # noqa: PLC0415
-    from ggzledger.audit_text import render_audit  # noqa: PLC0415
+    from ggzledger.audit.reconstruction import NotIssued, audit  # noqa: PLC0415
+    from ggzledger.interfaces.text.audit import render_audit  # noqa: PLC0415
 
     with _ledger(args) as ledger:
         try:
@@ -247,8 +248,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from ggzledger.audit import verify  # noqa: PLC0415
-    from ggzledger.audit_text import render_verification  # noqa: PLC0415
+    from ggzledger.audit.reconstruction import verify  # noqa: PLC0415
+    from ggzledger.interfaces.text.audit import render_verification  # noqa: PLC0415
 
     progress = _progress_bar("verify")
     with _ledger(args) as ledger:
@@ -262,7 +263,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    from ggzledger.audit import rebuild  # noqa: PLC0415
+    from ggzledger.audit.reconstruction import rebuild  # noqa: PLC0415
 
     progress = _progress_bar("rebuild")
     with _ledger(args) as ledger:
@@ -355,7 +356,7 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ggzledger.http import ServeError, serve
+    from ggzledger.interfaces.http import ServeError, serve
 
     try:
         serve(args.db, host=args.host, port=args.port, token=os.environ.get("GGZLEDGER_TOKEN") or None)

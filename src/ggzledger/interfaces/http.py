@@ -21,13 +21,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ggzledger import reports
-from ggzledger.application import Ledger
+from ggzledger.audit import reports
+from ggzledger.service.ledger import Ledger
 from ggzledger.domain.errors import UnknownTrajectory
 from ggzledger.domain.months import is_month
-from ggzledger.feed import Feed
-from ggzledger.follow import Follower
-from ggzledger.openapi import document
+from ggzledger.feed.public import Feed
+from ggzledger.feed.follow import Follower
+from ggzledger.interfaces.openapi import document
 
 __all__ = ["create_app", "serve", "ServeError", "is_loopback", "PAGE_DEFAULT", "PAGE_MAX", "WAIT_MAX"]
 

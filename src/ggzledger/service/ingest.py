@@ -7,10 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 
-from ggzledger.application import RECORDED, UNCHANGED, Ledger
-from ggzledger.bulk import fewer_collections
+from ggzledger.service.ledger import RECORDED, UNCHANGED, Ledger
+from ggzledger.collector import fewer_collections
 from ggzledger.domain.errors import Refused
-from ggzledger.records import Record, parse_line
+from ggzledger.service.records import Record, parse_line
 
 __all__ = ["Summary", "ingest"]
 

@@ -14,11 +14,10 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from ggzledger.persistence import StoreError
+from ggzledger.store.protocol import KeyRow
+from ggzledger.store.settings import StoreError
 
 __all__ = ["PostgresLedgerRecorder", "PostgresProjectionStore", "connection_settings"]
-
-KeyRow = tuple[str, str, str | None]
 
 # Taken by every transaction that creates tables (events and read models), so
 # that processes starting at the same time on a fresh database do not collide.

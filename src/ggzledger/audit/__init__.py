@@ -1,0 +1,1 @@
+"""What an auditor asks: reconstruction and verification of issued declarations, and reports from the views."""

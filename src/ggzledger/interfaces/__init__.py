@@ -1,0 +1,1 @@
+"""The interfaces people and programs use: the command line, HTTP, and text rendering."""

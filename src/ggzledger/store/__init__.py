@@ -1,0 +1,21 @@
+"""The one seam to the event store: the codec, the SQLite and the PostgreSQL adapters, the store choice.
+
+The PostgreSQL adapter is not imported here: it needs psycopg, which a SQLite
+ledger never loads.
+"""
+
+from ggzledger.store.codec import OrjsonTranscoder, TypedMapper
+from ggzledger.store.protocol import KeyRow
+from ggzledger.store.settings import DEFAULT_DB, StoreError, store_env
+from ggzledger.store.sqlite_store import SQLiteLedgerRecorder, read_states
+
+__all__ = [
+    "DEFAULT_DB",
+    "KeyRow",
+    "OrjsonTranscoder",
+    "SQLiteLedgerRecorder",
+    "StoreError",
+    "TypedMapper",
+    "read_states",
+    "store_env",
+]

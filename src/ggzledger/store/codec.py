@@ -1,0 +1,142 @@
+"""How events are encoded: the orjson transcoder and the typed mapper."""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.utils import get_topic, resolve_topic
+
+__all__ = ["OrjsonTranscoder", "TypedMapper"]
+
+
+class OrjsonTranscoder(Transcoder):
+    """Encodes event state with orjson; dates, datetimes and tuples come back as str and list.
+
+    The :class:`TypedMapper` restores the Python types from the event classes'
+    annotations, so this transcoder needs no registry of custom types.
+    """
+
+    def encode(self, obj: Any) -> bytes:
+        return orjson.dumps(obj)
+
+    def decode(self, data: bytes) -> Any:
+        return orjson.loads(data)
+
+
+Converter = Callable[[Any], Any]
+
+
+def _converter_for(annotation: Any) -> Converter | None:
+    """How to turn a JSON value back into the annotated type (None: as it is)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        inner = _converter_for(members[0]) if len(members) == 1 else None
+        if inner is None:
+            return None
+        return lambda value: None if value is None else inner(value)
+    if annotation is date:
+        return date.fromisoformat
+    if annotation is datetime:
+        return datetime.fromisoformat
+    if annotation is UUID:
+        return UUID
+    if origin is tuple:
+        args = typing.get_args(annotation)
+        item = _converter_for(args[0]) if args else None
+        if item is None and args and typing.get_origin(args[0]) is tuple:
+            return lambda value: tuple(map(tuple, value))
+        if item is None:
+            return tuple
+        return lambda value: tuple(map(item, value))
+    return None
+
+
+class TypedMapper(Mapper[UUID]):
+    """Maps domain events to stored events and back, restoring types from annotations.
+
+    Upcasters (``upcast_vN_vM`` static methods on an event class with a
+    ``class_version``) run on the raw dict before the types are restored, so an
+    upcaster sees exactly what an older version stored.
+    """
+
+    def __init__(self, transcoder: Transcoder | None = None) -> None:
+        super().__init__(transcoder=transcoder or OrjsonTranscoder())
+        self._converters: dict[type, list[tuple[str, Converter]]] = {}
+        # Per event class and per stored topic, what each direction needs: looked up once, not per event.
+        self._outgoing: dict[type, tuple[str, int]] = {}
+        self._incoming: dict[str, tuple[type, int, list[tuple[str, Converter]]]] = {}
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        cls = type(domain_event)
+        outgoing = self._outgoing.get(cls)
+        if outgoing is None:
+            outgoing = self._outgoing[cls] = (get_topic(cls), getattr(cls, "class_version", 1))
+        topic, class_version = outgoing
+        state = domain_event.__dict__.copy()
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        if class_version > 1:
+            state["class_version"] = class_version
+        return StoredEvent(originator_id, originator_version, topic, self.transcoder.encode(state))
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        cls, _, converters = self._incoming_for(stored_event.topic)
+        state = self.current_state(stored_event.topic, self.transcoder.decode(stored_event.state))
+        for name, convert in converters:
+            if name in state:
+                state[name] = convert(state[name])
+        originator_id = stored_event.originator_id
+        state["originator_id"] = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+        state["originator_version"] = stored_event.originator_version
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", state)
+        return domain_event
+
+    def current_state(self, topic: str, state: dict[str, Any]) -> dict[str, Any]:
+        """A decoded stored state brought to its class's current version, still as JSON values.
+
+        What the views read: they take the recorded facts as stored (dates as ISO
+        text) and need no domain objects, only the upcasts an older version needs.
+        """
+        incoming = self._incoming.get(topic) or self._incoming_for(topic)
+        from_version = state.pop("class_version", 1)
+        if from_version < incoming[1]:
+            cls = incoming[0]
+            while from_version < incoming[1]:
+                getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+                from_version += 1
+        return state
+
+    def is_versioned(self, topic: str) -> bool:
+        """True when the topic's class has versions (its stored states may need :meth:`current_state`)."""
+        return (self._incoming.get(topic) or self._incoming_for(topic))[1] > 1
+
+    def _incoming_for(self, topic: str) -> tuple[type, int, list[tuple[str, Converter]]]:
+        incoming = self._incoming.get(topic)
+        if incoming is None:
+            cls = resolve_topic(topic)
+            incoming = self._incoming[topic] = (cls, getattr(cls, "class_version", 1), self._field_converters(cls))
+        return incoming
+
+    def _field_converters(self, cls: type) -> list[tuple[str, Converter]]:
+        converters = self._converters.get(cls)
+        if converters is None:
+            hints = typing.get_type_hints(cls)
+            converters = []
+            for name, annotation in hints.items():
+                if name in ("originator_id", "originator_version") or typing.get_origin(annotation) is typing.ClassVar:
+                    continue
+                convert = _converter_for(annotation)
+                if convert is not None:
+                    converters.append((name, convert))
+            self._converters[cls] = converters
+        return converters
