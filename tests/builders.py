@@ -1,11 +1,16 @@
-"""Input records as the contract writes them, and a clerk that sends them to a ledger like `ingest` does."""
+"""Input records as the contract writes them, Meneer Henk's file, and a clerk that sends records to a ledger."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from ggzledger import Ledger, ingest
+from ggzledger import Ledger, Summary, ingest
+
+# The seed's worked example (docs/overview.md) and the four declarations worked out for it by hand.
+HENK = Path(__file__).parent / "data" / "meneer-henk.jsonl"
+HENK_EXPECTED = Path(__file__).parent / "data" / "meneer-henk.expected.json"
 
 # A HoNOS+ rating with every required item, all "no problem".
 HONOS: dict[str, int] = {str(item): 0 for item in range(1, 13)}
@@ -58,6 +63,21 @@ def care_need(number: str = "T1", on: str = "2016-11-01", cluster: int = 4) -> l
     return [opened(number, on), assessed(on, number), clustered(on, cluster, number)]
 
 
+def henk_lines(closes: bool = True) -> list[bytes]:
+    """Meneer Henk's input lines; without his ``month_closed`` records when ``closes`` is false."""
+    lines = HENK.read_bytes().splitlines()
+    return lines if closes else [line for line in lines if b'"month_closed"' not in line]
+
+
+def meneer_henk(ledger: Ledger, *more: Record, closes: bool = True) -> Summary:
+    """Meneer Henk's file ingested into ``ledger``, then ``more`` records; fails unless every line is accepted."""
+    refused: list[str] = []
+    lines = [*henk_lines(closes), *(as_line(record).encode() for record in more)]
+    summary = ingest(ledger, lines, lambda n, message: refused.append(f"line {n}: {message}"))
+    assert refused == [], refused
+    return summary
+
+
 def as_line(record: Record | str) -> str:
     """A record as one input line; a str is sent as it is (for malformed input)."""
     return record if isinstance(record, str) else json.dumps(record)
@@ -77,6 +97,16 @@ class Clerk:
             self.ledger, [as_line(r) for r in records], lambda n, message: self.messages.append(f"line {n}: {message}")
         )
         return summary.recorded, summary.unchanged, summary.refused
+
+    def given(self, *records: Record) -> None:
+        """Records that must all be recorded: the history a test starts from."""
+        counts = self.send(*records)
+        assert counts == (len(records), 0, 0), self.messages
+
+    def accepts(self, *records: Record) -> None:
+        """Records none of which may be refused; a repeat is accepted, and changes nothing."""
+        counts = self.send(*records)
+        assert counts[2] == 0, self.messages
 
     def refusal(self, record: Record | str) -> str:
         """The one message a single refused record gives; fails when it was not refused."""

@@ -1,10 +1,7 @@
-"""Shared fixtures: a fresh ledger on each store (a SQLite file, a throw-away PostgreSQL database)."""
+"""Shared fixtures: a fresh ledger on each store (a SQLite file, a throw-away PostgreSQL database), and its clerk."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,31 +9,21 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from builders import HENK, HENK_EXPECTED, Clerk
+from databases import POSTGRES_ADMIN, postgres_or_skip
 from ggzledger import Ledger
+from processes import run_cli, start_cli
 
-# Where the PostgreSQL tests create their throw-away databases.
-POSTGRES_ADMIN = os.environ.get("GGZLEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-HENK = Path(__file__).parent / "data" / "meneer-henk.jsonl"
-HENK_EXPECTED = Path(__file__).parent / "data" / "meneer-henk.expected.json"
-
-
-def _postgres_or_skip() -> None:
-    try:
-        psycopg.connect(POSTGRES_ADMIN, connect_timeout=3).close()
-    except psycopg.OperationalError as error:
-        message = (
-            f"PostgreSQL is not reachable at {POSTGRES_ADMIN} ({str(error).strip().splitlines()[0]}); "
-            "start it (pg_ctlcluster 15 main start) or point GGZLEDGER_TEST_POSTGRES at a server"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+# Test modules import helpers from builders, processes and databases, never from here. These names stay
+# only until the modules that still import them from conftest (e2e/, test_http, test_postgres_store) move.
+_postgres_or_skip = postgres_or_skip
+__all__ = ["HENK", "HENK_EXPECTED", "_postgres_or_skip", "run_cli", "start_cli"]
 
 
 @pytest.fixture
 def postgres_db() -> Iterator[str]:
     """The URL of a fresh, empty PostgreSQL database, dropped afterwards."""
-    _postgres_or_skip()
+    postgres_or_skip()
     name = f"ggzledger_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -62,26 +49,7 @@ def ledger(db: str) -> Iterator[Ledger]:
     instance.close()
 
 
-def start_cli(*args: str) -> subprocess.Popen[bytes]:
-    """Start ``python -m ggzledger ARGS`` as a real subprocess that runs beside the test; output as bytes."""
-    env = {key: value for key, value in os.environ.items() if key != "GGZLEDGER_DB"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "ggzledger", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-    )
-
-
-def run_cli(*args: str, input: bytes | None = None, cwd: Path | None = None, env: dict[str, str] | None = None
-            ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m ggzledger ARGS`` as a real subprocess; output as text."""
-    # The developer's own GGZLEDGER_DB must not leak into a test.
-    full_env = {key: value for key, value in os.environ.items() if key != "GGZLEDGER_DB"}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "ggzledger", *args],
-        input=input.decode() if input is not None else None,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=full_env,
-        timeout=300,
-    )
+@pytest.fixture
+def clerk(ledger: Ledger) -> Clerk:
+    """Sends records to the test's ledger as ``ggzledger ingest`` does (see builders.Clerk)."""
+    return Clerk(ledger)

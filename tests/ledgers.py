@@ -1,10 +1,17 @@
-"""Random small ledgers for property tests: input records that the rules accept, with month closes between."""
+"""Small ledgers for property tests, as Hypothesis strategies: input records the rules accept, closes between.
+
+A failing property shrinks to the fewest, plainest records that still fail: fewer trajectories and
+activities, no voids or closes, earliest dates, first choices.
+"""
 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
+
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis import strategies as st
 
 from builders import Record, assessed, clustered, delivered, month_closed, opened, referred_back, reviewed, voided
 
@@ -13,59 +20,86 @@ CLUSTERS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 13, 14, 18, 21)
 FIRST = date(2016, 11, 1)
 LAST = date(2017, 3, 31)
 
-
-def _day(rng: random.Random, after: date = FIRST) -> str:
-    return (after + timedelta(days=rng.randrange((LAST - after).days + 1))).isoformat()
+honos_ratings = st.fixed_dictionaries({str(item): st.sampled_from((0, 1, 2, 3, 4, 9)) for item in range(1, 13)})
 
 
-def _honos(rng: random.Random) -> dict[str, int]:
-    return {str(item): rng.choice((0, 1, 2, 3, 4, 9)) for item in range(1, 13)}
+def days(after: date = FIRST) -> st.SearchStrategy[str]:
+    """Days from ``after`` to the end of March 2017, as input dates."""
+    return st.dates(min_value=after, max_value=LAST).map(date.isoformat)
 
 
-def random_ledger(rng: random.Random, trajectories: int = 4) -> list[Record]:
-    """Records of a few trajectories over November 2016 – March 2017, with month closes in between.
+@st.composite
+def trajectories(draw: st.DrawFn, number: str) -> list[Record]:
+    """One trajectory's records in an order the rules accept.
 
-    Every record is one the rules accept when sent in this order: some
-    trajectories are never clustered (their lines are unclustered), reviews
-    move between clusters, activities are voided before or after they were
-    declared, some trajectories end, and closes come at random places.
+    Opened and assessed on one of the first days of November 2016; maybe never
+    clustered (its lines are then unclustered); reviews that move between
+    clusters, activities voided after their delivery, and maybe a referral
+    back on the last day.
     """
-    streams: list[list[Record]] = []
-    for n in range(rng.randint(1, trajectories)):
-        number = f"T{n}"
-        start = date(2016, 11, rng.randint(1, 5))
-        extra: dict[str, Any] = {"region": rng.choice(("Utrecht", "Zwolle"))} if rng.random() < 0.7 else {}
-        first = [opened(number, start.isoformat(), **extra), assessed(start.isoformat(), number, _honos(rng))]
-        clustered_on = None
-        if rng.random() < 0.8:
-            clustered_on = date.fromisoformat(_day(rng, start)) if rng.random() < 0.4 else start
-            first.append(clustered(clustered_on.isoformat(), rng.choice(CLUSTERS), number))
-        actions: list[Record] = []
-        activities: list[str] = []
-        for k in range(rng.randint(0, 8)):
-            if clustered_on is not None and rng.random() < 0.2:
-                honos = {"honos": _honos(rng)} if rng.random() < 0.5 else {}
-                actions.append(reviewed(_day(rng, clustered_on), rng.choice(CLUSTERS), number, **honos))
-            activity = f"{number}-A{k}"
-            form = {"care_form": rng.choice(("clinical", "acute"))} if rng.random() < 0.3 else {}
-            actions.append(delivered(activity, _day(rng, start), rng.choice(("CONSULT", "VERBLIJF")), number, **form))
-            activities.append(activity)
-        stream = first + actions
-        for activity in rng.sample(activities, k=len(activities) // 3):
+    start = date(2016, 11, draw(st.integers(1, 5)))
+    extra: dict[str, Any] = {"region": draw(st.sampled_from(("Utrecht", "Zwolle")))} if draw(st.booleans()) else {}
+    stream = [opened(number, start.isoformat(), **extra), assessed(start.isoformat(), number, draw(honos_ratings))]
+    clustered_on = draw(st.none() | st.just(start.isoformat()) | days(start))
+    if clustered_on is not None:
+        stream.append(clustered(clustered_on, draw(st.sampled_from(CLUSTERS)), number))
+    activities = []
+    for k in range(draw(st.integers(0, 8))):
+        if clustered_on is not None and draw(st.booleans()):
+            scores = {"honos": draw(honos_ratings)} if draw(st.booleans()) else {}
+            on = draw(days(date.fromisoformat(clustered_on)))
+            stream.append(reviewed(on, draw(st.sampled_from(CLUSTERS)), number, **scores))
+        activity = f"{number}-A{k}"
+        form = {"care_form": draw(st.sampled_from(("clinical", "acute")))} if draw(st.booleans()) else {}
+        stream.append(delivered(activity, draw(days(start)), draw(st.sampled_from(("CONSULT", "VERBLIJF"))), number, **form))
+        activities.append(activity)
+    for activity in activities:
+        if draw(st.booleans()):
             # A void goes somewhere after its delivery.
-            at = next(i for i, r in enumerate(stream) if r.get("activity") == activity)
-            stream.insert(rng.randint(at + 1, len(stream)), voided(activity, _day(rng, start), number))
-        if rng.random() < 0.3:
-            stream.append(referred_back(LAST.isoformat(), number=number))
-        streams.append(stream)
-    # Interleave the trajectories, each keeping its own order.
+            at = next(i for i, record in enumerate(stream) if record.get("activity") == activity)
+            stream.insert(draw(st.integers(at + 1, len(stream))), voided(activity, draw(days(start)), number))
+    if draw(st.booleans()):
+        stream.append(referred_back(LAST.isoformat(), number=number))
+    return stream
+
+
+@st.composite
+def ledgers(draw: st.DrawFn, most: int = 4) -> list[Record]:
+    """Records of one to ``most`` trajectories over November 2016 – March 2017, with month closes in between.
+
+    The trajectories are interleaved, each keeping its own order. Closes come at
+    drawn places, their months in order; records after the close of their month
+    come late.
+    """
+    streams = [draw(trajectories(f"T{n}")) for n in range(draw(st.integers(1, most)))]
     records: list[Record] = []
     while any(streams):
-        stream = rng.choice([s for s in streams if s])
-        records.append(stream.pop(0))
-    # Closes at random places, months in order; records after a close of their month come late.
-    closes = sorted(rng.sample(range(len(records) + 1), k=min(len(MONTHS), rng.randint(0, 4), len(records) + 1)), reverse=True)
-    months = sorted(rng.sample(MONTHS, k=len(closes)), reverse=True)
-    for at, month in zip(closes, months, strict=True):
+        records.append(draw(st.sampled_from([stream for stream in streams if stream])).pop(0))
+    months = sorted(draw(st.lists(st.sampled_from(MONTHS), unique=True, max_size=min(4, len(records) + 1))))
+    places = sorted(draw(st.lists(st.integers(0, len(records)), min_size=len(months), max_size=len(months), unique=True)))
+    for at, month in reversed(list(zip(places, months, strict=True))):
         records.insert(at, month_closed(month))
     return records
+
+
+def a_busy_ledger(seed: int, most: int) -> list[Record]:
+    """One fixed ledger of ``ledgers(most)``, the same for a seed: most trajectories, voids, a referral, closes.
+
+    For tests that want a rich ledger rather than a property over many: the
+    first drawn example busy enough, not shrunk (it would shrink to the least
+    busy one).
+    """
+
+    def busy(records: list[Record]) -> bool:
+        kinds = {record["type"] for record in records}
+        numbers = {record.get("trajectory") for record in records} - {None}
+        return len(numbers) >= most - 1 and {"activity_voided", "reviewed", "referred_back", "month_closed"} <= kinds
+
+    return find(
+        ledgers(most),
+        busy,
+        settings=settings(
+            database=None, phases=[Phase.generate], max_examples=1000, suppress_health_check=list(HealthCheck)
+        ),
+        random=random.Random(seed),
+    )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import HENK
-
-from ggzledger import Ledger, ingest
+from builders import meneer_henk
+from ggzledger import Ledger
 from ggzledger.domain import BillingCalendar
 from ggzledger.service.records import parse_line
 
@@ -20,8 +19,7 @@ def test_a_record_stored_while_a_month_closes_makes_the_close_start_again(db: st
     closer = Ledger(db)
     other = Ledger(db)
     try:
-        lines = [line for line in HENK.read_bytes().splitlines() if b"month_closed" not in line]
-        ingest(closer, lines, lambda n, m: None)
+        meneer_henk(closer, closes=False)
         compute = closer.billing.compute_closes
         calls: list[int] = []
 

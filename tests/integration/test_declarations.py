@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+
 from builders import (
     Clerk,
     assessed,
@@ -24,7 +25,6 @@ from builders import (
     reviewed,
     voided,
 )
-
 from ggzledger import Ledger
 from ggzledger.domain import BillingCalendar, trajectory_id
 from ggzledger.projections.declarations import Activity, TrajectoryFacts, declare
@@ -34,16 +34,6 @@ from ggzledger.reference import TariffError, TariffTable, load_catalogue
 CONSULT = 10000
 VERBLIJF = 40000
 CLUSTER_4 = {"code": 4, "name": "Psychische aandoening ernstig"}
-
-
-@pytest.fixture
-def clerk(ledger: Ledger) -> Clerk:
-    return Clerk(ledger)
-
-
-def given(clerk: Clerk, *records: dict[str, Any]) -> None:
-    counts = clerk.send(*records)
-    assert counts == (len(records), 0, 0), clerk.messages
 
 
 def line(
@@ -72,10 +62,10 @@ def issued(ledger: Ledger, trajectory: str, month: str) -> dict[str, Any]:
 def test_an_activity_recorded_after_its_month_closed_is_a_late_line_in_the_next_close(
     clerk: Clerk, ledger: Ledger
 ) -> None:
-    given(clerk, *care_need(), delivered("A1", "2016-11-02"))
+    clerk.given(*care_need(), delivered("A1", "2016-11-02"))
     ledger.close_month("2016-11")
 
-    given(clerk, delivered("A2", "2016-11-20"), delivered("A3", "2016-12-05"))
+    clerk.given(delivered("A2", "2016-11-20"), delivered("A3", "2016-12-05"))
     ledger.close_month("2016-12")
 
     assert issued(ledger, "T1", "2016-12") == {
@@ -101,10 +91,10 @@ def test_an_activity_recorded_after_its_month_closed_is_a_late_line_in_the_next_
 def test_a_void_after_the_declaration_gives_a_credit_line_and_may_make_the_total_negative(
     clerk: Clerk, ledger: Ledger
 ) -> None:
-    given(clerk, *care_need(), delivered("A1", "2016-11-02"), delivered("V1", "2016-11-03", code="VERBLIJF"))
+    clerk.given(*care_need(), delivered("A1", "2016-11-02"), delivered("V1", "2016-11-03", code="VERBLIJF"))
     ledger.close_month("2016-11")
 
-    given(clerk, voided("V1", "2016-12-10", reason="geen verblijf"), delivered("A2", "2016-12-12"))
+    clerk.given(voided("V1", "2016-12-10", reason="geen verblijf"), delivered("A2", "2016-12-12"))
     ledger.close_month("2016-12")
 
     december = issued(ledger, "T1", "2016-12")
@@ -117,7 +107,7 @@ def test_a_void_after_the_declaration_gives_a_credit_line_and_may_make_the_total
     assert (december["sequence"], december["previously_declared"]) == (2, CONSULT + VERBLIJF)
 
     # A credit is issued once; the next close starts from the new running total.
-    given(clerk, delivered("A3", "2017-01-04"))
+    clerk.given(delivered("A3", "2017-01-04"))
     ledger.close_month("2017-01")
     january = issued(ledger, "T1", "2017-01")
     assert january["lines"] == [line("2017-01-04", "A3")]
@@ -125,9 +115,9 @@ def test_a_void_after_the_declaration_gives_a_credit_line_and_may_make_the_total
 
 
 def test_a_declaration_of_only_a_credit_has_a_negative_total(clerk: Clerk, ledger: Ledger) -> None:
-    given(clerk, *care_need(), delivered("A1", "2016-11-02"))
+    clerk.given(*care_need(), delivered("A1", "2016-11-02"))
     ledger.close_month("2016-11")
-    given(clerk, voided("A1", "2016-12-01"))
+    clerk.given(voided("A1", "2016-12-01"))
     results = ledger.close_month("2016-12")
 
     assert issued(ledger, "T1", "2016-12")["total"] == -CONSULT
@@ -135,9 +125,7 @@ def test_a_declaration_of_only_a_credit_has_a_negative_total(clerk: Clerk, ledge
 
 
 def test_an_activity_voided_before_it_was_declared_appears_on_no_declaration(clerk: Clerk, ledger: Ledger) -> None:
-    given(
-        clerk,
-        *care_need(),
+    clerk.given(*care_need(),
         delivered("A1", "2016-11-02"),
         voided("A1", "2016-11-03"),
         delivered("A2", "2016-11-04"),
@@ -158,7 +146,7 @@ def test_an_activity_voided_before_it_was_declared_appears_on_no_declaration(cle
 
 
 def test_a_draft_is_what_closing_the_month_would_issue(clerk: Clerk, ledger: Ledger) -> None:
-    given(clerk, *care_need(), delivered("A1", "2016-11-02"), delivered("V1", "2016-11-10", code="VERBLIJF"))
+    clerk.given(*care_need(), delivered("A1", "2016-11-02"), delivered("V1", "2016-11-10", code="VERBLIJF"))
 
     draft = ledger.declaration("T1", "2016-11")
     assert draft is not None and draft["status"] == "draft"
@@ -170,7 +158,7 @@ def test_a_draft_is_what_closing_the_month_would_issue(clerk: Clerk, ledger: Led
 
 
 def test_a_draft_closes_the_earlier_open_months_first(clerk: Clerk, ledger: Ledger) -> None:
-    given(clerk, *care_need(), delivered("A1", "2016-11-02"), delivered("A2", "2016-11-03"), delivered("A3", "2016-12-05"))
+    clerk.given(*care_need(), delivered("A1", "2016-11-02"), delivered("A2", "2016-11-03"), delivered("A3", "2016-12-05"))
 
     draft = ledger.declaration("T1", "2016-12")
 
@@ -194,7 +182,7 @@ def test_a_draft_closes_the_earlier_open_months_first(clerk: Clerk, ledger: Ledg
 
 
 def test_reading_a_draft_changes_nothing(clerk: Clerk, ledger: Ledger) -> None:
-    given(clerk, *care_need(), delivered("A1", "2016-11-02"), delivered("A2", "2016-12-05"))
+    clerk.given(*care_need(), delivered("A1", "2016-11-02"), delivered("A2", "2016-12-05"))
     head = ledger.projector.head()
 
     first = ledger.declaration("T1", "2016-12")
@@ -215,7 +203,7 @@ def test_reading_a_draft_changes_nothing(clerk: Clerk, ledger: Ledger) -> None:
 def test_closing_a_month_in_a_fresh_ledger_first_closes_every_month_from_the_earliest_activity(
     clerk: Clerk, ledger: Ledger
 ) -> None:
-    given(clerk, *care_need(), delivered("A1", "2016-11-02"), delivered("A2", "2017-01-10"))
+    clerk.given(*care_need(), delivered("A1", "2016-11-02"), delivered("A2", "2017-01-10"))
 
     results = ledger.close_month("2017-02")
 
@@ -231,7 +219,7 @@ def test_closing_a_month_in_a_fresh_ledger_first_closes_every_month_from_the_ear
 
 
 def test_the_close_chain_starts_from_sixty_four_zeros(clerk: Clerk, ledger: Ledger) -> None:
-    given(clerk, *care_need(), delivered("A1", "2016-11-02"))
+    clerk.given(*care_need(), delivered("A1", "2016-11-02"))
     [november] = ledger.close_month("2016-11")
     [december] = ledger.close_month("2016-12")
 
@@ -246,7 +234,7 @@ def test_the_close_chain_starts_from_sixty_four_zeros(clerk: Clerk, ledger: Ledg
 
 
 def test_a_trajectory_without_pending_lines_gets_no_declaration(clerk: Clerk, ledger: Ledger) -> None:
-    given(clerk, *care_need("T1"), *care_need("T2"), delivered("A1", "2016-11-02"), delivered("A2", "2016-12-02"))
+    clerk.given(*care_need("T1"), *care_need("T2"), delivered("A1", "2016-11-02"), delivered("A2", "2016-12-02"))
     ledger.close_month("2016-11")
 
     assert [d["trajectory"] for d in ledger.declarations("2016-11")] == ["T1"]
@@ -272,7 +260,7 @@ def test_a_trajectory_without_pending_lines_gets_no_declaration(clerk: Clerk, le
 def test_review_due_adds_the_clusters_review_term(
     clerk: Clerk, ledger: Ledger, cluster: int, clustered_on: str, month: str, review_due: str
 ) -> None:
-    given(clerk, *care_need("T1", clustered_on, cluster), delivered("A1", f"{month}-28"))
+    clerk.given(*care_need("T1", clustered_on, cluster), delivered("A1", f"{month}-28"))
     ledger.close_month(month)
     declaration = issued(ledger, "T1", month)
     assert (declaration["cluster"]["code"], declaration["review_due"]) == (cluster, review_due)
@@ -281,9 +269,7 @@ def test_review_due_adds_the_clusters_review_term(
 def test_review_due_counts_from_the_latest_clustering_or_review_by_the_end_of_the_month(
     clerk: Clerk, ledger: Ledger
 ) -> None:
-    given(
-        clerk,
-        *care_need(),
+    clerk.given(*care_need(),
         reviewed("2016-12-15", 4),
         reviewed("2017-01-10", 4),  # after December: not counted for December
         delivered("A1", "2016-11-02"),
@@ -295,7 +281,7 @@ def test_review_due_counts_from_the_latest_clustering_or_review_by_the_end_of_th
 
 
 def test_of_two_clusterings_on_one_date_the_one_recorded_later_is_in_force(clerk: Clerk, ledger: Ledger) -> None:
-    given(clerk, *care_need(cluster=4), reviewed("2016-11-01", 1), delivered("A1", "2016-11-02"))
+    clerk.given(*care_need(cluster=4), reviewed("2016-11-01", 1), delivered("A1", "2016-11-02"))
     ledger.close_month("2016-11")
     declaration = issued(ledger, "T1", "2016-11")
     assert (declaration["cluster"]["code"], declaration["review_due"]) == (1, "2017-01-24")
@@ -304,9 +290,7 @@ def test_of_two_clusterings_on_one_date_the_one_recorded_later_is_in_force(clerk
 def test_a_referred_back_trajectory_shows_its_end_date_and_the_cluster_then_in_force(
     clerk: Clerk, ledger: Ledger
 ) -> None:
-    given(
-        clerk,
-        *care_need(),
+    clerk.given(*care_need(),
         delivered("A1", "2016-12-05"),
         delivered("A2", "2017-01-05"),
         reviewed("2017-01-10", 2),
@@ -321,7 +305,7 @@ def test_a_referred_back_trajectory_shows_its_end_date_and_the_cluster_then_in_f
     assert (january["cluster"]["code"], january["end_date"], january["review_due"]) == (2, "2017-01-20", "2017-04-25")
 
     # A late activity after the end still shows the end date and the cluster at that date.
-    given(clerk, delivered("A3", "2017-01-15"))
+    clerk.given(delivered("A3", "2017-01-15"))
     ledger.close_month("2017-02")
     february = issued(ledger, "T1", "2017-02")
     assert february["lines"] == [line("2017-01-15", "A3", late=True)]
@@ -329,9 +313,7 @@ def test_a_referred_back_trajectory_shows_its_end_date_and_the_cluster_then_in_f
 
 
 def test_without_a_cluster_in_force_cluster_and_review_due_are_null(clerk: Clerk, ledger: Ledger) -> None:
-    given(
-        clerk,
-        opened("T1"),
+    clerk.given(opened("T1"),
         delivered("A1", "2016-11-02", number="T1"),  # never clustered
         opened("T2"),
         assessed("2016-11-01", "T2"),
@@ -348,9 +330,7 @@ def test_without_a_cluster_in_force_cluster_and_review_due_are_null(clerk: Clerk
 
 
 def test_sequence_and_previously_declared_run_across_months(clerk: Clerk, ledger: Ledger) -> None:
-    given(
-        clerk,
-        *care_need(),
+    clerk.given(*care_need(),
         delivered("A1", "2016-11-02"),
         delivered("A2", "2016-11-09"),
         delivered("V1", "2016-12-01", code="VERBLIJF"),
@@ -369,11 +349,9 @@ def test_sequence_and_previously_declared_run_across_months(clerk: Clerk, ledger
 
 
 def test_lines_are_ordered_by_date_then_activity_id(clerk: Clerk, ledger: Ledger) -> None:
-    given(clerk, *care_need(), delivered("B", "2016-11-02"), delivered("X", "2016-11-10"))
+    clerk.given(*care_need(), delivered("B", "2016-11-02"), delivered("X", "2016-11-10"))
     ledger.close_month("2016-11")
-    given(
-        clerk,
-        delivered("Z", "2016-12-03"),
+    clerk.given(delivered("Z", "2016-12-03"),
         delivered("A-2", "2016-12-02", code="VERBLIJF"),
         delivered("A-10", "2016-12-02"),
         delivered("C", "2016-11-30"),
@@ -429,7 +407,7 @@ def delivered_events(ledger: Ledger, number: str) -> dict[str, Any]:
 
 
 def test_an_activity_is_priced_from_zpm_2024_and_keeps_its_price(clerk: Clerk, ledger: Ledger, db: str) -> None:
-    given(clerk, opened(on="2024-02-01"), delivered("A1", "2024-02-20", "CO0432"), delivered("A2", "2024-03-01", "OV0008"))
+    clerk.given(opened(on="2024-02-01"), delivered("A1", "2024-02-20", "CO0432"), delivered("A2", "2024-03-01", "OV0008"))
     first = delivered_events(ledger, "T1")
     assert (first["A1"].amount, first["A1"].tariff, first["A1"].description, first["A1"].unit) == (
         15970, "zpm-2024", "Diagnostiek 45 min", "consult",
@@ -438,7 +416,7 @@ def test_an_activity_is_priced_from_zpm_2024_and_keeps_its_price(clerk: Clerk, l
 
     # A table loaded later wins for activities recorded from then on, where it is in force.
     ledger.load_tariff_table(TariffTable.from_csv("praktijk-2024", PRAKTIJK_2024), PRAKTIJK_2024)
-    given(clerk, delivered("A3", "2024-03-05", "CO0432"), delivered("A4", "2024-02-21", "CO0432"))
+    clerk.given(delivered("A3", "2024-03-05", "CO0432"), delivered("A4", "2024-02-21", "CO0432"))
     priced = delivered_events(ledger, "T1")
     assert (priced["A3"].amount, priced["A3"].tariff) == (20000, "praktijk-2024")
     assert (priced["A4"].amount, priced["A4"].tariff) == (15970, "zpm-2024")  # before the table's valid_from
@@ -446,7 +424,7 @@ def test_an_activity_is_priced_from_zpm_2024_and_keeps_its_price(clerk: Clerk, l
     # The loaded table is part of the ledger: another process prices with it too.
     other = Ledger(db)
     try:
-        given(Clerk(other), delivered("A5", "2024-04-01", "CO0432"))
+        Clerk(other).given(delivered("A5", "2024-04-01", "CO0432"))
         assert (delivered_events(other, "T1")["A5"].amount, delivered_events(other, "T1")["A5"].tariff) == (
             20000, "praktijk-2024",
         )  # fmt: skip
@@ -486,7 +464,7 @@ def test_every_activity_is_billed_once_and_every_total_reconciles(clerk: Clerk, 
     rng = random.Random(seed)
     months = ["2016-11", "2016-12", "2017-01", "2017-02", "2017-03"]
     numbers = ["T1", "T2", "T3"]
-    given(clerk, *[record for number in numbers for record in care_need(number, "2016-11-01", rng.choice([1, 4, 7]))])
+    clerk.given(*[record for number in numbers for record in care_need(number, "2016-11-01", rng.choice([1, 4, 7]))])
     amounts: dict[str, tuple[str, int]] = {}  # activity -> (trajectory, amount)
     live: set[str] = set()
     for step, month in enumerate(months):
@@ -495,11 +473,11 @@ def test_every_activity_is_billed_once_and_every_total_reconciles(clerk: Clerk, 
             number, activity = rng.choice(numbers), f"A{step}-{n}"
             on = f"{rng.choice(months[: step + 1])}-{rng.randint(1, 28):02d}"
             code = rng.choice(["CONSULT", "VERBLIJF"])
-            given(clerk, delivered(activity, on, code, number))
+            clerk.given(delivered(activity, on, code, number))
             amounts[activity] = (number, CONSULT if code == "CONSULT" else VERBLIJF)
             live.add(activity)
         for activity in rng.sample(sorted(live), k=min(len(live), rng.randint(0, 2))):
-            given(clerk, voided(activity, f"{month}-28", amounts[activity][0]))
+            clerk.given(voided(activity, f"{month}-28", amounts[activity][0]))
             live.discard(activity)
         if month == months[-1] or rng.random() < 0.6:
             drafts = ledger.declarations(month)

@@ -9,13 +9,12 @@ from typing import Any
 import jsonschema
 import orjson
 import pytest
-from conftest import HENK
 
-from ggzledger import Ledger, ingest
+from builders import meneer_henk
+from ggzledger import Ledger
 from ggzledger.domain import BillingCalendar, Trajectory
 from ggzledger.feed.public import TOPICS, TYPES, Feed, schema
 from ggzledger.service.records import parse_line
-
 
 # A second trajectory with every optional field, a review with scores and a void, after Henk's closes.
 MORE = [
@@ -34,9 +33,7 @@ MORE = [
 
 
 def henk_feed(ledger: Ledger) -> list[dict[str, Any]]:
-    lines = HENK.read_bytes().splitlines() + [orjson.dumps(record) for record in MORE]
-    summary = ingest(ledger, lines, lambda n, m: pytest.fail(f"line {n}: {m}"))
-    assert summary.refused == 0
+    meneer_henk(ledger, *MORE)
     return list(Feed(ledger.recorder, ledger.mapper).lines())
 
 

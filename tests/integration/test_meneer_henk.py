@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 
-from conftest import HENK, HENK_EXPECTED
-
+from builders import HENK_EXPECTED, henk_lines, meneer_henk
 from ggzledger import Ledger, ingest
 
 
 def test_meneer_henk_gives_the_four_expected_declarations(ledger: Ledger) -> None:
-    refused: list[tuple[int, str]] = []
-    summary = ingest(ledger, HENK.read_bytes().splitlines(), lambda n, m: refused.append((n, m)))
+    summary = meneer_henk(ledger)
 
-    assert refused == []
     assert (summary.recorded, summary.unchanged, summary.refused) == (38, 0, 0)
     expected = json.loads(HENK_EXPECTED.read_text())
     for declaration in expected:
@@ -25,12 +22,11 @@ def test_meneer_henk_gives_the_four_expected_declarations(ledger: Ledger) -> Non
 
 
 def test_sending_the_whole_file_again_changes_nothing(ledger: Ledger) -> None:
-    lines = HENK.read_bytes().splitlines()
-    ingest(ledger, lines, lambda n, m: None)
+    meneer_henk(ledger)
     before = [ledger.declaration("T-HENK", m) for m in ("2016-11", "2016-12", "2017-01", "2017-02")]
     head = ledger.projector.head()
 
-    summary = ingest(ledger, lines, lambda n, m: None)
+    summary = ingest(ledger, henk_lines(), lambda n, m: None)
 
     assert (summary.recorded, summary.unchanged, summary.refused) == (0, 38, 0)
     assert ledger.projector.head() == head

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from conftest import HENK
-
-from ggzledger import Ledger, ingest
+from builders import meneer_henk
+from ggzledger import Ledger
 from ggzledger.projections.billing import BillingView
 
 
 def test_a_view_with_a_new_layout_version_is_rebuilt_from_position_zero(db: str) -> None:
     first = Ledger(db)
-    ingest(first, HENK.read_bytes().splitlines(), lambda n, m: None)
+    meneer_henk(first)
     expected = first.declaration("T-HENK", "2017-02")
     with first.store.transaction(write=True) as c:
         # What an older layout left behind: rows that the new layout would not write.

@@ -1,0 +1,37 @@
+"""The CLI as a real subprocess: run to the end, or started to run beside the test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    # The developer's own GGZLEDGER_DB must not leak into a test.
+    env = {key: value for key, value in os.environ.items() if key != "GGZLEDGER_DB"}
+    env.update(extra or {})
+    return env
+
+
+def start_cli(*args: str) -> subprocess.Popen[bytes]:
+    """Start ``python -m ggzledger ARGS`` as a real subprocess that runs beside the test; output as bytes."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "ggzledger", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment()
+    )
+
+
+def run_cli(
+    *args: str, input: bytes | None = None, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m ggzledger ARGS`` as a real subprocess; output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "ggzledger", *args],
+        input=input.decode() if input is not None else None,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=_environment(env),
+        timeout=300,
+    )
