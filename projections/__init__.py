@@ -1,32 +1,49 @@
 """The read side: views kept from the event log, and the declaration arithmetic they share."""
 
+from typing import NamedTuple
+
 from ggzledger.projections.billing import BillingView, CloseResult
+from ggzledger.projections.bulk import BulkRebuild, FinishedFromPages
 from ggzledger.projections.declarations import Declaration, Line
 from ggzledger.projections.history import HistoryView
-from ggzledger.projections.runner import Projector, View
+from ggzledger.projections.rebuild import Rebuilder
+from ggzledger.projections.runner import Projector
 from ggzledger.projections.store import ProjectionStore, open_store
 from ggzledger.projections.totals import TotalsView
+from ggzledger.projections.view import View
 from ggzledger.reference import Catalogue
 
 __all__ = [
     "BillingView",
+    "BulkRebuild",
     "CloseResult",
     "Declaration",
+    "FinishedFromPages",
     "HistoryView",
     "Line",
     "Projector",
     "ProjectionStore",
+    "Rebuilder",
     "TotalsView",
     "View",
+    "Views",
     "open_store",
     "views_for",
 ]
 
 
-def views_for(catalogue: Catalogue) -> list[View]:
-    """Every view the ledger keeps; the billing view comes first.
+class Views(NamedTuple):
+    """Every view the ledger keeps, by name, in the order the projector applies them.
 
     The totals view reads the declarations the billing view stores when a
-    MonthClosed is applied, so it must come after billing.
+    MonthClosed is applied, so it comes after billing.
     """
-    return [BillingView(catalogue), HistoryView(catalogue), TotalsView(catalogue)]
+
+    billing: BillingView
+    history: HistoryView
+    totals: TotalsView
+
+
+def views_for(catalogue: Catalogue) -> Views:
+    """Every view the ledger keeps, each made with the cluster catalogue."""
+    return Views(BillingView(catalogue), HistoryView(catalogue), TotalsView(catalogue))

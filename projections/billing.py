@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any
 
-import attrs
 import orjson
 
 from ggzledger.domain import BillingCalendar, Trajectory
-from ggzledger.domain.months import last_day
-from ggzledger.projections.declarations import (
-    Activity,
-    Clustering,
-    Declaration,
-    TrajectoryFacts,
-    chain_digest,
-    declare,
+from ggzledger.domain.months import month_of, months_between, next_month
+from ggzledger.projections.bulk import SCRATCH, Put, Spilled
+from ggzledger.projections.closes import (
+    CREDIT_WAITING,
+    DEBIT_WAITING,
+    Closed,
+    CloseResult,
+    compute_closes,
+    last_digest,
+    store_close,
 )
-from ggzledger.projections.pages import SCRATCH, Put, Spilled
-from ggzledger.projections.runner import Recorded, TableView
 from ggzledger.projections.store import Cursor
+from ggzledger.projections.view import Recorded, TableView
 from ggzledger.reference import Catalogue
 
 __all__ = ["BillingView", "CloseResult"]
@@ -55,10 +54,10 @@ _INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS billing_activities_by_id ON billing_activities (activity)",
     # What the next close must look at: undeclared activities up to the month's end (with the
     # trajectory, so that a draft of one finds its lines in the index), and declared ones voided since.
-    """CREATE INDEX IF NOT EXISTS billing_pending_debits ON billing_activities (on_date, trajectory)
-        WHERE declared_month IS NULL""",
-    """CREATE INDEX IF NOT EXISTS billing_pending_credits ON billing_activities (voided_position)
-        WHERE declared_month IS NOT NULL AND credited_month IS NULL AND voided_position IS NOT NULL""",
+    f"CREATE INDEX IF NOT EXISTS billing_pending_debits ON billing_activities (on_date, trajectory)"
+    f" WHERE {DEBIT_WAITING}",
+    f"CREATE INDEX IF NOT EXISTS billing_pending_credits ON billing_activities (voided_position)"
+    f" WHERE {CREDIT_WAITING}",
     "CREATE INDEX IF NOT EXISTS billing_declarations_by_month ON billing_declarations (month, trajectory)",
 )
 _TABLES = (
@@ -71,35 +70,9 @@ _TABLES = (
 )
 
 
-class Closed(NamedTuple):
-    """A recorded MonthClosed, as the view reads it from the event's state, with its position."""
-
-    position: int
-    month: str
-    up_to: int
-    declarations: int
-    total: int
-    digest: str
-    recorded_at: str
-
-
 # Rows gathered by kind, and the fields of the Closed that ends them (None: the end of the
 # events). Plain dicts, lists and tuples: a page prepared in another process is sent by marshal.
 Segment = tuple[dict[str, list[tuple[Any, ...]] | Spilled], tuple[Any, ...] | None]
-
-
-@attrs.frozen
-class CloseResult:
-    """The declarations one month close issues, and the chained digest over them."""
-
-    month: str
-    up_to: int
-    declarations: tuple[Declaration, ...]
-    digest: str
-
-    @property
-    def total(self) -> int:
-        return sum(declaration.total for declaration in self.declarations)
 
 
 # The statements of gathered rows, in the order they are written.
@@ -218,8 +191,15 @@ class BillingView(TableView):
                 gathered["delivered"] = put("activities", gathered["delivered"])
         return segments
 
-    def write(self, c: Cursor, segments: list[Segment], rebuilding: bool) -> None:
+    def write(self, c: Cursor, segments: list[Segment]) -> None:
         """Write prepared segments inside the caller's transaction: rows with one executemany per statement."""
+        self._write(c, segments, False)
+
+    def write_bulk(self, c: Cursor, segments: list[Segment]) -> None:
+        """As :meth:`write`, while rebuilding: voids wait until the table is indexed by activity."""
+        self._write(c, segments, True)
+
+    def _write(self, c: Cursor, segments: list[Segment], rebuilding: bool) -> None:
         for gathered, close in segments:
             for kind, rows in gathered.items():
                 if isinstance(rows, tuple):  # spilled: (table, first seq, last seq)
@@ -233,6 +213,7 @@ class BillingView(TableView):
                 self._month_closed(c, Closed(*close), rebuilding)
 
     def finish_rebuild(self, c: Cursor, prepared: Any = None) -> None:
+        """Create the indexes a rebuild leaves out, and apply the voids it kept aside."""
         self._index(c)
 
     def _index(self, c: Cursor) -> None:
@@ -254,7 +235,7 @@ class BillingView(TableView):
         # process may have recorded a close of the same month first.
         if result is None or result.digest != close.digest:
             result = self.compute_closes(c, [close.month], close.up_to)[0]
-        self._store_close(c, close, result)
+        store_close(c, close, result)
 
     # The month close.
 
@@ -268,18 +249,32 @@ class BillingView(TableView):
 
     def last_digest(self, c: Cursor) -> str | None:
         """The recorded digest of the latest close, or None before the first."""
-        c.execute("SELECT digest FROM billing_closes ORDER BY month DESC LIMIT 1")
-        row = c.fetchone()
-        return None if row is None else row[0]
+        return last_digest(c)
 
     def closed_months(self, c: Cursor) -> list[str]:
+        """The closed months, oldest first."""
         c.execute("SELECT month FROM billing_closes ORDER BY month")
         return [row[0] for row in c.fetchall()]
 
     def earliest_activity(self, c: Cursor) -> date | None:
+        """The date of the earliest activity recorded, or None when there is none."""
         c.execute("SELECT MIN(on_date) FROM billing_activities")
         row = c.fetchone()
         return None if row is None or row[0] is None else date.fromisoformat(row[0])
+
+    def months_to_close(self, c: Cursor, last_closed: str | None, month: str) -> list[str]:
+        """The months that closing (or drafting) up to ``month`` covers, oldest first.
+
+        Those after ``last_closed``; before the first close, from the month of the
+        earliest activity (or ``month`` itself, if that comes first or there is none).
+        Empty when ``month`` is closed already. Raises SpanTooLong for more months
+        than months_between allows.
+        """
+        if last_closed is not None:
+            return list(months_between(next_month(last_closed), month)) if last_closed < month else []
+        earliest = self.earliest_activity(c)
+        first = min(month_of(earliest), month) if earliest is not None else month
+        return list(months_between(first, month))
 
     def compute_closes(
         self,
@@ -295,126 +290,7 @@ class BillingView(TableView):
         Reads only pending lines and the facts of the trajectories they belong
         to. ``only`` restricts the work to one trajectory (a draft).
         """
-        from ggzledger.domain import GENESIS_DIGEST
-
-        if not months:
-            return []
-        debits, credits = self._pending(c, last_day(months[-1]), up_to, only)
-        facts = self._facts(c, set(debits) | set(credits), up_to)
-        digest = previous_digest or self.last_digest(c) or GENESIS_DIGEST
-        results = []
-        for index, month in enumerate(months):
-            month_end = last_day(month)
-            issued = []
-            for trajectory in sorted(set(debits) | (set(credits) if index == 0 else set())):
-                due = debits.get(trajectory, [])
-                cut = 0
-                while cut < len(due) and due[cut].on <= month_end:
-                    cut += 1
-                pending_credits = credits.get(trajectory, []) if index == 0 else []
-                declaration = declare(facts[trajectory], month, due[:cut], pending_credits, self.catalogue, status)
-                if declaration is None:
-                    continue
-                issued.append(declaration)
-                facts[trajectory] = attrs.evolve(
-                    facts[trajectory],
-                    declarations=facts[trajectory].declarations + 1,
-                    declared_total=facts[trajectory].declared_total + declaration.total,
-                )
-                if cut == len(due):
-                    debits.pop(trajectory, None)
-                else:
-                    debits[trajectory] = due[cut:]
-            digest = chain_digest(digest, (d.digest for d in issued))
-            results.append(CloseResult(month, up_to, tuple(issued), digest))
-        return results
-
-    def _pending(
-        self, c: Cursor, until: date, up_to: int, only: str | None
-    ) -> tuple[dict[str, list[Activity]], dict[str, list[Activity]]]:
-        columns = (
-            "activity, trajectory, on_date, code, description, amount, care_form, position, voided_position,"
-            " declared_month, credited_month"
-        )
-        where_one = " AND trajectory = ?" if only else ""
-        extra = (only,) if only else ()
-        c.execute(
-            f"SELECT {columns} FROM billing_activities WHERE declared_month IS NULL AND on_date <= ?"
-            f" AND position <= ? AND (voided_position IS NULL OR voided_position > ?){where_one}"
-            " ORDER BY trajectory, on_date, activity",
-            (until.isoformat(), up_to, up_to, *extra),
-        )
-        debits: dict[str, list[Activity]] = defaultdict(list)
-        for row in c.fetchall():
-            debits[row[1]].append(_activity(row))
-        c.execute(
-            f"SELECT {columns} FROM billing_activities WHERE declared_month IS NOT NULL AND credited_month IS NULL"
-            f" AND voided_position IS NOT NULL AND voided_position <= ?{where_one} ORDER BY trajectory, activity",
-            (up_to, *extra),
-        )
-        credits: dict[str, list[Activity]] = defaultdict(list)
-        for row in c.fetchall():
-            credits[row[1]].append(_activity(row))
-        return dict(debits), dict(credits)
-
-    def _facts(self, c: Cursor, trajectories: Iterable[str], up_to: int) -> dict[str, TrajectoryFacts]:
-        wanted = sorted(trajectories)
-        facts: dict[str, TrajectoryFacts] = {}
-        clusterings: dict[str, list[Clustering]] = defaultdict(list)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            c.execute(
-                f"SELECT trajectory, position, on_date, cluster FROM billing_clusterings"
-                f" WHERE trajectory IN ({marks}) AND position <= ?",
-                (*chunk, up_to),
-            )
-            for trajectory, position, on_date, cluster in c.fetchall():
-                clusterings[trajectory].append(Clustering(date.fromisoformat(on_date), position, cluster))
-            c.execute(
-                f"SELECT trajectory, opened_on, ended_on, ended_position, declarations, declared_total"
-                f" FROM billing_trajectories WHERE trajectory IN ({marks})",
-                chunk,
-            )
-            for trajectory, opened_on, ended_on, ended_position, count, declared in c.fetchall():
-                ended = date.fromisoformat(ended_on) if ended_on and ended_position <= up_to else None
-                facts[trajectory] = TrajectoryFacts(
-                    trajectory, date.fromisoformat(opened_on), ended, (), count, declared
-                )
-        return {t: attrs.evolve(f, clusterings=tuple(clusterings.get(t, ()))) for t, f in facts.items()}
-
-    def _store_close(self, c: Cursor, e: Closed, result: CloseResult) -> None:
-        declarations = result.declarations
-        c.executemany(
-            "INSERT INTO billing_declarations (trajectory, month, sequence, total, digest, body) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (d.trajectory, d.month, d.sequence, d.total, d.digest, d.canonical_json.decode())
-                for d in declarations
-            ],
-        )
-        # Every pending line as of up_to is on this close's declarations (a trajectory
-        # with pending lines always gets one), so marking them is one set-based
-        # update each instead of one per line.
-        c.execute(
-            "UPDATE billing_activities SET declared_month = ? WHERE declared_month IS NULL AND on_date <= ?"
-            " AND position <= ? AND (voided_position IS NULL OR voided_position > ?)",
-            (e.month, last_day(e.month).isoformat(), e.up_to, e.up_to),
-        )
-        c.execute(
-            "UPDATE billing_activities SET credited_month = ? WHERE declared_month IS NOT NULL"
-            " AND credited_month IS NULL AND voided_position IS NOT NULL AND voided_position <= ?",
-            (e.month, e.up_to),
-        )
-        c.executemany(
-            "UPDATE billing_trajectories SET declarations = declarations + 1, declared_total = declared_total + ?"
-            " WHERE trajectory = ?",
-            [(d.total, d.trajectory) for d in declarations],
-        )
-        c.execute(
-            "INSERT INTO billing_closes (month, position, up_to, declarations, total, digest, computed_digest,"
-            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (e.month, e.position, e.up_to, e.declarations, e.total, e.digest, result.digest, e.recorded_at),
-        )
+        return compute_closes(c, self.catalogue, months, up_to, previous_digest, only, status)
 
     # Reading declarations.
 
@@ -431,13 +307,29 @@ class BillingView(TableView):
         c.execute("SELECT body, digest FROM billing_declarations WHERE month = ? ORDER BY trajectory", (month,))
         return [_with_digest(row) for row in c.fetchall()]
 
+    def recorded(self, c: Cursor, trajectory: str, month: str) -> tuple[dict[str, Any], str] | None:
+        """The declaration stored at the close of ``month`` as it was stored (no digest in it), and its
+        recorded digest; None when that close issued the trajectory none. What an audit compares."""
+        c.execute(
+            "SELECT body, digest FROM billing_declarations WHERE trajectory = ? AND month = ?", (trajectory, month)
+        )
+        row = c.fetchone()
+        return None if row is None else (orjson.loads(row[0]), row[1])
+
+    def recorded_month(self, c: Cursor, month: str) -> dict[str, tuple[str, str]]:
+        """Every declaration stored at the close of ``month``: trajectory -> (recorded digest, stored JSON)."""
+        c.execute("SELECT trajectory, digest, body FROM billing_declarations WHERE month = ?", (month,))
+        return {row[0]: (row[1], row[2]) for row in c.fetchall()}
+
+    def unreproduced(self, c: Cursor) -> list[str]:
+        """The closed months whose recomputed chained digest differs from the one their close recorded."""
+        c.execute("SELECT month FROM billing_closes WHERE digest <> computed_digest ORDER BY month")
+        return [row[0] for row in c.fetchall()]
+
     def has_trajectory(self, c: Cursor, trajectory: str) -> bool:
+        """True when the trajectory was opened."""
         c.execute("SELECT 1 FROM billing_trajectories WHERE trajectory = ?", (trajectory,))
         return c.fetchone() is not None
-
-
-def _activity(row: Sequence[Any]) -> Activity:
-    return Activity(row[0], row[1], date.fromisoformat(row[2]), *row[3:11])
 
 
 def _with_digest(row: Sequence[Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import attrs
 import orjson
 
 from ggzledger.domain import Trajectory
+from ggzledger.projections.bulk import Put
 from ggzledger.projections.care_need import (
     CLUSTERED,
     REFERRED_BACK,
@@ -20,9 +21,10 @@ from ggzledger.projections.care_need import (
     entries,
     latest_assessment,
 )
-from ggzledger.projections.runner import Recorded, TableView
 from ggzledger.projections.store import Cursor
+from ggzledger.projections.view import Recorded, TableView
 from ggzledger.reference import Catalogue
+from ggzledger.store.sql import chunked, placeholders
 
 __all__ = ["HistoryView"]
 
@@ -58,7 +60,6 @@ _WORKLIST = """
           AND (n.on_date > m.on_date OR (n.on_date = m.on_date AND n.position > m.position)))
     ORDER BY m.review_due, m.trajectory"""
 
-_CHUNK = 500
 _INSERT_ENTRY = (
     "INSERT INTO history_entries (trajectory, seq, on_date, event, from_cluster, to_cluster, change,"
     " likelihood, honos_total, honos_delta, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -87,14 +88,13 @@ class HistoryView(TableView):
     marks the trajectories it touches; at the end of the page their entries are
     recomputed from all their facts with :func:`care_need.entries`, so a review
     recorded late but dated early, or a late assessment, takes its place by date.
-    A rebuild computes every trajectory's entries once, at its end.
+    A rebuild computes every trajectory's entries once, at its end, from the
+    facts it prepared since position 0 (a :class:`~ggzledger.projections.bulk.FinishedFromPages`).
     """
 
     name = "history"
     version = 1
     topics = frozenset({_OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK})
-    # A rebuild keeps this view's prepared pages (the facts) and computes every entry from them at its end.
-    keeps_prepared = True
     schema = _SCHEMA
     indexes = _INDEXES
     tables = _TABLES
@@ -130,14 +130,16 @@ class HistoryView(TableView):
                 touched.add(s["trajectory"])
         return (opened, marks, assessments, ended, sorted(touched))
 
-    def write(self, c: Cursor, facts: Facts, rebuilding: bool) -> None:
-        """Store prepared facts inside the caller's transaction, and the entries of the trajectories touched.
+    def write(self, c: Cursor, facts: Facts) -> None:
+        """Store prepared facts inside the caller's transaction, and the entries of the trajectories touched."""
+        self.write_bulk(c, facts)
+        if facts[4]:
+            self._recompute(c, facts[4])
 
-        While rebuilding, only the facts are stored: every trajectory's entries
-        are computed once, by :meth:`finish_rebuild`, instead of after every page
-        that touches it.
-        """
-        opened, marks, assessments, ended, touched = facts
+    def write_bulk(self, c: Cursor, facts: Facts) -> None:
+        """Store prepared facts only, while rebuilding: every trajectory's entries are computed
+        once, by :meth:`finish_rebuild`, instead of after every page that touches it."""
+        opened, marks, assessments, ended, _touched = facts
         c.executemany("INSERT INTO history_trajectories (trajectory, opened_on) VALUES (?, ?)", opened)
         c.executemany(
             "INSERT INTO history_marks (trajectory, position, on_date, event, cluster, review_due)"
@@ -149,8 +151,10 @@ class HistoryView(TableView):
             assessments,
         )
         c.executemany("UPDATE history_trajectories SET ended_on = ? WHERE trajectory = ?", ended)
-        if touched and not rebuilding:
-            self._recompute(c, touched)
+
+    def spill(self, facts: Facts, put: Put) -> Facts:
+        """Nothing is spilled: a rebuild keeps this view's prepared pages for :meth:`prepare_finish`."""
+        return facts
 
     def finish_rebuild(self, c: Cursor, prepared: Any = None) -> None:
         """Index the facts and store every trajectory's entries.
@@ -215,9 +219,8 @@ class HistoryView(TableView):
     def _recompute(self, c: Cursor, trajectories: Sequence[str]) -> None:
         """Compute the entries of the given trajectories again from their stored facts."""
         c.executemany("DELETE FROM history_entries WHERE trajectory = ?", [(t,) for t in trajectories])
-        for start in range(0, len(trajectories), _CHUNK):
-            chunk = trajectories[start : start + _CHUNK]
-            places = ",".join("?" * len(chunk))
+        for chunk in chunked(trajectories):
+            places = placeholders(len(chunk))
             c.execute(
                 "SELECT trajectory, position, on_date, event, cluster FROM history_marks"
                 f" WHERE trajectory IN ({places})",

@@ -1,4 +1,4 @@
-"""Pages of stored events for the views: decoding them, and preparing them in child processes.
+"""A rebuild's pages of stored events prepared in child processes, and the scratch files they spill into.
 
 A view's work on a page has two halves: ``prepare`` turns events into rows
 without the database, ``write`` stores them inside the projector's
@@ -27,38 +27,24 @@ import struct
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.request import pathname2url
 
-import orjson
-
 from ggzledger.collector import fewer_collections
+from ggzledger.projections.bulk import BulkRebuild, Spilled
+from ggzledger.projections.decoding import Decoder, prepare_chunks
 from ggzledger.store import TypedMapper, read_states
 
 if TYPE_CHECKING:
-    from ggzledger.projections.runner import Recorded, View
+    from ggzledger.projections.view import View
 
-__all__ = ["Decoder", "Pages", "PreparedPage", "Put", "Scratch", "Spilled", "events_for", "prepare_chunks", "prepared_pages"]
-
-StoredRow = tuple[int, str, bytes]
-"""An event as stored: position, topic, state."""
+__all__ = ["Pages", "PreparedPage", "Scratch", "main", "prepared_pages"]
 
 PreparedPage = tuple[int, int, list[list[Any]], str | None]
 """First and last position of a page, per chunk of it each view's prepared work, and the
 page's scratch database (None: nothing was spilled; see :class:`Scratch`)."""
-
-Spilled = tuple[str, int, int]
-"""Where a child put rows instead of sending them: a table of the page's scratch database (read as
-``FROM {SCRATCH}.{table}``), and the first and last ``seq`` of the rows in it."""
-
-SCRATCH = "ggz_page"
-"""The schema name the projector attaches a page's scratch database under while it writes the page."""
-
-
-Put = Callable[[str, Sequence[Sequence[Any]]], Spilled]
-"""How a view's ``spill`` puts rows of a table aside (see :class:`Scratch`)."""
 
 
 class Scratch:
@@ -107,49 +93,6 @@ class Scratch:
         return self.path
 
 
-class Decoder:
-    """Decodes stored rows into what views read, leaving out events no view reads."""
-
-    def __init__(self, mapper: TypedMapper, views: Sequence[View]) -> None:
-        self.mapper = mapper
-        self.views = views
-        # Per topic, how its stored state is decoded (None: no view reads it).
-        self._decoders: dict[str, Callable[[bytes], dict[str, Any]] | None] = {}
-
-    def __call__(self, rows: Sequence[StoredRow]) -> list[Recorded]:
-        decoders = self._decoders
-        for topic in {row[1] for row in rows} - decoders.keys():
-            decoders[topic] = self._decoder(topic)
-        return [(position, topic, decode(state)) for position, topic, state in rows if (decode := decoders[topic])]
-
-    def _decoder(self, topic: str) -> Callable[[bytes], dict[str, Any]] | None:
-        if not any(topic in view.topics for view in self.views):
-            return None
-        if not self.mapper.is_versioned(topic):
-            # Most events are of classes with one version: their stored state is current as it is.
-            return orjson.loads
-        current = self.mapper.current_state
-        return lambda state: current(topic, orjson.loads(state))
-
-
-def events_for(view: View, events: list[Recorded], present: set[str], after: int = 0) -> list[Recorded]:
-    """The events a view reads (``present``: the topics among ``events``), those after position ``after``."""
-    topics = view.topics
-    if events and events[0][0] <= after:
-        return [e for e in events if e[0] > after and e[1] in topics]
-    return events if present <= topics else [e for e in events if e[1] in topics]
-
-
-def prepare_chunks(rows: Sequence[StoredRow], decode: Decoder, views: Sequence[View], chunk: int) -> list[list[Any]]:
-    """Each view's prepared work on rows, ``chunk`` events at a time (the events of a small chunk stay in cache)."""
-    prepared = []
-    for start in range(0, len(rows), chunk):
-        events = decode(rows[start : start + chunk])
-        present = {event[1] for event in events}
-        prepared.append([view.prepare(events_for(view, events, present)) for view in views])
-    return prepared
-
-
 class Pages:
     """What the children send: the pages in order."""
 
@@ -182,6 +125,7 @@ def prepared_pages(
     page_size: int,
     chunk: int,
     processes: int = 2,
+    mapper: TypedMapper | None = None,
 ) -> Iterator[Pages]:
     """Pages of a SQLite ledger after ``after`` up to ``stop``, prepared for ``views`` by child processes.
 
@@ -193,10 +137,18 @@ def prepared_pages(
     page ahead. The pages' scratch databases are made in a folder beside the
     ledger, named after this process, and removed with what is left in it when the
     block ends; folders left by processes that no longer run (killed outright) are
-    removed first. Leaving the block stops the children. Raises OSError when a
-    child cannot be started or the folder cannot be made.
+    removed first. Leaving the block stops the children. ``mapper``: the ledger's,
+    whose compressor and cipher the children decode with. Raises OSError when a
+    child cannot be started, the folder cannot be made or the mapper's cipher
+    cannot be handed to a child.
     """
     count = -(-(stop - after) // page_size)
+    try:
+        # The children decode as the ledger's mapper does: with its compressor and cipher, if any.
+        sealing = (None, None) if mapper is None else (mapper.compressor, mapper.cipher)
+        pickle.dumps(sealing)
+    except Exception as error:  # whatever keeps a cipher from being pickled
+        raise OSError(f"the mapper's compressor or cipher cannot be sent to a child process: {error}") from error
     # Beside the ledger: the disk it is on has room for what the rebuild writes anyway.
     folder = os.path.dirname(os.path.abspath(path))
     _remove_abandoned_scratch(folder)
@@ -216,7 +168,7 @@ def prepared_pages(
             )
         for turn, child in enumerate(children):
             assert child.stdin is not None
-            job = (path, table, list(views), after, stop, page_size, chunk, turn, len(children), scratch.name)
+            job = (path, table, list(views), after, stop, page_size, chunk, turn, len(children), scratch.name, sealing)
             child.stdin.write(pickle.dumps(job))
             child.stdin.close()
         yield Pages(children, count)
@@ -234,21 +186,30 @@ _SCRATCH_PREFIX = ".ggzledger-rebuild-"
 
 
 def _remove_abandoned_scratch(folder: str) -> None:
-    """Remove scratch folders whose process is gone; another process's rebuild may be using its own."""
+    """Remove scratch folders whose process is gone; another process's rebuild may be using its own.
+
+    A folder whose name holds no plausible process id is not one this code made:
+    it is left alone, never a reason to stop the rebuild.
+    """
     if os.name != "posix":  # signal 0 asks whether a process runs only there
         return
     for name in os.listdir(folder):
         if not name.startswith(_SCRATCH_PREFIX):
             continue
         pid = name[len(_SCRATCH_PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit():
+        # ASCII digits only ('²'.isdigit() is true), and a number a process id can be.
+        if not (pid.isascii() and pid.isdigit() and 0 < int(pid) <= _MAX_PID):
             continue
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
             shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
-        except PermissionError:  # alive, and someone else's
+        except OSError:  # alive and someone else's (PermissionError), or not to be judged
             continue
+
+
+# Linux's largest process id (PID_MAX_LIMIT, 2**22); other systems stay below it too.
+_MAX_PID = 2**22
 
 
 def _read_message(stream: BinaryIO) -> Any:
@@ -281,16 +242,18 @@ def _prepare(
     turn: int,
     turns: int,
     scratch: str,
+    sealing: tuple[Any, Any],
 ) -> None:
     """A child's work: read, decode, prepare and send pages ``turn``, ``turn + turns``, ...
 
     Each view spills what it can of each page into the page's scratch database
     in ``scratch`` (see :class:`Scratch`), which is finished before the page is sent.
     """
-    decode = Decoder(TypedMapper(), views)
+    decode = Decoder(TypedMapper(compressor=sealing[0], cipher=sealing[1]), views)
     # Read-only: the child never writes, and must hold nothing that could block the writer.
     connection = sqlite3.connect(f"file:{pathname2url(os.path.abspath(path))}?mode=ro", uri=True)
     cursor = connection.cursor()
+    spilling = [(index, view) for index, view in enumerate(views) if isinstance(view, BulkRebuild)]
     start = after + turn * page_size
     while start < stop:
         end = min(start + page_size, stop)
@@ -298,7 +261,7 @@ def _prepare(
         chunks = prepare_chunks(rows, decode, views, chunk)
         spill = Scratch(os.path.join(scratch, f"page-{start + 1}.db"))
         for prepared in chunks:
-            for index, view in enumerate(views):
+            for index, view in spilling:
                 prepared[index] = view.spill(prepared[index], spill.put)
         _send(stream, ("page", (start + 1, end, chunks, spill.finish())))
         start += turns * page_size

@@ -12,9 +12,10 @@ import orjson
 
 from ggzledger.domain import BillingCalendar
 from ggzledger.projections.declarations import Clustering, in_force
-from ggzledger.projections.runner import Recorded, TableView
 from ggzledger.projections.store import Cursor
+from ggzledger.projections.view import Recorded, TableView
 from ggzledger.reference import Catalogue
+from ggzledger.store.sql import chunked, placeholders
 
 __all__ = ["DIMENSIONS", "NONE", "UNCLUSTERED", "Parties", "TotalsView", "breakdown", "sort_rows"]
 
@@ -31,7 +32,6 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS totals_by (
         dimension TEXT NOT NULL, key TEXT NOT NULL, total BIGINT NOT NULL, PRIMARY KEY (dimension, key))""",
 )
-_CHUNK = 500
 _MONTH_CLOSED = BillingCalendar.MonthClosed.TOPIC
 
 
@@ -133,7 +133,7 @@ class TotalsView(TableView):
         """(month, up_to) of each month close among the events (its only topic)."""
         return [(state["month"], state["up_to"]) for _position, _topic, state in events]
 
-    def write(self, c: Cursor, closes: list[tuple[str, int]], rebuilding: bool) -> None:
+    def write(self, c: Cursor, closes: list[tuple[str, int]]) -> None:
         """Add the declarations of the closes, stored by the billing view just before, to the totals."""
         counts: Counts = Counter()
         for month, up_to in closes:
@@ -155,8 +155,8 @@ class TotalsView(TableView):
         parties: dict[str, Parties] = {}
         clusterings: dict[str, list[Clustering]] = {number: [] for number in numbers}
         care_forms: dict[str, str | None] = {}
-        for chunk in _chunks(numbers):
-            places = ",".join("?" * len(chunk))
+        for chunk in chunked(numbers):
+            places = placeholders(len(chunk))
             c.execute(
                 "SELECT trajectory, insurer, provider, region FROM billing_trajectories"
                 f" WHERE trajectory IN ({places})",
@@ -171,10 +171,10 @@ class TotalsView(TableView):
             )
             for number, position, on_date, cluster in c.fetchall():
                 clusterings[number].append(Clustering(date.fromisoformat(on_date), position, cluster))
-        for chunk in _chunks(activities):
+        for chunk in chunked(activities):
             c.execute(
                 "SELECT activity, care_form FROM billing_activities"
-                f" WHERE activity IN ({','.join('?' * len(chunk))}) AND care_form IS NOT NULL",
+                f" WHERE activity IN ({placeholders(len(chunk))}) AND care_form IS NOT NULL",
                 chunk,
             )
             care_forms.update(c.fetchall())
@@ -187,8 +187,3 @@ class TotalsView(TableView):
         """The cumulative (key, total) rows of one dimension, in reading order."""
         c.execute("SELECT key, total FROM totals_by WHERE dimension = ?", (dimension,))
         return sort_rows((key, total) for key, total in c.fetchall())
-
-
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]

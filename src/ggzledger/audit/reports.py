@@ -7,12 +7,11 @@ from typing import Any
 
 import attrs
 
-from ggzledger.service.ledger import Ledger
 from ggzledger.domain.errors import UnknownTrajectory
-from ggzledger.domain.months import month_of, months_between, next_month
+from ggzledger.domain.months import month_of
 from ggzledger.projections.care_need import Entry
-from ggzledger.projections.history import HistoryView
-from ggzledger.projections.totals import DIMENSIONS, TotalsView, sort_rows
+from ggzledger.projections.totals import DIMENSIONS, sort_rows
+from ggzledger.service.ledger import Ledger
 
 __all__ = ["DIMENSIONS", "Due", "Totals", "history", "worklist", "totals"]
 
@@ -65,13 +64,9 @@ class Totals:
         return body
 
 
-def _view(ledger: Ledger, kind: type[Any]) -> Any:
-    return next(view for view in ledger.views if isinstance(view, kind))
-
-
 def history(ledger: Ledger, trajectory: str) -> list[Entry]:
     """The care-need history of a trajectory (rules.md §8); raises UnknownTrajectory."""
-    view: HistoryView = _view(ledger, HistoryView)
+    view = ledger.projector.views.history
     ledger.projector.catch_up()
     with ledger.store.transaction(write=False) as c:
         if not view.has_trajectory(c, trajectory):
@@ -81,7 +76,7 @@ def history(ledger: Ledger, trajectory: str) -> list[Entry]:
 
 def worklist(ledger: Ledger, as_of: date) -> list[Due]:
     """The review worklist as of a date, judged on the events dated on or before it (rules.md §8)."""
-    view: HistoryView = _view(ledger, HistoryView)
+    view = ledger.projector.views.history
     ledger.projector.catch_up()
     with ledger.store.transaction(write=False) as c:
         return [Due(*row) for row in view.worklist(c, as_of)]
@@ -96,17 +91,15 @@ def totals(ledger: Ledger, by: str = "month", drafts: bool = False) -> Totals:
     """
     if by not in DIMENSIONS:
         raise ValueError(f"unknown dimension {by!r}; one of {', '.join(DIMENSIONS)}")
-    view: TotalsView = _view(ledger, TotalsView)
+    billing, view = ledger.projector.views.billing, ledger.projector.views.totals
     up_to = ledger.projector.catch_up()
     with ledger.store.transaction(write=False) as c:
         issued = tuple(view.rows(c, by))
         if not drafts:
             return Totals(by, issued)
-        closed = ledger.billing.closed_months(c)
-        earliest = ledger.billing.earliest_activity(c)
-        first = next_month(closed[-1]) if closed else (month_of(earliest) if earliest else None)
-        months = list(months_between(first, month_of(ledger.today()))) if first else []
-        results = ledger.billing.compute_closes(c, months, up_to, status="draft")
+        closed = billing.closed_months(c)
+        months = billing.months_to_close(c, closed[-1] if closed else None, month_of(ledger.today()))
+        results = billing.compute_closes(c, months, up_to, status="draft")
         bodies = [d.to_json() for result in results for d in result.declarations]
         counts = view.count(c, bodies, up_to)
     rows = tuple(sort_rows((key, total) for (dimension, key), total in counts.items() if dimension == by))
