@@ -10,7 +10,6 @@ rebuild in this process gives.
 from __future__ import annotations
 
 import os
-import random
 import sqlite3
 import subprocess
 import sys
@@ -19,19 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import Clerk, care_need, month_closed, voided
-from ledgers import random_ledger
-from test_audit import henk, view_rows
+from builders import Clerk, care_need, meneer_henk, month_closed, voided
+from ledgers import a_busy_ledger
+from rows import view_rows
 
 from ggzledger import Ledger
 from ggzledger.projections import pages
 
 
 def busy_ledger(ledger: Ledger) -> None:
-    """Meneer Henk, random trajectories, a void of a declared line and closes between the records."""
-    henk(ledger)
+    """Meneer Henk, drawn trajectories, a void of a declared line and closes between the records."""
+    meneer_henk(ledger)
     clerk = Clerk(ledger)
-    records = random_ledger(random.Random(5), trajectories=8)
+    records = a_busy_ledger(5, most=8)
     half = len(records) // 2
     for batch in (
         records[:half],
@@ -39,19 +38,18 @@ def busy_ledger(ledger: Ledger) -> None:
         [*records[half:], voided("H-0122-C", "2017-03-02", "T-HENK")],
         [month_closed("2017-05")],
     ):
-        counts = clerk.send(*batch)
-        assert counts[2] == 0, clerk.messages
+        clerk.accepts(*batch)
 
 
 def plain_rebuild(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
     """The views after a rebuild in this process, in one page."""
-    rebuilder = ledger.projector.rebuilder
-    saved = rebuilder.second_process_from, rebuilder.page_size
-    rebuilder.second_process_from, rebuilder.page_size = 10**12, 10**6
+    projector = ledger.projector
+    saved = projector.second_process_from, projector.rebuild_page_size
+    projector.second_process_from, projector.rebuild_page_size = 10**12, 10**6
     try:
-        rebuilder.rebuild()
+        projector.rebuild()
     finally:
-        rebuilder.second_process_from, rebuilder.page_size = saved
+        projector.second_process_from, projector.rebuild_page_size = saved
     return view_rows(ledger)
 
 
@@ -66,7 +64,7 @@ def indexes(ledger: Ledger) -> set[str]:
 
 def rebuilding(ledger: Ledger) -> set[str]:
     with ledger.store.transaction(write=False) as c:
-        return ledger.projector.rebuilder.rebuilding(c)
+        return ledger.projector.rebuilding(c)
 
 
 @pytest.fixture
@@ -95,7 +93,7 @@ def test_pages_prepared_by_child_processes_give_the_views_a_rebuild_here_gives(
     assert not children_started
 
     # Pages of 7 events: both children take many pages in turn, closes fall inside pages.
-    ledger.projector.rebuilder.second_process_from, ledger.projector.rebuilder.page_size = 1, 7
+    ledger.projector.second_process_from, ledger.projector.rebuild_page_size = 1, 7
     ledger.projector.rebuild()
 
     assert len(children_started) == 2
@@ -118,7 +116,7 @@ def test_scratch_folders_of_processes_that_no_longer_run_are_removed_and_no_othe
         folder.mkdir()
         (folder / "page-1.db").write_bytes(b"")
 
-    ledger.projector.rebuilder.second_process_from, ledger.projector.rebuilder.page_size = 1, 25
+    ledger.projector.second_process_from, ledger.projector.rebuild_page_size = 1, 25
     ledger.projector.rebuild()
     ledger.close()
 
@@ -172,8 +170,8 @@ def test_a_rebuild_keeps_secondary_indexes_out_until_its_end_and_then_has_them_a
     everything = indexes(ledger)
     assert {"billing_activities_by_id", "billing_pending_debits", "history_marks_in_force"} <= everything
     seen: list[set[str]] = []
-    ledger.projector.rebuilder.page_size = 10
-    ledger.projector.rebuilder.second_process_from = 10**12
+    ledger.projector.rebuild_page_size = 10
+    ledger.projector.second_process_from = 10**12
 
     ledger.projector.rebuild(lambda reached, head: seen.append(indexes(ledger)))
 
@@ -187,7 +185,7 @@ def test_a_rebuild_cut_off_half_way_is_finished_by_the_next_catch_up_of_another_
 ) -> None:
     busy_ledger(ledger)
     expected = plain_rebuild(ledger)
-    ledger.projector.rebuilder.page_size = 10
+    ledger.projector.rebuild_page_size = 10
 
     class CutOff(Exception):
         pass
@@ -213,7 +211,7 @@ def test_empty_views_catching_up_a_long_ledger_are_filled_as_a_rebuild_fills_the
     expected = plain_rebuild(ledger)
     # The views as a fresh install sees them: nothing applied yet.
     with ledger.store.transaction(write=True) as c:
-        for view in ledger.projector.views:
+        for view in ledger.views:
             view.drop(c)
             view.create(c)
         c.execute("UPDATE projection_positions SET position = 0")
@@ -233,22 +231,21 @@ def test_a_finish_prepared_up_to_a_position_is_not_used_once_another_process_wen
 ) -> None:
     busy_ledger(ledger)
     projector = ledger.projector
-    projector.rebuilder.start()
+    projector._start_rebuild()
     head = projector.head()
     # This process applies every page and keeps what it prepared, as the rebuild's children do...
-    kept: dict[int, list[Any]] = {i: [] for i, view in enumerate(projector.views) if view.name == "history"}
-    projector.apply_rows(projector.select(0, head, head), projector.rebuilder.chunk_size, kept)
+    kept: list[list[Any]] = [[] for _ in projector.views]
+    projector._apply_rows(projector._select(0, head, head), projector.chunk_size, kept)
     # ...but before it finishes, a new trajectory is recorded and another process applies it.
-    counts = Clerk(ledger).send(*care_need("T-NEW", "2017-06-05"))
-    assert counts[2] == 0
+    Clerk(ledger).given(*care_need("T-NEW", "2017-06-05"))
     other = Ledger(db)
     try:
-        other.projector.apply_rows(other.projector.select(head, other.projector.head(), 100), 100)
+        other.projector._apply_rows(other.projector._select(head, other.projector.head(), 100), 100)
     finally:
         other.close()
 
     views = projector.views
-    projector.rebuilder.finish(lambda i: views[i].prepare_finish(kept[i]), {v.name for v in views}, covered=head)
+    projector._finish_rebuilds(lambda i: views[i].prepare_finish(kept[i]), {v.name for v in views}, covered=head)
     finished = view_rows(ledger)
 
     assert any(row[0] == "T-NEW" for row in finished["history_entries"])
