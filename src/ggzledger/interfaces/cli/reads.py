@@ -1,0 +1,154 @@
+"""The commands that read: declarations, the auditor's reports, verify and rebuild."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from eventsourcing.application import AggregateNotFoundError
+
+from ggzledger.domain import BillingCalendar
+from ggzledger.interfaces.cli.console import UsageError, open_ledger, position_bar, print_json
+from ggzledger.interfaces.text.declaration import render_declaration
+from ggzledger.service.ledger import Ledger
+
+__all__ = [
+    "cmd_invoice", "cmd_invoices", "cmd_history", "cmd_reviews", "cmd_totals", "cmd_audit", "cmd_verify",
+    "cmd_rebuild", "before_first_close",
+]  # fmt: skip
+
+
+def before_first_close(ledger: Ledger, month: str) -> str | None:
+    """The ledger's first closed month when ``month`` lies before it (never closed, never to be), else None."""
+    try:
+        calendar = ledger.repository.get(BillingCalendar.ID)
+    except AggregateNotFoundError:
+        return None
+    first = calendar.closed[0] if calendar.closed else None  # type: ignore[attr-defined]
+    return first if first is not None and month < first else None
+
+
+def cmd_invoice(args: argparse.Namespace) -> int:
+    """One declaration, as a zorgnota or as JSON; exit 1 when there is none."""
+    with open_ledger(args.db, catch_up=True) as ledger:
+        declaration = ledger.declaration(args.trajectory, args.month)
+    if declaration is None:
+        print(f"ggzledger: trajectory {args.trajectory} has no declaration for {args.month}", file=sys.stderr)
+        return 1
+    if args.json:
+        print_json(declaration)
+    else:
+        print(render_declaration(declaration))
+    return 0
+
+
+def cmd_invoices(args: argparse.Namespace) -> int:
+    """Every declaration of a month."""
+    with open_ledger(args.db, catch_up=True) as ledger:
+        declarations = ledger.declarations(args.month)
+    if args.json:
+        print_json(declarations)
+        return 0
+    if not declarations:
+        print(f"no declarations for {args.month}")
+    for declaration in declarations:
+        print(render_declaration(declaration))
+        print()
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """A trajectory's care-need history with its findings."""
+    from ggzledger.audit.reports import history  # noqa: PLC0415
+    from ggzledger.interfaces.text.audit import render_history  # noqa: PLC0415
+
+    with open_ledger(args.db, catch_up=True) as ledger:
+        entries = history(ledger, args.trajectory)
+        catalogue = ledger.catalogue
+    if args.json:
+        print_json({"trajectory": args.trajectory, "entries": [entry.to_json() for entry in entries]})
+    else:
+        print(render_history(args.trajectory, entries, catalogue))
+    return 0
+
+
+def cmd_reviews(args: argparse.Namespace) -> int:
+    """The review worklist."""
+    from ggzledger.audit.reports import worklist  # noqa: PLC0415
+    from ggzledger.interfaces.text.audit import render_worklist  # noqa: PLC0415
+
+    with open_ledger(args.db, catch_up=True) as ledger:
+        as_of = args.as_of or ledger.today()
+        rows = worklist(ledger, as_of)
+    if args.json:
+        print_json({"as_of": as_of.isoformat(), "rows": [row.to_json() for row in rows]})
+    else:
+        print(render_worklist(as_of, rows))
+    return 0
+
+
+def cmd_totals(args: argparse.Namespace) -> int:
+    """Cumulative totals by one dimension."""
+    from ggzledger.audit.reports import totals  # noqa: PLC0415
+    from ggzledger.interfaces.text.audit import render_totals  # noqa: PLC0415
+
+    with open_ledger(args.db, catch_up=True) as ledger:
+        result = totals(ledger, args.by, drafts=args.drafts)
+    if args.json:
+        print_json(result.to_json())
+    else:
+        print(render_totals(result))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Reconstruct an issued declaration from the log and compare; exit 1 when they differ."""
+    from ggzledger.audit.reconstruction import NotIssued, audit  # noqa: PLC0415
+    from ggzledger.interfaces.text.audit import render_audit  # noqa: PLC0415
+
+    with open_ledger(args.db) as ledger:
+        try:
+            result = audit(ledger, args.trajectory, args.month)
+        except NotIssued as error:
+            first = before_first_close(ledger, args.month)
+            if first is None:
+                raise UsageError(str(error)) from None
+            raise UsageError(
+                f"month {args.month} lies before the ledger's first close ({first}): it was never closed,"
+                " so it has no issued declarations to audit"
+            ) from None
+    print(render_audit(result))
+    return 0 if result.equal and result.reconstructed is not None else 1
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Recompute every close and its digest chain; exit 1 naming what differs."""
+    from ggzledger.audit.reconstruction import verify  # noqa: PLC0415
+    from ggzledger.interfaces.text.audit import render_verification  # noqa: PLC0415
+
+    with open_ledger(args.db) as ledger, position_bar("verify") as bar:
+        result = verify(ledger, bar)
+    print(render_verification(result))
+    return 0 if result.ok else 1
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """Drop every view and rebuild it from position 0; exit 1 when a close is no longer reproduced."""
+    from ggzledger.audit.reconstruction import rebuild  # noqa: PLC0415
+
+    with open_ledger(args.db) as ledger, position_bar("rebuild") as bar:
+        started = time.perf_counter()
+        result = rebuild(ledger, bar)
+        took = time.perf_counter() - started
+    rate = f" ({result.position / took:,.0f} events/s)" if took > 0 and result.position else ""
+    print(f"rebuilt every view from position 0 to {result.position} in {took:.1f} s{rate}")
+    if result.unreproduced:
+        print(
+            f"ggzledger: the log no longer gives the declarations issued at the close of"
+            f" {', '.join(result.unreproduced)}:"
+            " a stored event was altered; run ggzledger verify",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
