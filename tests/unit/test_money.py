@@ -30,9 +30,9 @@ def test_amounts_are_shown_with_dot_thousands_and_comma_cents(cents, shown):
 
 @pytest.mark.parametrize(
     ("cents", "shown"),
-    [(-10000, "-€ 100,00"), (-5, "-€ 0,05"), (-123456789, "-€ 1.234.567,89")],
+    [(-10000, "€ -100,00"), (-5, "€ -0,05"), (-123456789, "€ -1.234.567,89")],
 )
-def test_negative_amounts_put_the_minus_sign_before_the_euro_sign(cents, shown):
+def test_negative_amounts_put_the_minus_sign_before_the_digits_as_dutch_invoices_do(cents, shown):
     assert format_euro(cents) == shown
 
 
@@ -45,10 +45,10 @@ def test_only_integer_cents_are_formatted(cents):
 @given(st.integers(min_value=-(10**15), max_value=10**15))
 def test_the_digits_shown_are_the_amount_in_cents(cents):
     shown = format_euro(cents)
-    assert shown.startswith("-€ " if cents < 0 else "€ ")
+    assert shown.startswith("€ -" if cents < 0 else "€ ")
     assert int(re.sub(r"\D", "", shown)) == abs(cents)
 
 
 @given(st.integers(min_value=-(10**15), max_value=10**15))
 def test_the_shape_is_grouped_euros_a_comma_and_two_cents_digits(cents):
-    assert re.fullmatch(r"-?€ (0|[1-9][0-9]{0,2}(\.[0-9]{3})*),[0-9]{2}", format_euro(cents))
+    assert re.fullmatch(r"€ -?(0|[1-9][0-9]{0,2}(\.[0-9]{3})*),[0-9]{2}", format_euro(cents))

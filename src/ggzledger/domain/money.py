@@ -9,17 +9,18 @@ def format_euro(cents: int) -> str:
     """Show an amount of cents in Dutch notation: ``format_euro(130000) == "€ 1.300,00"``.
 
     Thousands are grouped with a dot, the cents follow a comma, and there is a space after the euro
-    sign. A negative amount (a credit line, a negative declaration total) puts the minus sign before
-    the euro sign: ``format_euro(-10000) == "-€ 100,00"``. Zero is ``"€ 0,00"``, never ``"-€ 0,00"``.
+    sign. A negative amount (a credit line, a negative declaration total) has its minus sign right
+    before the digits, as Dutch invoices write it: ``format_euro(-10000) == "€ -100,00"``. Zero is
+    ``"€ 0,00"``, never ``"€ -0,00"``.
 
     Raises TypeError when ``cents`` is not an int (a float or a bool is refused: money is whole cents).
     """
     # bool is an int subclass; True cents is always a bug upstream, never an amount.
     if not isinstance(cents, int) or isinstance(cents, bool):
         raise TypeError(f"amount must be an integer number of cents, not {cents!r}")
-    # The sign leads, before the euro sign, so that a credit is visible at the first character
-    # and the digits line up with positive amounts after "€ ".
+    # "€ -135,89" is how Dutch invoices print a credit; right-aligned in a column, the euro signs
+    # of debits and credits still share the column's left edge of the digits.
     sign = "-" if cents < 0 else ""
     euros, rest = divmod(abs(cents), 100)
     grouped = f"{euros:,}".replace(",", ".")
-    return f"{sign}€ {grouped},{rest:02d}"
+    return f"€ {sign}{grouped},{rest:02d}"
