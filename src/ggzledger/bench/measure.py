@@ -79,15 +79,16 @@ def run(
         clock = _Clock()
         children = _ChildMemory()
         lines_file = scratch / "workload.jsonl"
+        # Refuse a store that holds events before spending minutes on a workload it cannot take.
+        ledger = Ledger(store)
+        stack.callback(ledger.close)
+        if ledger.projector.head():
+            raise BenchError(f"the bench needs an empty store; {store} holds events already")
         say(f"generating {events:,} lines (seed {seed}) into {lines_file}")
         with clock.phase("generate"), open(lines_file, "wb") as out, _bar(progress, events, "generate", "lines") as bar:
             for line in workload(events, seed):
                 out.write(line)
                 bar.update(1)
-        ledger = Ledger(store)
-        stack.callback(ledger.close)
-        if ledger.projector.head():
-            raise BenchError(f"the bench needs an empty store; {store} holds events already")
         results: dict[str, Any] = {"store": "postgresql" if postgres else "sqlite", "seed": seed}
 
         say("ingesting")
