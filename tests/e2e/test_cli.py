@@ -120,7 +120,7 @@ def test_invoice_json_is_the_expected_declaration(henk_db: str) -> None:
 def test_invoice_without_a_declaration_or_trajectory_exits_with_one_clear_line(henk_db: str) -> None:
     missing = run_cli("--db", henk_db, "invoice", "T-HENK", "2016-10")
     assert (missing.returncode, missing.stdout) == (1, "")
-    assert missing.stderr == "trajectory T-HENK has no declaration for 2016-10\n"
+    assert missing.stderr == "ggzledger: trajectory T-HENK has no declaration for 2016-10\n"
 
     unknown = run_cli("--db", henk_db, "invoice", "T-NOBODY", "2017-02")
     assert one_error_line(unknown) == "ggzledger: trajectory T-NOBODY was never opened"
@@ -135,9 +135,9 @@ def test_close_prints_each_close_and_refuses_a_closed_month(tmp_path: Path) -> N
     # Henk's November: 6 consults and 8 stay days; December: 4 consults and 7 stay days; January: 4 consults.
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
-        "2016-11: 1 declarations, total € 3.800,00",
-        "2016-12: 1 declarations, total € 3.200,00",
-        "2017-01: 1 declarations, total € 400,00",
+        "2016-11: 1 declaration, total € 3.800,00",
+        "2016-12: 1 declaration, total € 3.200,00",
+        "2017-01: 1 declaration, total € 400,00",
     ]
 
     again = run_cli("close", "2016-12", "--db", db)

@@ -133,4 +133,4 @@ def test_feed_prints_the_lines_asked_for_and_a_follower_with_a_limit_ends_by_its
     assert [orjson.loads(line)["position"] for line in page.stdout.splitlines()] == [4, 5]
     assert (followed.returncode, followed.stderr) == (0, "")
     assert [orjson.loads(line)["position"] for line in followed.stdout.splitlines()] == [37, 39]
-    assert bad.returncode == 2 and "not a whole number" in bad.stderr
+    assert bad.returncode == 2 and "must be a whole number" in bad.stderr
