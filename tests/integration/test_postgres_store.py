@@ -6,9 +6,9 @@ import socket
 import time
 
 import pytest
-from conftest import run_cli, start_cli
 
 from ggzledger import Ledger
+from processes import run_cli, start_cli
 
 
 def closed_port() -> int:

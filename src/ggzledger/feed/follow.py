@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import time
 from typing import Any
 
-from eventsourcing.persistence import ApplicationRecorder
+from ggzledger.store.protocol import LedgerRecorder, Listener
 
 __all__ = ["Follower"]
 
@@ -25,15 +26,15 @@ class Follower:
     SQLite has no notifications: the head is polled every ``poll`` seconds.
     """
 
-    def __init__(self, recorder: ApplicationRecorder, *, poll: float = 0.2, recheck: float = 5.0) -> None:
+    def __init__(self, recorder: LedgerRecorder, *, poll: float = 0.2, recheck: float = 5.0) -> None:
         self.recorder = recorder
         self.poll = poll
         self.recheck = recheck
         self._stopped = False
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_write, False)
-        self._listening: Any = None
-        self._listen()
+        # A connection of its own: a pooled one would be taken from the writers for good.
+        self._listening: Listener | None = recorder.listen()
 
     @property
     def stopped(self) -> bool:
@@ -61,10 +62,9 @@ class Follower:
     def stop(self) -> None:
         """End every wait now and from now on."""
         self._stopped = True
-        try:
+        # The pipe full or closed: already woken.
+        with contextlib.suppress(BlockingIOError, OSError):
             os.write(self._wake_write, b"!")
-        except (BlockingIOError, OSError):  # pragma: no cover - the pipe is full or closed: already woken
-            pass
 
     def close(self) -> None:
         """Release the listening connection and the wake-up pipe."""
@@ -73,34 +73,14 @@ class Follower:
             self._listening.close()
             self._listening = None
         for fd in (self._wake_read, self._wake_write):
-            try:
+            with contextlib.suppress(OSError):  # closed twice
                 os.close(fd)
-            except OSError:  # pragma: no cover - closed twice
-                pass
 
     def __enter__(self) -> Follower:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _listen(self) -> None:
-        channel = getattr(self.recorder, "channel_name", None)
-        if channel is None:
-            return  # SQLite: poll
-        import psycopg
-        from psycopg.sql import SQL, Identifier
-
-        from ggzledger.store.postgres_store import connection_settings
-
-        # A connection of its own: a pooled one would be taken from the writers for good.
-        settings = connection_settings(self.recorder.datastore)  # type: ignore[attr-defined]
-        try:
-            connection = psycopg.connect(**settings, autocommit=True, connect_timeout=5)
-            connection.execute(SQL("LISTEN {}").format(Identifier(channel)))
-        except psycopg.Error:
-            return  # the head is still readable through the pool: poll instead
-        self._listening = connection
 
     def _sleep(self, seconds: float) -> None:
         sources: list[Any] = [self._wake_read]
@@ -110,8 +90,7 @@ class Follower:
         if self._listening is not None and self._listening.fileno() in ready:
             try:
                 # Consume what arrived; only the head says what is new.
-                for _ in self._listening.notifies(timeout=0):
-                    pass
-            except Exception:  # noqa: BLE001 - the server went away: poll until it is back
+                self._listening.drain()
+            except Exception:
                 self._listening.close()
                 self._listening = None

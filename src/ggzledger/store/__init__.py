@@ -4,18 +4,21 @@ The PostgreSQL adapter is not imported here: it needs psycopg, which a SQLite
 ledger never loads.
 """
 
-from ggzledger.store.codec import OrjsonTranscoder, TypedMapper
-from ggzledger.store.protocol import KeyRow
+from ggzledger.store.codec import OrjsonTranscoder, TypedMapper, mapper_for
+from ggzledger.store.protocol import KeyRow, LedgerRecorder, Listener
 from ggzledger.store.settings import DEFAULT_DB, StoreError, store_env
 from ggzledger.store.sqlite_store import SQLiteLedgerRecorder, read_states
 
 __all__ = [
     "DEFAULT_DB",
     "KeyRow",
+    "LedgerRecorder",
+    "Listener",
     "OrjsonTranscoder",
     "SQLiteLedgerRecorder",
     "StoreError",
     "TypedMapper",
+    "mapper_for",
     "read_states",
     "store_env",
 ]

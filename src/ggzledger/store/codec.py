@@ -6,15 +6,23 @@ import types
 import typing
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import orjson
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    Cipher,
+    Compressor,
+    InfrastructureFactory,
+    Mapper,
+    MapperDeserialisationError,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.utils import get_topic, resolve_topic
 
-__all__ = ["OrjsonTranscoder", "TypedMapper"]
+__all__ = ["OrjsonTranscoder", "TypedMapper", "mapper_for"]
 
 
 class OrjsonTranscoder(Transcoder):
@@ -66,10 +74,16 @@ class TypedMapper(Mapper[UUID]):
     Upcasters (``upcast_vN_vM`` static methods on an event class with a
     ``class_version``) run on the raw dict before the types are restored, so an
     upcaster sees exactly what an older version stored.
+
+    ``compressor`` and ``cipher`` are the library's (COMPRESSOR_TOPIC, CIPHER_TOPIC and
+    CIPHER_KEY; see :func:`mapper_for`), applied as its Mapper does: a state is
+    compressed then encrypted when stored, decrypted then decompressed when read.
     """
 
-    def __init__(self, transcoder: Transcoder | None = None) -> None:
-        super().__init__(transcoder=transcoder or OrjsonTranscoder())
+    def __init__(
+        self, transcoder: Transcoder | None = None, compressor: Compressor | None = None, cipher: Cipher | None = None
+    ) -> None:
+        super().__init__(transcoder=transcoder or OrjsonTranscoder(), compressor=compressor, cipher=cipher)
         self._converters: dict[type, list[tuple[str, Converter]]] = {}
         # Per event class and per stored topic, what each direction needs: looked up once, not per event.
         self._outgoing: dict[type, tuple[str, int]] = {}
@@ -86,20 +100,56 @@ class TypedMapper(Mapper[UUID]):
         originator_version = state.pop("originator_version")
         if class_version > 1:
             state["class_version"] = class_version
-        return StoredEvent(originator_id, originator_version, topic, self.transcoder.encode(state))
+        data = self.transcoder.encode(state)
+        if self.compressor or self.cipher:
+            data = self._seal(data)
+        return StoredEvent(originator_id, originator_version, topic, data)
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         cls, _, converters = self._incoming_for(stored_event.topic)
-        state = self.current_state(stored_event.topic, self.transcoder.decode(stored_event.state))
+        data = stored_event.state
+        try:
+            decoded = self.transcoder.decode(self._unseal(data) if self.cipher or self.compressor else data)
+        except Exception as error:
+            # The library's own error for a state that cannot be read (a wrong cipher key, say).
+            raise MapperDeserialisationError(
+                f"Failed to deserialise state of stored event with topic '{stored_event.topic}', originator_id"
+                f" '{stored_event.originator_id}' and originator_version {stored_event.originator_version}: {error}"
+            ) from error
+        state = self.current_state(stored_event.topic, decoded)
         for name, convert in converters:
             if name in state:
                 state[name] = convert(state[name])
         originator_id = stored_event.originator_id
         state["originator_id"] = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
         state["originator_version"] = stored_event.originator_version
-        domain_event = object.__new__(cls)
+        domain_event: DomainEventProtocol[UUID] = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", state)
         return domain_event
+
+    def decode_state(self, data: bytes) -> dict[str, Any]:
+        """A stored state as the JSON values it was stored from: decrypted, decompressed, decoded.
+
+        What the read side decodes raw states with (it builds no domain events); the
+        class's upcasts are :meth:`current_state`'s.
+        """
+        return cast(dict[str, Any], self.transcoder.decode(self._unseal(data)))
+
+    def _seal(self, data: bytes) -> bytes:
+        """An encoded state compressed, then encrypted, as configured."""
+        if self.compressor:
+            data = self.compressor.compress(data)
+        if self.cipher:
+            data = self.cipher.encrypt(data)
+        return data
+
+    def _unseal(self, data: bytes) -> bytes:
+        """A stored state decrypted, then decompressed, as configured."""
+        if self.cipher:
+            data = self.cipher.decrypt(data)
+        if self.compressor:
+            data = self.compressor.decompress(data)
+        return data
 
     def current_state(self, topic: str, state: dict[str, Any]) -> dict[str, Any]:
         """A decoded stored state brought to its class's current version, still as JSON values.
@@ -140,3 +190,13 @@ class TypedMapper(Mapper[UUID]):
                     converters.append((name, convert))
             self._converters[cls] = converters
         return converters
+
+
+def mapper_for(factory: InfrastructureFactory[Any]) -> TypedMapper:
+    """The ledger's mapper with the cipher and compressor the library's settings name.
+
+    ``factory`` is the application's (``Application.factory``): it reads COMPRESSOR_TOPIC,
+    CIPHER_TOPIC and CIPHER_KEY from the application's environment, as the library
+    does for its own Mapper, and raises EnvironmentError for a cipher without a key.
+    """
+    return cast(TypedMapper, factory.mapper(transcoder=OrjsonTranscoder(), mapper_class=TypedMapper))

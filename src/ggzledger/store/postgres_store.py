@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import psycopg
@@ -14,7 +15,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from ggzledger.store.protocol import KeyRow
+from ggzledger.store.protocol import KeyRow, Listener
 from ggzledger.store.settings import StoreError
 
 __all__ = ["PostgresLedgerRecorder", "PostgresProjectionStore", "connection_settings"]
@@ -34,6 +35,9 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     unreachable server or a missing database is one clear StoreError at once
     rather than a vague pool timeout later.
     """
+
+    # A commit is one round trip that returns once the server has it: nothing to hand over.
+    hands_over_commit = False
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         if datastore.enable_db_functions:
@@ -83,6 +87,38 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                         continue
                 curs.execute(statement, prepare=False)
         self.datastore.register_type_adapters()
+
+    def insert_events(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        keys: Sequence[KeyRow] | None = None,
+        expected_head: int | None = None,
+        commit_in: Executor | None = None,
+        **kwargs: Any,
+    ) -> Sequence[int]:
+        """Insert events (and ``keys``) in one transaction; returns their positions.
+
+        ``commit_in`` is accepted for the seam's sake and not used: the commit is done
+        before this returns (see ``hands_over_commit``).
+        """
+        return list(super().insert_events(stored_events, keys=keys, expected_head=expected_head, **kwargs) or ())
+
+    def wait_for_commit(self) -> None:
+        """Nothing to wait for: insert_events commits before it returns."""
+
+    def listen(self) -> Listener | None:
+        """A connection of its own, listening on the channel the library notifies in every write transaction.
+
+        None when it cannot connect: the head is still readable through the pool, so the caller polls.
+        """
+        settings = connection_settings(self.datastore)
+        try:
+            connection = psycopg.connect(**settings, autocommit=True, connect_timeout=5)
+            connection.execute(SQL("LISTEN {}").format(Identifier(self.channel_name)))
+        except psycopg.Error:
+            return None
+        return _Listener(connection)
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._insert_events(curs, stored_events, **kwargs)
@@ -160,9 +196,29 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             ]
 
 
+class _Listener:
+    """A LISTENing psycopg connection, as the seam's Listener."""
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self._connection = connection
+
+    def fileno(self) -> int:
+        return self._connection.fileno()
+
+    def drain(self) -> None:
+        for _ in self._connection.notifies(timeout=0):
+            pass
+
+    def close(self) -> None:
+        self._connection.close()
+
+
 def connection_settings(datastore: PostgresDatastore) -> dict[str, Any]:
     """The pool's connection settings (dbname, host, port, user, password), for a connection of one's own."""
-    return {key: value for key, value in dict(datastore.pool.kwargs or {}).items() if key != "row_factory"}
+    kwargs = datastore.pool.kwargs
+    if callable(kwargs):  # psycopg_pool also takes a function that gives them
+        kwargs = kwargs()
+    return {key: value for key, value in dict(kwargs or {}).items() if key != "row_factory"}
 
 
 def _check_reachable(datastore: PostgresDatastore) -> None:
@@ -188,7 +244,7 @@ def _reason(error: psycopg.Error) -> str:
 class _Cursor:
     """A psycopg cursor that takes the views' ``?`` placeholders."""
 
-    _statements: dict[str, str] = {}
+    _statements: ClassVar[dict[str, str]] = {}
 
     def __init__(self, cursor: Cursor[Any]) -> None:
         self._cursor = cursor
@@ -209,11 +265,11 @@ class _Cursor:
             # Before the transaction's first schema change, as the recorder does.
             self._cursor.execute(DDL_LOCK)
             self._ddl_locked = True
-        return self._cursor.execute(self._sql(sql), params)  # type: ignore[call-overload]
+        return self._cursor.execute(self._sql(sql), params)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         if rows:
-            self._cursor.executemany(self._sql(sql), rows)  # type: ignore[call-overload]
+            self._cursor.executemany(self._sql(sql), rows)
 
     def fetchone(self) -> Any:
         return self._cursor.fetchone()
@@ -236,9 +292,12 @@ class PostgresProjectionStore:
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[_Cursor]:
-        with self.datastore.get_connection() as conn, conn.transaction(force_rollback=not write):
-            with conn.cursor(row_factory=tuple_row) as cursor:
-                yield _Cursor(cursor)
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(force_rollback=not write),
+            conn.cursor(row_factory=tuple_row) as cursor,
+        ):
+            yield _Cursor(cursor)
 
     def close(self) -> None:
         """The pool belongs to the application, which closes it."""

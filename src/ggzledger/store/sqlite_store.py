@@ -14,8 +14,9 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Notification, OperationalError, PersistenceError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from ggzledger.store.protocol import KeyRow
+from ggzledger.store.protocol import KeyRow, Listener
 from ggzledger.store.settings import StoreError
+from ggzledger.store.sql import chunked, placeholders
 
 __all__ = ["SQLiteLedgerRecorder", "read_states"]
 
@@ -47,6 +48,9 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     after position N (the PostgreSQL recorder takes the same argument).
     """
 
+    # insert_events(..., commit_in=executor) commits in the executor: see wait_for_commit.
+    hands_over_commit = True
+
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
         self.writer_pragmas = _writer_pragmas()
@@ -62,7 +66,15 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             "key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, trajectory TEXT)",
         ]
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+    def insert_events(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        keys: Sequence[KeyRow] | None = None,
+        expected_head: int | None = None,
+        commit_in: Executor | None = None,
+        **kwargs: Any,
+    ) -> Sequence[int]:
         """Insert events (and ``keys``) in one transaction; returns their positions.
 
         ``commit_in=executor``: the inserts are done here, and the commit, which
@@ -72,7 +84,6 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         raises what the commit raised. At most one commit is in flight.
         """
         self.wait_for_commit()
-        executor: Executor | None = kwargs.pop("commit_in", None)
         taken = self.datastore.get_connection(commit=True)
         connection = taken.__enter__()
         try:
@@ -81,7 +92,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                 cursor = connection.cursor()
                 cursor.execute("BEGIN")
                 try:
-                    ids = self._insert_events(cursor, stored_events, **kwargs)
+                    ids = self._insert_events(cursor, stored_events, keys=keys, expected_head=expected_head, **kwargs)
                 except BaseException:
                     connection.rollback()
                     raise
@@ -100,10 +111,10 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             finally:
                 taken.__exit__(None, None, None)
 
-        if executor is None:
+        if commit_in is None:
             commit()
         else:
-            self._pending_commit = executor.submit(commit)
+            self._pending_commit = commit_in.submit(commit)
         return ids
 
     def wait_for_commit(self) -> None:
@@ -120,7 +131,11 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                     cursor.execute(pragma)
             self._tuned.add(connection)
 
-    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+    def listen(self) -> Listener | None:
+        """None: SQLite has no notifications, a follower polls the head."""
+        return None
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
         ids = self._insert_rows(c, stored_events)
         head: int | None = kwargs.get("expected_head")
         if head is not None and ids:
@@ -184,7 +199,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             clauses.append("rowid<=?")
             params.append(stop)
         if topics:
-            clauses.append(f"topic IN ({','.join('?' * len(topics))})")
+            clauses.append(f"topic IN ({placeholders(len(topics))})")
             params.extend(topics)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         params.append(limit)
@@ -215,17 +230,18 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         rebuild of every event would build only to throw away.
         """
         with self.datastore.transaction(commit=False) as c:
+            # Plain tuples, as the rebuild's own connections give (the library's connections make Rows).
+            c.sqlite_cursor.row_factory = None
             return read_states(c, self.events_table_name, after, stop, limit)
 
     def max_versions(self, ids: Sequence[UUID]) -> dict[UUID, int]:
         """The latest version of each given stream that has events (absent streams are left out)."""
         found: dict[UUID, int] = {}
         with self.datastore.transaction(commit=False) as c:
-            for start in range(0, len(ids), 500):
-                chunk = [i.hex for i in ids[start : start + 500]]
+            for chunk in chunked([i.hex for i in ids]):
                 c.execute(
                     f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name}"
-                    f" WHERE originator_id IN ({','.join('?' * len(chunk))}) GROUP BY originator_id",
+                    f" WHERE originator_id IN ({placeholders(len(chunk))}) GROUP BY originator_id",
                     chunk,
                 )
                 for row in c.fetchall():
@@ -236,10 +252,9 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         """The stored rows of the given keys (absent keys are left out)."""
         found: dict[str, KeyRow] = {}
         with self.datastore.transaction(commit=False) as c:
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
+            for chunk in chunked(keys):
                 c.execute(
-                    f"SELECT key, fingerprint, trajectory FROM ledger_keys WHERE key IN ({','.join('?' * len(chunk))})",
+                    f"SELECT key, fingerprint, trajectory FROM ledger_keys WHERE key IN ({placeholders(len(chunk))})",
                     chunk,
                 )
                 for row in c.fetchall():
