@@ -10,54 +10,18 @@ from typing import Any
 
 import orjson
 import pytest
+from eventsourcing.cipher import AESCipher
+from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.domain import Aggregate
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.persistence import InfrastructureFactory, MapperDeserialisationError
+from eventsourcing.utils import Environment, get_topic, resolve_topic
 
 import ggzledger.domain
+from event_examples import SCORES, calendar_events, trajectory_events
 from ggzledger import Ledger
-from ggzledger.domain import BillingCalendar, Scores, Trajectory
+from ggzledger.domain import BillingCalendar, Trajectory
 from ggzledger.store import TypedMapper
-
-SCORES = Scores.from_mapping({**{str(n): n % 5 for n in range(1, 13)}, "13": 9, "A": 2}).items
-
-
-def trajectory_events() -> list[Any]:
-    """One of each Trajectory event, with optional fields both given and absent."""
-    trajectory = Trajectory(
-        trajectory="T-1",
-        record_id="R-1",
-        fingerprint="f0",
-        patient="P-1",
-        provider="12345678",
-        insurer="3311",
-        opened_on=date(2016, 11, 1),
-        region="Utrecht",
-        referrer=None,
-    )
-    trajectory.assess(on=date(2016, 11, 1), scores=SCORES, assessor="psychiater", record_id=None, fingerprint="f1")
-    trajectory.cluster(on=date(2016, 11, 1), cluster=4, record_id="R-2", fingerprint="f2")
-    trajectory.deliver(
-        activity="A-1", on=date(2016, 11, 3), code="CONSULT", description="Consult", unit="consult", amount=10000,
-        tariff="demo-2017", minutes=45, professional="psychiater", setting=2, care_form="outreach",
-        record_id=None, fingerprint="f3",
-    )  # fmt: skip
-    trajectory.deliver(
-        activity="A-2", on=date(2016, 11, 4), code="VERBLIJF", description="Verblijf", unit="day", amount=40000,
-        tariff="demo-2017", minutes=None, professional=None, setting=None, care_form=None,
-        record_id=None, fingerprint="f4",
-    )  # fmt: skip
-    trajectory.void(activity="A-2", on=date(2016, 11, 5), reason="dubbel", record_id=None, fingerprint="f5")
-    trajectory.review(on=date(2016, 12, 1), cluster=3, scores=SCORES, record_id=None, fingerprint="f6")
-    trajectory.review(on=date(2016, 12, 2), cluster=3, scores=None, record_id=None, fingerprint="f7")
-    trajectory.refer_back(on=date(2016, 12, 3), to="huisarts", reason=None, record_id=None, fingerprint="f8")
-    return list(trajectory.collect_events())
-
-
-def calendar_events() -> list[Any]:
-    calendar = BillingCalendar()
-    calendar.close(month="2016-11", up_to=12, declarations=1, total=70000, digest="a" * 64, record_id=None)
-    calendar.close(month="2016-12", up_to=15, declarations=0, total=-10000, digest="b" * 64, record_id="C-1")
-    return list(calendar.collect_events())
+from ggzledger.store.codec import mapper_for
 
 
 def stored_event_classes() -> set[type]:
@@ -81,9 +45,21 @@ def test_the_examples_cover_every_event_class() -> None:
     }  # fmt: skip
 
 
+KEY = AESCipher.create_key(16)
+MAPPERS = {
+    "plain": lambda: TypedMapper(),
+    "compressed": lambda: TypedMapper(compressor=ZlibCompressor()),
+    "encrypted": lambda: TypedMapper(cipher=AESCipher(Environment(env={"CIPHER_KEY": KEY}))),
+    "compressed-and-encrypted": lambda: TypedMapper(
+        compressor=ZlibCompressor(), cipher=AESCipher(Environment(env={"CIPHER_KEY": KEY}))
+    ),
+}
+
+
+@pytest.mark.parametrize("sealing", MAPPERS)
 @pytest.mark.parametrize("event", ALL_EVENTS, ids=lambda e: f"{type(e).__qualname__}-v{e.originator_version}")
-def test_every_event_round_trips_through_the_typed_mapper(event: Any) -> None:
-    mapper = TypedMapper()
+def test_every_event_round_trips_through_the_typed_mapper(event: Any, sealing: str) -> None:
+    mapper = MAPPERS[sealing]()
 
     stored = mapper.to_stored_event(event)
     restored = mapper.to_domain_event(stored)
@@ -117,6 +93,41 @@ def test_stored_state_is_plain_json_under_the_explicit_topic() -> None:
         assert "originator_id" not in state and "originator_version" not in state
         if "on" in state:
             assert state["on"] == event.on.isoformat()
+
+
+@pytest.mark.parametrize("sealing", ["compressed", "encrypted", "compressed-and-encrypted"])
+def test_a_sealed_state_is_not_plain_json_and_decodes_to_what_the_plain_mapper_stores(sealing: str) -> None:
+    mapper, plain = MAPPERS[sealing](), TypedMapper()
+    for event in ALL_EVENTS:
+        sealed, clear = mapper.to_stored_event(event), plain.to_stored_event(event)
+
+        assert sealed.topic == clear.topic and sealed.state != clear.state
+        assert b"2016-1" not in sealed.state  # no date readable in it
+        assert mapper.decode_state(sealed.state) == plain.decode_state(clear.state) == orjson.loads(clear.state)
+
+
+def test_a_state_encrypted_with_another_key_is_not_read_back() -> None:
+    stored = MAPPERS["encrypted"]().to_stored_event(ALL_EVENTS[1])
+    other = TypedMapper(cipher=AESCipher(Environment(env={"CIPHER_KEY": AESCipher.create_key(16)})))
+
+    with pytest.raises(MapperDeserialisationError):
+        other.to_domain_event(stored)
+    with pytest.raises(ValueError):
+        other.decode_state(stored.state)
+
+
+def test_the_mapper_for_an_application_takes_the_librarys_cipher_and_compressor_settings() -> None:
+    settings = {"COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor", "CIPHER_KEY": KEY}
+    mapper = mapper_for(InfrastructureFactory.construct(Environment("Ledger", settings)))
+    unsealed = mapper_for(InfrastructureFactory.construct(Environment("Ledger", {})))
+
+    assert isinstance(mapper, TypedMapper) and isinstance(unsealed, TypedMapper)
+    assert isinstance(mapper.compressor, ZlibCompressor) and isinstance(mapper.cipher, AESCipher)
+    assert unsealed.compressor is None and unsealed.cipher is None
+    stored = mapper.to_stored_event(ALL_EVENTS[1])
+    assert mapper.to_domain_event(stored) == ALL_EVENTS[1]
+    with pytest.raises(EnvironmentError):
+        mapper_for(InfrastructureFactory.construct(Environment("Ledger", {"CIPHER_TOPIC": get_topic(AESCipher)})))
 
 
 def test_every_explicit_topic_names_its_own_class() -> None:
@@ -170,10 +181,7 @@ def impure_imports(source: str) -> list[str]:
             if node.level:  # relative: inside the domain package
                 continue
             module = node.module or ""
-            if module == "eventsourcing":
-                modules = [f"eventsourcing.{alias.name}" for alias in node.names]
-            else:
-                modules = [module]
+            modules = [f"eventsourcing.{a.name}" for a in node.names] if module == "eventsourcing" else [module]
         else:
             continue
         for module in modules:
