@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Transcoder, Transcoding
 
 from ggzledger.domain import Trajectory, trajectory_id
-from ggzledger.domain.errors import NotAllowed, Refused, UnknownTrajectory
+from ggzledger.domain.errors import UnknownTrajectory
+from ggzledger.reference import load_catalogue, load_tariffs
+from ggzledger.service.commands import apply_record, open_trajectory
 from ggzledger.service.records import Record
-from ggzledger.reference import NoTariff, load_catalogue, load_tariffs
 
 __all__ = ["LibraryLedger"]
 
@@ -53,17 +53,7 @@ class LibraryLedger(Application[UUID]):
     def record(self, record: Record) -> bool:
         """Judge and store one record; False when it repeats a stored one. Raises Refused."""
         if record.type == "trajectory_opened":
-            trajectory = Trajectory(
-                trajectory=record.get("trajectory"),
-                record_id=record.record_id,
-                fingerprint=record.fingerprint,
-                patient=record.get("patient"),
-                provider=record.get("provider"),
-                insurer=record.get("insurer"),
-                opened_on=record.get("date"),
-                region=record.get("region"),
-                referrer=record.get("referrer"),
-            )
+            trajectory = open_trajectory(record)
         else:
             try:
                 trajectory = self.repository.get(trajectory_id(record.get("trajectory")))  # type: ignore[assignment]
@@ -71,44 +61,6 @@ class LibraryLedger(Application[UUID]):
                 raise UnknownTrajectory(f"trajectory {record.get('trajectory')} was never opened") from None
             if trajectory.has_seen(record.fingerprint):
                 return False
-            self._command(trajectory, record)
+            apply_record(trajectory, record, self.tariffs, self.catalogue)
         self.save(trajectory)
         return True
-
-    def _command(self, trajectory: Trajectory, record: Record) -> None:
-        common: dict[str, Any] = {"record_id": record.record_id, "fingerprint": record.fingerprint}
-        on, kind = record.get("date"), record.type
-        if kind == "assessed":
-            trajectory.assess(on=on, scores=record.get("honos"), assessor=record.get("assessor"), **common)
-        elif kind in ("clustered", "reviewed"):
-            if record.get("cluster") not in self.catalogue:
-                raise NotAllowed(f"{kind}: cluster {record.get('cluster')} is not in the catalogue")
-            if kind == "clustered":
-                trajectory.cluster(on=on, cluster=record.get("cluster"), **common)
-            else:
-                trajectory.review(on=on, cluster=record.get("cluster"), scores=record.get("honos"), **common)
-        elif kind == "activity_delivered":
-            try:
-                priced = self.tariffs.lookup(record.get("code"), on)
-            except NoTariff as error:
-                raise NotAllowed(str(error)) from None
-            trajectory.deliver(
-                activity=record.get("activity"),
-                on=on,
-                code=priced.code,
-                description=priced.description,
-                unit=priced.unit,
-                amount=priced.amount,
-                tariff=priced.table,
-                minutes=record.get("minutes"),
-                professional=record.get("professional"),
-                setting=record.get("setting"),
-                care_form=record.get("care_form"),
-                **common,
-            )
-        elif kind == "activity_voided":
-            trajectory.void(activity=record.get("activity"), on=on, reason=record.get("reason"), **common)
-        elif kind == "referred_back":
-            trajectory.refer_back(on=on, to=record.get("to"), reason=record.get("reason"), **common)
-        else:
-            raise Refused(f"the baseline does not record {kind} records")

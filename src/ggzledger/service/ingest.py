@@ -7,9 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 
-from ggzledger.service.ledger import RECORDED, UNCHANGED, Ledger
 from ggzledger.collector import fewer_collections
 from ggzledger.domain.errors import Refused
+from ggzledger.service.ledger import Ledger
+from ggzledger.service.outcomes import Outcome
 from ggzledger.service.records import Record, parse_line
 
 __all__ = ["Summary", "ingest"]
@@ -57,13 +58,13 @@ def ingest(
     pending: list[tuple[int, Record | Refused]] = []
     read = 0
 
-    def settle(number: int, outcome: str | Refused) -> None:
+    def settle(number: int, outcome: Outcome | Refused) -> None:
         if isinstance(outcome, Refused):
             summary.refused += 1
             on_refused(number, str(outcome))
-        elif outcome == RECORDED:
+        elif outcome is Outcome.RECORDED:
             summary.recorded += 1
-        elif outcome == UNCHANGED:
+        elif outcome is Outcome.UNCHANGED:
             summary.unchanged += 1
 
     def flush() -> None:
