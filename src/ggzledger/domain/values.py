@@ -70,10 +70,6 @@ class Scores:
                 )
         return cls(tuple(sorted(data.items(), key=lambda pair: _ITEM_ORDER[pair[0]])))
 
-    def as_dict(self) -> dict[str, int]:
-        """The scores as a plain item -> score mapping."""
-        return dict(self.items)
-
     @property
     def total(self) -> int:
         """Sum of items 1..12, not counting items scored 9 (not known)."""
