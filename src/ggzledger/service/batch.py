@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from ggzledger.domain import Trajectory, trajectory_id
@@ -70,7 +70,7 @@ class Batch:
             if cached is not None and cached.version < version:
                 # Another writer appended: bring the cached state forward.
                 for event in ledger.events.get(stream, gt=cached.version):
-                    event.mutate(cached)
+                    cast(Trajectory.Event, event).mutate(cached)
                 loaded[number] = cached
                 continue
             loaded[number] = ledger.load(number)

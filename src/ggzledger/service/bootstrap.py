@@ -5,8 +5,8 @@ mapper (with the library's cipher and compressor settings), the read side (its
 store, the views by name, the projector), the tariff tables (shipped ones with
 the stored ones laid over them) and the trajectory cache. The eventsourcing
 Application (the Ledger's base) builds the recorder itself from the environment
-that :func:`ggzledger.store.store_env` gives, and asks :func:`mapper_for` for the
-mapper; the Ledger then calls :func:`wire` for the rest.
+that :func:`ggzledger.store.store_env` gives, and asks :func:`ggzledger.store.mapper_for`
+for the mapper; the Ledger then calls :func:`wire` for the rest.
 """
 
 from __future__ import annotations
@@ -14,18 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Any
-from uuid import UUID
 
 import attrs
-from eventsourcing.persistence import InfrastructureFactory, Mapper
+from eventsourcing.persistence import InfrastructureFactory
 
 from ggzledger.projections import Projector, ProjectionStore, open_store, views_for
 from ggzledger.reference import Catalogue, Tariffs, load_catalogue, load_tariffs
 from ggzledger.service.cache import TrajectoryCache
 from ggzledger.service.tariff_storage import StoredTariffTables
-from ggzledger.store import OrjsonTranscoder, TypedMapper
+from ggzledger.store import LedgerRecorder, TypedMapper
 
-__all__ = ["Wiring", "mapper_for", "wire"]
+__all__ = ["Wiring", "wire"]
 
 
 @attrs.define
@@ -41,15 +40,10 @@ class Wiring:
     today: Callable[[], date]
 
 
-def mapper_for(factory: InfrastructureFactory[Any]) -> Mapper[UUID]:
-    """The typed orjson mapper, with whatever cipher and compressor the environment configures."""
-    return factory.mapper(transcoder=OrjsonTranscoder(), mapper_class=TypedMapper)
-
-
 def wire(
     factory: InfrastructureFactory[Any],
-    recorder: Any,
-    mapper: Mapper[UUID],
+    recorder: LedgerRecorder,
+    mapper: TypedMapper,
     *,
     catalogue: Catalogue | None = None,
     tariffs: Tariffs | None = None,

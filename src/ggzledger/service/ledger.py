@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from datetime import date
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import IntegrityError
 
 from ggzledger.domain import BillingCalendar, Trajectory, trajectory_id
 from ggzledger.domain.errors import Conflict, NotAllowed, Refused, UnknownTrajectory
@@ -17,11 +17,15 @@ from ggzledger.domain.months import month_of, months_between, next_month
 from ggzledger.projections import BillingView, CloseResult, Declaration
 from ggzledger.reference import Catalogue, Tariffs, TariffTable
 from ggzledger.service.batch import Batch
-from ggzledger.service.bootstrap import mapper_for, wire
+from ggzledger.service.bootstrap import wire
 from ggzledger.service.outcomes import Outcome
 from ggzledger.service.records import Record
 from ggzledger.service.retry import ATTEMPTS, WriteContention, back_off, gave_up
-from ggzledger.store import KeyRow, store_env
+from ggzledger.store import KeyRow, TypedMapper, mapper_for, store_env
+
+if TYPE_CHECKING:
+    from ggzledger.store.postgres_store import PostgresLedgerRecorder
+    from ggzledger.store.sqlite_store import SQLiteLedgerRecorder
 
 __all__ = ["Ledger", "Outcome", "MonthAlreadyClosed", "WriteContention"]
 
@@ -40,6 +44,10 @@ class Ledger(Application[UUID]):
     """
 
     name = "ggzledger"
+    # The library types its recorder as any ApplicationRecorder; the ledger's is one of its two
+    # adapters, and both implement ggzledger.store.LedgerRecorder, the seam the rest types against.
+    recorder: SQLiteLedgerRecorder | PostgresLedgerRecorder
+    mapper: TypedMapper
 
     def __init__(
         self,
@@ -60,10 +68,10 @@ class Ledger(Application[UUID]):
         self.today = wiring.today
         self.billing = cast(BillingView, next(v for v in self.projector.views if v.name == "billing"))
 
-    def construct_mapper(self) -> Mapper[UUID]:
+    def construct_mapper(self) -> TypedMapper:
         return mapper_for(self.factory)
 
-    def close(self) -> None:  # type: ignore[override]
+    def close(self) -> None:
         """Release the store's connections."""
         self.store.close()
         super().close()
@@ -123,8 +131,7 @@ class Ledger(Application[UUID]):
         stored = [to_stored_event(event) for trajectory in trajectories for event in trajectory.collect_events()]
         if not stored:
             return []
-        later = {"commit_in": commit_in} if commit_in is not None and self.recorder.hands_over_commit else {}
-        return list(self.recorder.insert_events(stored, keys=keys, **later) or ())
+        return list(self.recorder.insert_events(stored, keys=keys, commit_in=commit_in))
 
     def wait_for_commit(self) -> None:
         """Wait for a batch's commit handed to an executor by :meth:`record`; raise what it raised.
