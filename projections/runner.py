@@ -6,15 +6,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
-from eventsourcing.persistence import ApplicationRecorder
-
 from ggzledger.collector import fewer_collections
 from ggzledger.progress import Progress
 from ggzledger.projections.decoding import Decoder, StoredRow, events_for
 from ggzledger.projections.rebuild import Rebuilder
 from ggzledger.projections.store import Cursor, ProjectionStore
 from ggzledger.projections.view import View
-from ggzledger.store import TypedMapper
+from ggzledger.store import LedgerRecorder, TypedMapper
 
 __all__ = ["Projector"]
 
@@ -45,7 +43,7 @@ class Projector(Generic[ViewsT]):
 
     def __init__(
         self,
-        recorder: ApplicationRecorder,
+        recorder: LedgerRecorder,
         mapper: TypedMapper,
         store: ProjectionStore,
         views: ViewsT,
@@ -128,7 +126,7 @@ class Projector(Generic[ViewsT]):
 
     def select(self, after: int, stop: int, limit: int) -> list[StoredRow]:
         """The next page of events as stored: (position, topic, state). Both ledger recorders read them."""
-        return self.recorder.select_states(after, limit, stop)  # type: ignore[attr-defined,no-any-return]
+        return self.recorder.select_states(after, limit, stop)
 
     @contextmanager
     def page(self, last: int) -> Iterator[tuple[Cursor, dict[str, int], Behind]]:

@@ -18,7 +18,9 @@ from hypothesis import HealthCheck, given, settings
 
 from builders import Clerk, Record, care_need, delivered, meneer_henk, month_closed, reviewed, voided
 from ggzledger import Ledger, UnknownTrajectory
-from ggzledger.audit.reconstruction import NotIssued, audit, rebuild, reconstruct, verify
+from ggzledger.audit.reconstruction import NotIssued, audit, reconstruct
+from ggzledger.audit.verification import verify
+from ggzledger.service.rebuild import rebuild
 from ggzledger.domain import BillingCalendar, trajectory_id
 from ledgers import a_busy_ledger, ledgers
 from rows import view_rows

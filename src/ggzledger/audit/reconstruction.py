@@ -137,23 +137,3 @@ def compare(recorded: dict[str, Any] | None, rebuilt: dict[str, Any] | None) -> 
         # Same fields and lines, so the difference is in the order of the lines.
         found.append("lines: the same lines, in another order")
     return found
-
-
-_MOVED = {
-    "Difference": "ggzledger.audit.verification",
-    "Verification": "ggzledger.audit.verification",
-    "verify": "ggzledger.audit.verification",
-    "Rebuilt": "ggzledger.service.rebuild",
-    "rebuild": "ggzledger.service.rebuild",
-}
-
-
-def __getattr__(name: str) -> Any:
-    # Transitional: names that moved out of this module, found where they now live until
-    # interfaces/cli.py and interfaces/text/audit.py import them from there. Lazily, because
-    # verification imports this module.
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,8 +13,8 @@ from eventsourcing.persistence import IntegrityError
 
 from ggzledger.domain import BillingCalendar, Trajectory, trajectory_id
 from ggzledger.domain.errors import Conflict, NotAllowed, Refused, UnknownTrajectory
-from ggzledger.domain.months import month_of, months_between, next_month
-from ggzledger.projections import BillingView, CloseResult, Declaration
+from ggzledger.domain.months import month_of
+from ggzledger.projections import CloseResult, Declaration
 from ggzledger.reference import Catalogue, Tariffs, TariffTable
 from ggzledger.service.batch import Batch
 from ggzledger.service.bootstrap import wire
@@ -66,7 +66,7 @@ class Ledger(Application[UUID]):
         self.projector = wiring.projector
         self.cache = wiring.cache
         self.today = wiring.today
-        self.billing = cast(BillingView, next(v for v in self.projector.views if v.name == "billing"))
+        self.billing = self.projector.views.billing
 
     def construct_mapper(self) -> TypedMapper:
         return mapper_for(self.factory)
@@ -170,7 +170,7 @@ class Ledger(Application[UUID]):
                 raise MonthAlreadyClosed(f"month {month} is closed already")
             up_to = self.projector.catch_up()
             with self.store.transaction(write=False) as c:
-                months = self._months_to_close(c, calendar.last_closed, month)
+                months = self.billing.months_to_close(c, calendar.last_closed, month)
                 results = self.billing.compute_closes(c, months, up_to, previous_digest=calendar.last_digest)
             for result in results:
                 calendar.close(
@@ -217,13 +217,6 @@ class Ledger(Application[UUID]):
         except AggregateNotFoundError:
             return BillingCalendar()
 
-    def _months_to_close(self, c: Any, last_closed: str | None, month: str) -> list[str]:
-        if last_closed is not None:
-            return list(months_between(next_month(last_closed), month))
-        earliest = self.billing.earliest_activity(c)
-        first = min(month_of(earliest), month) if earliest is not None else month
-        return list(months_between(first, month))
-
     # Reading declarations.
 
     def is_closed(self, month: str) -> bool:
@@ -256,7 +249,7 @@ class Ledger(Application[UUID]):
 
     def _drafts(self, c: Any, closed: list[str], month: str, up_to: int, only: str | None = None) -> list[Declaration]:
         # A draft is what closing the month now would issue, earlier open months closing first.
-        months = self._months_to_close(c, closed[-1] if closed else None, month)
+        months = self.billing.months_to_close(c, closed[-1] if closed else None, month)
         results = self.billing.compute_closes(c, months, up_to, only=only, status="draft")
         return list(results[-1].declarations) if results else []
 

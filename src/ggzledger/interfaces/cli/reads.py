@@ -124,7 +124,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Recompute every close and its digest chain; exit 1 naming what differs."""
-    from ggzledger.audit.reconstruction import verify  # noqa: PLC0415
+    from ggzledger.audit.verification import verify  # noqa: PLC0415
     from ggzledger.interfaces.text.audit import render_verification  # noqa: PLC0415
 
     with open_ledger(args.db) as ledger, position_bar("verify") as bar:
@@ -135,7 +135,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     """Drop every view and rebuild it from position 0; exit 1 when a close is no longer reproduced."""
-    from ggzledger.audit.reconstruction import rebuild  # noqa: PLC0415
+    from ggzledger.service.rebuild import rebuild  # noqa: PLC0415
 
     with open_ledger(args.db) as ledger, position_bar("rebuild") as bar:
         started = time.perf_counter()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from ggzledger.audit.reconstruction import Audit, Verification
+from ggzledger.audit.reconstruction import Audit
+from ggzledger.audit.verification import Verification
 from ggzledger.domain.money import format_euro
 from ggzledger.projections.care_need import Entry
 from ggzledger.reference import Catalogue
