@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import HENK, run_cli
 
 
@@ -53,10 +54,12 @@ def serving(db: str, port: int, token: str | None = None) -> subprocess.Popen[by
             time.sleep(0.1)
 
 
-def stop(server: subprocess.Popen[bytes]) -> None:
-    server.send_signal(signal.SIGINT)
-    server.communicate(timeout=30)
-    assert server.returncode == 0
+def stop(server: subprocess.Popen[bytes], how: signal.Signals = signal.SIGINT) -> bytes:
+    """Stop the server with a signal, as a terminal (SIGINT) or systemd (SIGTERM) does; its standard error."""
+    server.send_signal(how)
+    _, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err.decode()
+    return err
 
 
 def test_serve_answers_on_127_0_0_1_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
@@ -74,6 +77,31 @@ def test_serve_answers_on_127_0_0_1_and_stops_cleanly_on_sigint(tmp_path: Path) 
         assert status == 404 and "error" in missing
     finally:
         stop(server)
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_stops_with_exit_status_0_on_sigint_and_sigterm(tmp_path: Path, how: signal.Signals) -> None:
+    port = free_port()
+    server = serving(str(tmp_path / "ledger.db"), port)
+    assert get(f"http://127.0.0.1:{port}/status")[0] == 200
+
+    err = stop(server, how)
+
+    assert b"Traceback" not in err
+    assert b"Finished server process" in err  # shut down gracefully, not killed
+
+
+def test_a_port_in_use_is_one_line_and_exit_status_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = run_cli("--db", str(tmp_path / "ledger.db"), "serve", "--port", str(port))
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"ggzledger: cannot listen on 127.0.0.1:{port}: Address already in use"]
+    assert not (tmp_path / "ledger.db").exists()  # refused before the ledger is opened
 
 
 def test_a_server_with_a_token_refuses_requests_without_it(tmp_path: Path) -> None:

@@ -124,6 +124,42 @@ def test_bad_parameters_are_a_json_400(client: TestClient) -> None:
     assert client.get("/nowhere").json() == {"error": "Not Found"}
 
 
+@pytest.mark.parametrize("query", ["after=99999999999999999999999", "after=%C2%B2", "after=9223372036854775808",
+                                   "limit=%EF%BC%95", "wait=%D9%A3", "after=+1", "after=1_0", "after=%201", "after="])
+def test_a_number_that_is_not_ascii_digits_within_bounds_is_a_json_400_naming_it(client: TestClient, query: str) -> None:
+    response = client.get(f"/feed?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(f"{query.split('=')[0]} must be a whole number ")
+
+
+def test_the_last_feed_position_a_store_can_hold_is_a_valid_after(client: TestClient) -> None:
+    body = client.get("/feed", params={"after": str(2**63 - 1)}).json()
+
+    assert body == {"after": 2**63 - 1, "events": [], "last_position": 2**63 - 1}
+
+
+@pytest.mark.parametrize("month", ["0000-01", "10000-01", "2024-13", "%D9%A2%D9%A0%D9%A2%D9%A4-01", "%00"])
+def test_a_month_outside_0001_01_through_9999_12_is_a_json_400(client: TestClient, month: str) -> None:
+    for path in (f"/months/{month}/declarations", f"/trajectories/T-HENK/declarations/{month}"):
+        response = client.get(path)
+        assert response.status_code == 400, path
+        assert "is not a month YYYY-MM" in response.json()["error"]
+
+
+def test_a_draft_that_would_close_thousands_of_months_first_is_refused_at_once(client: TestClient) -> None:
+    # T-HENK's ledger is closed through 2017-02: a draft of 9999-12 would first close 95,794 open months.
+    for path in ("/months/9999-12/declarations", "/trajectories/T-HENK/declarations/9999-12"):
+        response = client.get(path)
+        assert response.status_code == 400
+        assert response.json()["error"] == (
+            "cannot draft 9999-12, which would first close 2017-03 through 9999-12: "
+            "95,794 months, more than the 2,400 allowed at once"
+        )
+    # The server still answers afterwards: nothing was left holding the read lock.
+    assert client.get("/months/2017-01/declarations").status_code == 200
+
+
 def test_status_reports_the_head_and_the_projection_lag(client: TestClient, henk: Ledger) -> None:
     henk.projector.catch_up()
     body = client.get("/status").json()

@@ -67,7 +67,7 @@ def months_between(first: str, last: str) -> Iterator[str]:
     """
     start, end = _count(first), _count(last)
     if end - start + 1 > MAX_SPAN:
-        raise SpanTooLong(f"{first} through {last} is {end - start + 1:,} months; at most {MAX_SPAN:,} at once")
+        raise SpanTooLong(f"{first} through {last}: {end - start + 1:,} months, more than the {MAX_SPAN:,} allowed at once")
     return map(_text, range(start, end + 1))
 
 

@@ -6,9 +6,12 @@ import asyncio
 import contextlib
 import hmac
 import ipaddress
+import logging
+import signal
+import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError
@@ -22,12 +25,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ggzledger.audit import reports
-from ggzledger.service.ledger import Ledger
 from ggzledger.domain.errors import UnknownTrajectory
-from ggzledger.domain.months import is_month
-from ggzledger.feed.public import Feed
+from ggzledger.domain.months import SpanTooLong, is_month
 from ggzledger.feed.follow import Follower
+from ggzledger.feed.public import Feed
+from ggzledger.interfaces.numbers import POSITION_MAX, parse_count
 from ggzledger.interfaces.openapi import document
+from ggzledger.service.ledger import Ledger
 
 __all__ = ["create_app", "serve", "ServeError", "is_loopback", "PAGE_DEFAULT", "PAGE_MAX", "WAIT_MAX"]
 
@@ -55,20 +59,68 @@ def serve(db: str | None, host: str = "127.0.0.1", port: int = 8080, token: str 
     """Serve the ledger in ``db`` (a --db value) over HTTP until SIGINT or SIGTERM.
 
     Raises ServeError, before opening anything, when ``host`` is not a loopback
-    address and no token is given: the ledger holds patients' care data and is
-    never served openly. Raises StoreError when the store cannot be used.
+    address and no token is given (the ledger holds patients' care data and is
+    never served openly), or when the address cannot be listened on (in use, not
+    a port, not this machine's). Raises StoreError when the store cannot be used.
     """
     if not is_loopback(host) and not token:
         raise ServeError(f"refusing to listen on {host} without a bearer token: set GGZLEDGER_TOKEN")
+    with _listen(host, port) as listening:
+        _serve(listening, Ledger(db), host, port, token)
+
+
+def _serve(listening: socket.socket, ledger: Ledger, host: str, port: int, token: str | None) -> None:
     import uvicorn
 
-    ledger = Ledger(db)
     try:
         # Long-polls in flight at shutdown are cut after a few seconds; clients resume with the same ``after``.
-        uvicorn.run(create_app(ledger, token=token), host=host, port=port, timeout_graceful_shutdown=3,
-                    log_level="info")
+        config = uvicorn.Config(create_app(ledger, token=token), timeout_graceful_shutdown=3, log_level="info")
+        server = uvicorn.Server(config)
+        logging.getLogger("uvicorn.error").info("serving the ledger on http://%s (Ctrl-C to stop)", _address(host, port))
+        with _stopping(server):
+            server.run(sockets=[listening])
     finally:
         ledger.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The bound, listening socket; ServeError naming the address when it cannot be had (e.g. in use)."""
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        # As uvicorn does: a restarted server may bind while the old connections linger in TIME_WAIT.
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+        listening.listen(2048)
+    except (OSError, OverflowError) as error:
+        listening.close()
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise ServeError(f"cannot listen on {_address(host, port)}: {reason}") from None
+    return listening
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@contextlib.contextmanager
+def _stopping(server: Any) -> Iterator[None]:
+    """SIGINT and SIGTERM stop ``server`` gracefully, and the process then ends normally.
+
+    uvicorn handles both signals while it runs, but afterwards raises the signal again
+    against the handler it found: with the default one, SIGTERM kills the process
+    (exit 143, and the ledger is never closed). The handler it finds is this one, which
+    asks for a stop; a signal before uvicorn's own handlers are in place stops it too.
+    """
+
+    def stop(signum: int, frame: object) -> None:
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def create_app(ledger: Ledger, token: str | None = None) -> Starlette:
@@ -88,7 +140,7 @@ def create_app(ledger: Ledger, token: str | None = None) -> Starlette:
         routes=routes,
         middleware=middleware,
         lifespan=api.lifespan,
-        exception_handlers={HTTPException: _http_error, PersistenceError: _store_error},  # type: ignore[dict-item]
+        exception_handlers=_HANDLERS,  # type: ignore[arg-type]
     )
 
 
@@ -103,6 +155,14 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 async def _store_error(request: Request, exc: Exception) -> Response:
     reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return _error(503, f"the database is not available: {reason}")
+
+
+async def _too_many_months(request: Request, exc: Exception) -> Response:
+    # A draft of a month far ahead would first close every open month before it.
+    return _error(400, f"cannot draft {request.path_params.get('month')}, which would first close {exc}")
+
+
+_HANDLERS = {HTTPException: _http_error, PersistenceError: _store_error, SpanTooLong: _too_many_months}
 
 
 class _BearerToken:
@@ -187,7 +247,7 @@ class _Api:
             self.heads.stop()
 
     async def feed(self, request: Request) -> Response:
-        after = _integer(request, "after", 0, minimum=0)
+        after = _integer(request, "after", 0, minimum=0, maximum=POSITION_MAX)
         limit = _integer(request, "limit", PAGE_DEFAULT, minimum=1, maximum=PAGE_MAX)
         wait = float(_integer(request, "wait", 0, minimum=0, maximum=int(WAIT_MAX)))
         deadline = time.monotonic() + wait
@@ -255,17 +315,14 @@ class _Api:
         return await run_in_threadpool(locked)
 
 
-def _integer(request: Request, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+def _integer(request: Request, name: str, default: int, minimum: int, maximum: int) -> int:
     text = request.query_params.get(name)
     if text is None:
         return default
-    if not text.isdigit():
-        raise HTTPException(400, f"{name} must be a whole number, got {text!r}")
-    value = int(text)
-    if value < minimum or (maximum is not None and value > maximum):
-        bounds = f"{minimum}..{maximum}" if maximum is not None else f"at least {minimum}"
-        raise HTTPException(400, f"{name} must be {bounds}, got {value}")
-    return value
+    try:
+        return parse_count(text, name, maximum, minimum)
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from None
 
 
 def _month(request: Request) -> str:
