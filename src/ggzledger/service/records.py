@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -13,36 +14,66 @@ import attrs
 import orjson
 
 from ggzledger.domain.errors import Malformed
-from ggzledger.domain.months import is_month
+from ggzledger.domain.months import is_month, month_of
+from ggzledger.domain.text import bidi_control, has_control, invisible
 from ggzledger.domain.values import CARE_FORMS, REFERRAL_TARGETS, Scores
 
-__all__ = ["Record", "parse_line", "parse_object", "RECORD_TYPES"]
+__all__ = [
+    "Record", "parse_line", "parse_object", "RECORD_TYPES",
+    "MAX_LINE", "MAX_ID", "MAX_TEXT", "MAX_MINUTES", "EARLIEST",
+]
 
-# C0, DEL and C1 (U+0080..U+009F, e.g. NEL, which some readers take for a line break).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+# The limits of docs/input.md. Each one keeps what one line can put in the ledger (and in every
+# feed page and invoice that shows it) in proportion to what a real record needs.
+MAX_LINE = 16 * 1024
+"""The longest input line, in bytes (characters for a str line)."""
 MAX_ID = 64
+"""The longest identifier (contract.md)."""
+MAX_TEXT = 500
+"""The longest free text: a region, a referrer, a reason."""
+MAX_MINUTES = 24 * 60
+"""The most minutes one activity takes: a day."""
+EARLIEST = date(1900, 1, 1)
+"""The earliest date (and month) accepted: older dates are typing errors, and each open month costs a close."""
+
+# [0-9], not \d: \d also matches other scripts' digits.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_EARLIEST_MONTH = month_of(EARLIEST)
 
 Check = Callable[[str, Any, date], Any]
 
 
 def _text(name: str, value: Any, today: date) -> str:
-    if type(value) is str and value and value.isascii() and value.isprintable():
-        return value  # the common case: printable ASCII holds no control character
+    if type(value) is str and 0 < len(value) <= MAX_TEXT and value.isascii() and value.isprintable():
+        return value  # the common case: short printable ASCII holds no control character
     if not isinstance(value, str) or not value:
         raise Malformed(f"field {name!r} must be a non-empty string, got {_show(value)}")
-    if _CONTROL.search(value):
-        raise Malformed(f"field {name!r} contains a control character")
+    if len(value) > MAX_TEXT:
+        raise Malformed(f"field {name!r} is {len(value):,} characters long; text fields are at most {MAX_TEXT}")
+    _printable(name, value)
+    bidi = bidi_control(value)
+    if bidi:
+        raise Malformed(f"field {name!r} contains the bidirectional control character {bidi}")
     return value
 
 
 def _identifier(name: str, value: Any, today: date) -> str:
     if type(value) is str and 0 < len(value) <= MAX_ID and value.isascii() and value.isprintable():
         return value  # the common case, as in _text
-    value = _text(name, value, today)
+    if not isinstance(value, str) or not value:
+        raise Malformed(f"field {name!r} must be a non-empty string, got {_show(value)}")
     if len(value) > MAX_ID:
-        raise Malformed(f"field {name!r} is {len(value)} characters long; identifiers are at most {MAX_ID}")
+        raise Malformed(f"field {name!r} is {len(value):,} characters long; identifiers are at most {MAX_ID}")
+    _printable(name, value)
+    hidden = invisible(value)
+    if hidden:
+        raise Malformed(f"field {name!r} contains the invisible character {hidden}; identifiers may not")
     return value
+
+
+def _printable(name: str, value: str) -> None:
+    if has_control(value):
+        raise Malformed(f"field {name!r} contains a control character")
 
 
 def _digits(count: int) -> Check:
@@ -59,6 +90,14 @@ def _integer(name: str, value: Any, today: date) -> int:
     if type(value) is not int:
         raise Malformed(f"field {name!r} must be a JSON integer, got {_show(value)}")
     return value
+
+
+def _minutes(name: str, value: Any, today: date) -> int:
+    # Only the upper bound here: a minutes of 0 or less is the ledger's rule (rules.md §3.7), with its message.
+    number = _integer(name, value, today)
+    if number > MAX_MINUTES:
+        raise Malformed(f"field {name!r} is {number:,}; an activity takes at most {MAX_MINUTES} minutes (a day)")
+    return number
 
 
 def _ranged(low: int, high: int) -> Check:
@@ -93,6 +132,8 @@ def _date(name: str, value: Any, today: date) -> date:
             day = date.fromisoformat(value)
         except ValueError:
             raise Malformed(f"field {name!r} is not a real date: {value}") from None
+        if day < EARLIEST:
+            raise Malformed(f"field {name!r} is {value}, before {EARLIEST}, the earliest date accepted")
         if len(_DAYS) < 100_000:
             _DAYS[value] = day
     if day > today:
@@ -103,6 +144,8 @@ def _date(name: str, value: Any, today: date) -> date:
 def _month(name: str, value: Any, today: date) -> str:
     if not is_month(value):
         raise Malformed(f"field {name!r} must be a month YYYY-MM, got {_show(value)}")
+    if value < _EARLIEST_MONTH:
+        raise Malformed(f"field {name!r} is {value}, before {_EARLIEST_MONTH}, the earliest month accepted")
     return value
 
 
@@ -141,7 +184,7 @@ RECORD_TYPES: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
     ),
     "activity_delivered": (
         {"trajectory": _identifier, "activity": _identifier, "date": _date, "code": _text},
-        {"minutes": _integer, "professional": _text, "setting": _ranged(1, 8), "care_form": _choice(CARE_FORMS)},
+        {"minutes": _minutes, "professional": _text, "setting": _ranged(1, 8), "care_form": _choice(CARE_FORMS)},
     ),
     "activity_voided": (
         {"trajectory": _identifier, "activity": _identifier, "date": _date},
@@ -191,12 +234,50 @@ class Record:
 
 
 def parse_line(line: str | bytes, today: date) -> Record:
-    """Parse one input line; raises Malformed saying what is wrong."""
+    """Parse one input line; raises Malformed saying what is wrong.
+
+    A line longer than MAX_LINE is refused before it is parsed, and so is an
+    object that gives a field twice (a JSON parser keeps the last one silently).
+    """
+    if len(line) > MAX_LINE:
+        raise Malformed(f"the line is {len(line):,} bytes long; lines are at most {MAX_LINE:,}")
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as error:
         raise Malformed(f"not JSON ({error})") from None
+    if isinstance(obj, dict) and _may_repeat(line, obj):
+        _refuse_repeated_fields(line)
     return parse_object(obj, today)
+
+
+def _may_repeat(line: str | bytes, obj: dict[str, Any]) -> bool:
+    """False when ``line`` certainly gives no field twice; cheap enough for every line.
+
+    Every key in the text is followed by a colon, so the text holds at least as many
+    colons as keys, and more than the objects read hold when a key repeats. As many
+    colons as keys read (the record's and its HoNOS scores', the one object a record
+    nests) leave no room for a repeat; any other line gets the exact check.
+    """
+    honos = obj.get("honos")
+    keys = len(obj) + len(honos) if type(honos) is dict else len(obj)
+    colons = line.count(b":") if isinstance(line, bytes) else line.count(":")
+    return colons != keys
+
+
+def _refuse_repeated_fields(line: str | bytes) -> None:
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen:
+                raise Malformed(f"field {key!r} is given twice; give each field once")
+            seen.add(key)
+        return dict(items)
+
+    # Only for the rare line with a colon in a string or a repeat: the standard parser reports every pair.
+    try:
+        json.loads(line, object_pairs_hook=pairs)
+    except (json.JSONDecodeError, RecursionError):
+        pass  # read by orjson already; whatever this parser dislikes is judged by the checks that follow
 
 
 def parse_object(obj: Any, today: date) -> Record:
