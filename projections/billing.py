@@ -10,7 +10,7 @@ import orjson
 
 from ggzledger.domain import BillingCalendar, Trajectory
 from ggzledger.domain.months import month_of, months_between, next_month
-from ggzledger.projections.bulk import SCRATCH, Put, Spilled
+from ggzledger.projections.bulk import SCRATCH, Put
 from ggzledger.projections.closes import (
     CREDIT_WAITING,
     DEBIT_WAITING,
@@ -72,7 +72,7 @@ _TABLES = (
 
 # Rows gathered by kind, and the fields of the Closed that ends them (None: the end of the
 # events). Plain dicts, lists and tuples: a page prepared in another process is sent by marshal.
-Segment = tuple[dict[str, list[tuple[Any, ...]] | Spilled], tuple[Any, ...] | None]
+Segment = tuple[dict[str, Any], tuple[Any, ...] | None]
 
 
 # The statements of gathered rows, in the order they are written.
@@ -170,7 +170,7 @@ class BillingView(TableView):
         after the rows of every event before it and before any after it.
         """
         segments: list[Segment] = []
-        gathered: dict[str, list[tuple[Any, ...]]] = {kind: [] for kind in _STATEMENTS}
+        gathered: dict[str, Any] = {kind: [] for kind in _STATEMENTS}
         make = _ROWS
         for position, topic, state in events:
             found = make.get(topic)

@@ -208,9 +208,7 @@ def entries(marks: Iterable[Mark], assessments: Iterable[Assessment], catalogue:
             due = catalogue.lookup(in_force.cluster).review_term.add_to(in_force.on)
             if mark.on > due:
                 findings.append("review_overdue")
-        if change in _CHANGES_NEEDING_ASSESSMENT and not any(
-            mark.on - RECENT <= a.on <= mark.on for a in rated
-        ):
+        if change in _CHANGES_NEEDING_ASSESSMENT and not any(mark.on - RECENT <= a.on <= mark.on for a in rated):
             findings.append("no_recent_assessment")
         if change == "ended" and source is not None:
             scores = {} if latest is None else dict(latest.scores)

@@ -116,7 +116,7 @@ class HistoryView(TableView):
             elif topic == _ASSESSED:
                 assessments.append(_assessment_row(position, s))
                 touched.add(s["trajectory"])
-            elif topic == _CLUSTERED or topic == _REVIEWED:
+            elif topic in (_CLUSTERED, _REVIEWED):
                 on, cluster = s["on"], s["cluster"]
                 due = self._review_due(cluster, on)
                 event = CLUSTERED if topic == _CLUSTERED else REVIEWED
@@ -178,7 +178,9 @@ class HistoryView(TableView):
         assessments = [row for page in pages for row in page[2]]
         return self._entry_rows(marks, assessments)
 
-    def _entry_rows(self, marks: Sequence[Sequence[Any]], assessments: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    def _entry_rows(
+        self, marks: Sequence[Sequence[Any]], assessments: Sequence[Sequence[Any]]
+    ) -> list[tuple[Any, ...]]:
         """Entry rows from rows of history_marks (trajectory, position, on_date, event, cluster) and
         history_assessments (trajectory, position, on_date, total, scores), in any order."""
         days: dict[str, date] = {}  # a few hundred distinct dates among a ledger's facts
@@ -249,8 +251,10 @@ class HistoryView(TableView):
             (trajectory,),
         )
         return [
-            Entry(date.fromisoformat(row[0]), *row[1:8], tuple(orjson.loads(row[8])))
-            for row in c.fetchall()
+            Entry(
+                date.fromisoformat(on), event, was, now, change, likelihood, total, delta, tuple(orjson.loads(findings))
+            )
+            for on, event, was, now, change, likelihood, total, delta, findings in c.fetchall()
         ]
 
     def worklist(self, c: Cursor, as_of: date) -> list[tuple[str, int, date]]:
@@ -273,7 +277,9 @@ def _with_discharge_scores(
     decoding every stored score list was a third of computing a ledger's entries."""
     wanted = {latest.position for day in ended_on if (latest := latest_assessment(rated, day)) is not None}
     return [
-        attrs.evolve(a, scores=tuple(map(tuple, orjson.loads(scored[number, a.position])))) if a.position in wanted else a
+        attrs.evolve(a, scores=tuple(map(tuple, orjson.loads(scored[number, a.position]))))
+        if a.position in wanted
+        else a
         for a in rated
     ]
 

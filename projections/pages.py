@@ -29,7 +29,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from urllib.request import pathname2url
 
 from ggzledger.collector import fewer_collections
@@ -160,7 +160,11 @@ def prepared_pages(
         for _ in range(max(1, min(processes, count))):
             children.append(
                 subprocess.Popen(
-                    [sys.executable, "-c", "import sys; from ggzledger.projections.pages import main; sys.exit(main())"],
+                    [
+                        sys.executable,
+                        "-c",
+                        "import sys; from ggzledger.projections.pages import main; sys.exit(main())",
+                    ],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     env=env,
@@ -212,7 +216,7 @@ def _remove_abandoned_scratch(folder: str) -> None:
 _MAX_PID = 2**22
 
 
-def _read_message(stream: BinaryIO) -> Any:
+def _read_message(stream: IO[bytes]) -> Any:
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
         return None

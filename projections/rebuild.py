@@ -180,7 +180,9 @@ class Rebuilder:
                 if view.name not in rebuilding:
                     continue
                 usable = (
-                    isinstance(view, FinishedFromPages) and view.name in from_start and positions.get(view.name) == covered
+                    isinstance(view, FinishedFromPages)
+                    and view.name in from_start
+                    and positions.get(view.name) == covered
                 )
                 if isinstance(view, BulkRebuild):
                     view.finish_rebuild(c, prepared(index) if prepared is not None and usable else None)

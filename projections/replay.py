@@ -117,9 +117,7 @@ class Replay:
         for number in sorted(self._waiting):
             state = self.trajectories[number]
             items = state.open_items.values()
-            debits = sorted(
-                (a for a in items if a.pending_debit(month_end, up_to)), key=lambda a: (a.on, a.activity)
-            )
+            debits = sorted((a for a in items if a.pending_debit(month_end, up_to)), key=lambda a: (a.on, a.activity))
             credits = sorted((a for a in items if a.pending_credit(up_to)), key=lambda a: a.activity)
             declaration = declare(state.facts(up_to), e.month, debits, credits, self.catalogue)
             if declaration is not None:

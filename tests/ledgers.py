@@ -51,7 +51,9 @@ def trajectories(draw: st.DrawFn, number: str) -> list[Record]:
             stream.append(reviewed(on, draw(st.sampled_from(CLUSTERS)), number, **scores))
         activity = f"{number}-A{k}"
         form = {"care_form": draw(st.sampled_from(("clinical", "acute")))} if draw(st.booleans()) else {}
-        stream.append(delivered(activity, draw(days(start)), draw(st.sampled_from(("CONSULT", "VERBLIJF"))), number, **form))
+        stream.append(
+            delivered(activity, draw(days(start)), draw(st.sampled_from(("CONSULT", "VERBLIJF"))), number, **form)
+        )
         activities.append(activity)
     for activity in activities:
         if draw(st.booleans()):
@@ -76,7 +78,9 @@ def ledgers(draw: st.DrawFn, most: int = 4) -> list[Record]:
     while any(streams):
         records.append(draw(st.sampled_from([stream for stream in streams if stream])).pop(0))
     months = sorted(draw(st.lists(st.sampled_from(MONTHS), unique=True, max_size=min(4, len(records) + 1))))
-    places = sorted(draw(st.lists(st.integers(0, len(records)), min_size=len(months), max_size=len(months), unique=True)))
+    places = sorted(
+        draw(st.lists(st.integers(0, len(records)), min_size=len(months), max_size=len(months), unique=True))
+    )
     for at, month in reversed(list(zip(places, months, strict=True))):
         records.insert(at, month_closed(month))
     return records

@@ -28,24 +28,47 @@ def writer_records(tag: str, trajectories: int = 80, activities: int = 24) -> li
         number = f"T-{t:04d}"
         common: dict[str, Any] = {"trajectory": number}
         records += [
-            {"type": "trajectory_opened", **common, "patient": f"P-{t:04d}", "provider": "12345678",
-             "insurer": "3311", "date": "2016-11-01", "region": "Utrecht" if t % 2 else "Zwolle"},
+            {
+                "type": "trajectory_opened",
+                **common,
+                "patient": f"P-{t:04d}",
+                "provider": "12345678",
+                "insurer": "3311",
+                "date": "2016-11-01",
+                "region": "Utrecht" if t % 2 else "Zwolle",
+            },
             {"type": "assessed", **common, "date": "2016-11-01", "honos": _honos(t)},
             {"type": "clustered", **common, "date": "2016-11-02", "cluster": 1 + t % 8},
-            {"type": "activity_delivered", **common, "activity": f"SHARED-{t}", "date": "2016-11-03",
-             "code": "CONSULT", "id": f"rec-shared-{t}"},
+            {
+                "type": "activity_delivered",
+                **common,
+                "activity": f"SHARED-{t}",
+                "date": "2016-11-03",
+                "code": "CONSULT",
+                "id": f"rec-shared-{t}",
+            },
         ]
         for k in range(activities):
             month = MONTHS[k % len(MONTHS)]
             records.append(
-                {"type": "activity_delivered", **common, "activity": f"{tag}-{t}-{k}",
-                 "date": f"{month}-{1 + k % 27:02d}", "code": "VERBLIJF" if k % 3 == 0 else "CONSULT",
-                 "minutes": 45}
+                {
+                    "type": "activity_delivered",
+                    **common,
+                    "activity": f"{tag}-{t}-{k}",
+                    "date": f"{month}-{1 + k % 27:02d}",
+                    "code": "VERBLIJF" if k % 3 == 0 else "CONSULT",
+                    "minutes": 45,
+                }
             )
         records += [
             {"type": "reviewed", **common, "date": "2017-01-15", "cluster": 1 + t % 8, "id": f"review-{t}"},
-            {"type": "activity_voided", **common, "activity": f"{tag}-{t}-1", "date": "2017-02-25",
-             "reason": "wrong day"},
+            {
+                "type": "activity_voided",
+                **common,
+                "activity": f"{tag}-{t}-1",
+                "date": "2017-02-25",
+                "reason": "wrong day",
+            },
         ]
     return records
 

@@ -25,7 +25,19 @@ _EXPORTS = {
     "NotAllowed": "ggzledger.domain.errors",
 }
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = [
+    "Ledger",
+    "MonthAlreadyClosed",
+    "Summary",
+    "ingest",
+    "Refused",
+    "Malformed",
+    "UnknownTrajectory",
+    "Conflict",
+    "OutOfOrder",
+    "NotAllowed",
+    "__version__",
+]
 
 if TYPE_CHECKING:
     from ggzledger.domain.errors import Conflict, Malformed, NotAllowed, OutOfOrder, Refused, UnknownTrajectory

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+
 from builders import HONOS, as_line, care_need, delivered, referred_back, reviewed
 from conftest import HENK, run_cli
 
@@ -155,7 +156,7 @@ def test_build_then_rebuild_then_verify_exits_0(db: str) -> None:
 def test_an_amount_altered_in_the_sqlite_file_is_found_by_verify_which_names_the_declaration(db: str) -> None:
     with sqlite3.connect(db) as connection:
         [(rowid, state)] = connection.execute(
-            "SELECT rowid, state FROM stored_events WHERE CAST(state AS TEXT) LIKE '%\"activity\":\"H-0215-C\"%'"
+            'SELECT rowid, state FROM stored_events WHERE CAST(state AS TEXT) LIKE \'%"activity":"H-0215-C"%\''
         ).fetchall()
         altered = orjson.loads(state)
         altered["amount"] = 90000
@@ -185,7 +186,7 @@ def test_rebuild_after_an_alteration_warns_and_exits_1(db: str) -> None:
         connection.execute(
             "UPDATE stored_events"
             " SET state = CAST(replace(CAST(state AS TEXT), '\"amount\":40000', '\"amount\":1') AS BLOB)"
-            " WHERE CAST(state AS TEXT) LIKE '%\"activity\":\"H-0221-V\"%'"
+            ' WHERE CAST(state AS TEXT) LIKE \'%"activity":"H-0221-V"%\''
         )
     connection.close()
 

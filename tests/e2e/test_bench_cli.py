@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from conftest import run_cli
-
 from ggzledger.bench import FIGURES
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from builders import as_line, opened
 from conftest import HENK, HENK_EXPECTED, run_cli
 

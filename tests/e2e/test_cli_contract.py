@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import HENK, run_cli
 
 # Each command with arguments that make it do its work on Henk's ledger (bench and serve: see below).

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import HENK, _postgres_or_skip, run_cli
 from test_cli_contract import one_line
 
+from conftest import HENK, _postgres_or_skip, run_cli
 from ggzledger.interfaces.text.declaration import render_declaration
 
 
@@ -70,7 +70,7 @@ def test_close_and_audit_say_the_same_of_a_month_before_the_first_close(tmp_path
 
 
 def test_the_current_month_is_closed_only_when_told_so(tmp_path: Path) -> None:
-    from datetime import date  # noqa: PLC0415
+    from datetime import date
 
     month = date.today().isoformat()[:7]
     db = str(tmp_path / "now.db")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import run_cli, start_cli
-from workload import MONTHS, as_lines, ingest_summary, writer_records
-
 from ggzledger import Ledger, ingest
+from workload import MONTHS, as_lines, ingest_summary, writer_records
 
 
 def state(db: str) -> tuple[int, list[list[dict[str, object]]]]:

@@ -14,8 +14,8 @@ import shlex
 from pathlib import Path
 
 import pytest
-from conftest import HENK, run_cli
 
+from conftest import HENK, run_cli
 from ggzledger import Ledger, ingest
 from ggzledger.domain import BillingCalendar, trajectory_id
 from ggzledger.store import TypedMapper

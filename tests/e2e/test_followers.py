@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import orjson
-from conftest import HENK, run_cli, start_cli
-from workload import as_lines, ingest_summary, writer_records
 
+from conftest import HENK, run_cli, start_cli
 from ggzledger import Ledger
 from ggzledger.feed.public import TOPICS
+from workload import as_lines, ingest_summary, writer_records
 
 
 def collect(process: subprocess.Popen[bytes]) -> list[bytes]:

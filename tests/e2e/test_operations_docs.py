@@ -5,8 +5,9 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from conftest import _postgres_or_skip, run_cli
 from test_docs import DOCS, commands, same_output, sessions
+
+from conftest import _postgres_or_skip, run_cli
 
 
 def test_every_console_example_of_the_operations_page_gives_the_output_shown(tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ from builders import Clerk, Record, care_need, delivered, meneer_henk, month_clo
 from ggzledger import Ledger, UnknownTrajectory
 from ggzledger.audit.reconstruction import NotIssued, audit, reconstruct
 from ggzledger.audit.verification import verify
-from ggzledger.service.rebuild import rebuild
 from ggzledger.domain import BillingCalendar, trajectory_id
+from ggzledger.service.rebuild import rebuild
 from ledgers import a_busy_ledger, ledgers
 from rows import view_rows
 
@@ -271,4 +271,3 @@ def test_over_generated_ledgers_verify_finds_nothing_and_every_declaration_recon
             assert audit(ledger, number, month).equal, (number, month)
     finally:
         ledger.close()
-

@@ -125,7 +125,8 @@ def test_a_declaration_of_only_a_credit_has_a_negative_total(clerk: Clerk, ledge
 
 
 def test_an_activity_voided_before_it_was_declared_appears_on_no_declaration(clerk: Clerk, ledger: Ledger) -> None:
-    clerk.given(*care_need(),
+    clerk.given(
+        *care_need(),
         delivered("A1", "2016-11-02"),
         voided("A1", "2016-11-03"),
         delivered("A2", "2016-11-04"),
@@ -158,7 +159,9 @@ def test_a_draft_is_what_closing_the_month_would_issue(clerk: Clerk, ledger: Led
 
 
 def test_a_draft_closes_the_earlier_open_months_first(clerk: Clerk, ledger: Ledger) -> None:
-    clerk.given(*care_need(), delivered("A1", "2016-11-02"), delivered("A2", "2016-11-03"), delivered("A3", "2016-12-05"))
+    clerk.given(
+        *care_need(), delivered("A1", "2016-11-02"), delivered("A2", "2016-11-03"), delivered("A3", "2016-12-05")
+    )
 
     draft = ledger.declaration("T1", "2016-12")
 
@@ -269,7 +272,8 @@ def test_review_due_adds_the_clusters_review_term(
 def test_review_due_counts_from_the_latest_clustering_or_review_by_the_end_of_the_month(
     clerk: Clerk, ledger: Ledger
 ) -> None:
-    clerk.given(*care_need(),
+    clerk.given(
+        *care_need(),
         reviewed("2016-12-15", 4),
         reviewed("2017-01-10", 4),  # after December: not counted for December
         delivered("A1", "2016-11-02"),
@@ -290,7 +294,8 @@ def test_of_two_clusterings_on_one_date_the_one_recorded_later_is_in_force(clerk
 def test_a_referred_back_trajectory_shows_its_end_date_and_the_cluster_then_in_force(
     clerk: Clerk, ledger: Ledger
 ) -> None:
-    clerk.given(*care_need(),
+    clerk.given(
+        *care_need(),
         delivered("A1", "2016-12-05"),
         delivered("A2", "2017-01-05"),
         reviewed("2017-01-10", 2),
@@ -309,11 +314,16 @@ def test_a_referred_back_trajectory_shows_its_end_date_and_the_cluster_then_in_f
     ledger.close_month("2017-02")
     february = issued(ledger, "T1", "2017-02")
     assert february["lines"] == [line("2017-01-15", "A3", late=True)]
-    assert (february["cluster"]["code"], february["end_date"], february["review_due"]) == (2, "2017-01-20", "2017-04-25")
+    assert (february["cluster"]["code"], february["end_date"], february["review_due"]) == (
+        2,
+        "2017-01-20",
+        "2017-04-25",
+    )
 
 
 def test_without_a_cluster_in_force_cluster_and_review_due_are_null(clerk: Clerk, ledger: Ledger) -> None:
-    clerk.given(opened("T1"),
+    clerk.given(
+        opened("T1"),
         delivered("A1", "2016-11-02", number="T1"),  # never clustered
         opened("T2"),
         assessed("2016-11-01", "T2"),
@@ -330,7 +340,8 @@ def test_without_a_cluster_in_force_cluster_and_review_due_are_null(clerk: Clerk
 
 
 def test_sequence_and_previously_declared_run_across_months(clerk: Clerk, ledger: Ledger) -> None:
-    clerk.given(*care_need(),
+    clerk.given(
+        *care_need(),
         delivered("A1", "2016-11-02"),
         delivered("A2", "2016-11-09"),
         delivered("V1", "2016-12-01", code="VERBLIJF"),
@@ -351,7 +362,8 @@ def test_sequence_and_previously_declared_run_across_months(clerk: Clerk, ledger
 def test_lines_are_ordered_by_date_then_activity_id(clerk: Clerk, ledger: Ledger) -> None:
     clerk.given(*care_need(), delivered("B", "2016-11-02"), delivered("X", "2016-11-10"))
     ledger.close_month("2016-11")
-    clerk.given(delivered("Z", "2016-12-03"),
+    clerk.given(
+        delivered("Z", "2016-12-03"),
         delivered("A-2", "2016-12-02", code="VERBLIJF"),
         delivered("A-10", "2016-12-02"),
         delivered("C", "2016-11-30"),
@@ -361,7 +373,9 @@ def test_lines_are_ordered_by_date_then_activity_id(clerk: Clerk, ledger: Ledger
     )
     ledger.close_month("2016-12")
 
-    assert [(entry["date"], entry["activity"], entry["kind"]) for entry in issued(ledger, "T1", "2016-12")["lines"]] == [
+    assert [
+        (entry["date"], entry["activity"], entry["kind"]) for entry in issued(ledger, "T1", "2016-12")["lines"]
+    ] == [
         ("2016-11-02", "B", "credit"),
         ("2016-11-10", "W", "debit"),  # W before X: same date, activity id order
         ("2016-11-10", "X", "credit"),
@@ -379,7 +393,11 @@ def test_a_debit_comes_before_a_credit_of_the_same_activity() -> None:
 
     facts = TrajectoryFacts("T1", date(2016, 11, 1), None, ())
     declaration = declare(
-        facts, "2016-12", [activity("A1", None)], [activity("A1", "2016-11"), activity("A0", "2016-11")], load_catalogue()
+        facts,
+        "2016-12",
+        [activity("A1", None)],
+        [activity("A1", "2016-11"), activity("A0", "2016-11")],
+        load_catalogue(),
     )
     assert declaration is not None
     assert [(entry.activity, entry.kind, entry.amount) for entry in declaration.lines] == [
@@ -407,7 +425,9 @@ def delivered_events(ledger: Ledger, number: str) -> dict[str, Any]:
 
 
 def test_an_activity_is_priced_from_zpm_2024_and_keeps_its_price(clerk: Clerk, ledger: Ledger, db: str) -> None:
-    clerk.given(opened(on="2024-02-01"), delivered("A1", "2024-02-20", "CO0432"), delivered("A2", "2024-03-01", "OV0008"))
+    clerk.given(
+        opened(on="2024-02-01"), delivered("A1", "2024-02-20", "CO0432"), delivered("A2", "2024-03-01", "OV0008")
+    )
     first = delivered_events(ledger, "T1")
     assert (first["A1"].amount, first["A1"].tariff, first["A1"].description, first["A1"].unit) == (
         15970, "zpm-2024", "Diagnostiek 45 min", "consult",

@@ -18,16 +18,45 @@ from ggzledger.service.records import parse_line
 
 # A second trajectory with every optional field, a review with scores and a void, after Henk's closes.
 MORE = [
-    {"type": "trajectory_opened", "trajectory": "T-MORE", "patient": "P-2", "provider": "87654321", "insurer": "0101",
-     "date": "2017-01-02", "region": "Zwolle", "referrer": "huisarts Jansen", "id": "m-1"},
-    {"type": "assessed", "trajectory": "T-MORE", "date": "2017-01-02", "assessor": "psychiater",
-     "honos": {**{str(i): 2 for i in range(1, 13)}, "A": 9, "13": 1}},
+    {
+        "type": "trajectory_opened",
+        "trajectory": "T-MORE",
+        "patient": "P-2",
+        "provider": "87654321",
+        "insurer": "0101",
+        "date": "2017-01-02",
+        "region": "Zwolle",
+        "referrer": "huisarts Jansen",
+        "id": "m-1",
+    },
+    {
+        "type": "assessed",
+        "trajectory": "T-MORE",
+        "date": "2017-01-02",
+        "assessor": "psychiater",
+        "honos": {**{str(i): 2 for i in range(1, 13)}, "A": 9, "13": 1},
+    },
     {"type": "clustered", "trajectory": "T-MORE", "date": "2017-01-03", "cluster": 11},
-    {"type": "activity_delivered", "trajectory": "T-MORE", "activity": "M-1", "date": "2017-01-04", "code": "CONSULT",
-     "minutes": 50, "professional": "GZ-psycholoog", "setting": 3, "care_form": "outreach", "id": "m-4"},
+    {
+        "type": "activity_delivered",
+        "trajectory": "T-MORE",
+        "activity": "M-1",
+        "date": "2017-01-04",
+        "code": "CONSULT",
+        "minutes": 50,
+        "professional": "GZ-psycholoog",
+        "setting": 3,
+        "care_form": "outreach",
+        "id": "m-4",
+    },
     {"type": "activity_voided", "trajectory": "T-MORE", "activity": "M-1", "date": "2017-01-05", "reason": "duplicate"},
-    {"type": "reviewed", "trajectory": "T-MORE", "date": "2017-01-06", "cluster": 12,
-     "honos": {str(i): 3 for i in range(1, 13)}},
+    {
+        "type": "reviewed",
+        "trajectory": "T-MORE",
+        "date": "2017-01-06",
+        "cluster": 12,
+        "honos": {str(i): 3 for i in range(1, 13)},
+    },
     {"type": "referred_back", "trajectory": "T-MORE", "date": "2017-01-07", "to": "other_provider", "reason": "moved"},
 ]
 
@@ -74,11 +103,19 @@ def test_an_activity_line_carries_the_input_fields_and_the_priced_facts(ledger: 
     line = next(line for line in lines if line["type"] == "activity_delivered" and line["trajectory"] == "T-MORE")
     sent = MORE[3]
     assert line["data"] == {
-        "id": sent["id"], "activity": sent["activity"], "date": sent["date"], "code": sent["code"],
-        "minutes": sent["minutes"], "professional": sent["professional"], "setting": sent["setting"],
+        "id": sent["id"],
+        "activity": sent["activity"],
+        "date": sent["date"],
+        "code": sent["code"],
+        "minutes": sent["minutes"],
+        "professional": sent["professional"],
+        "setting": sent["setting"],
         "care_form": sent["care_form"],
         # Priced when recorded, from the tariff in force on its date (rules.md §4).
-        "description": "Consult", "unit": "consult", "amount": 10000, "tariff": "demo-2017",
+        "description": "Consult",
+        "unit": "consult",
+        "amount": 10000,
+        "tariff": "demo-2017",
     }
 
 
@@ -102,7 +139,9 @@ def test_every_stored_event_class_is_published_or_declared_internal() -> None:
         cls.TOPIC
         for owner in (Trajectory, BillingCalendar)
         for name, cls in vars(owner).items()
-        if isinstance(cls, type) and hasattr(cls, "TOPIC") and cls.TOPIC not in (owner.TOPIC, owner.Event.TOPIC)
+        if isinstance(cls, type)
+        and hasattr(cls, "TOPIC")
+        and cls.TOPIC not in (owner.TOPIC, owner.Event.TOPIC)
         # The library's default Created class is never triggered (Opened and Started are).
         and name != "Created"
     }
@@ -110,8 +149,10 @@ def test_every_stored_event_class_is_published_or_declared_internal() -> None:
 
 
 def test_an_assessment_stored_in_its_version_1_shape_is_served_in_the_current_shape(ledger: Ledger) -> None:
-    opened = b'{"type": "trajectory_opened", "trajectory": "T-OLD", "patient": "P", "provider": "12345678",' \
-             b' "insurer": "3311", "date": "2016-11-01"}'
+    opened = (
+        b'{"type": "trajectory_opened", "trajectory": "T-OLD", "patient": "P", "provider": "12345678",'
+        b' "insurer": "3311", "date": "2016-11-01"}'
+    )
     ledger.record([parse_line(opened, ledger.today())])
     trajectory = ledger.load("T-OLD")
     scores = (("1", 2), ("2", 9), *((str(i), 1) for i in range(3, 13)))

@@ -44,7 +44,8 @@ def pure_history(ledger: Ledger, number: str) -> list[dict[str, Any]]:
 
 
 def test_the_history_view_gives_the_entries_of_the_pure_arithmetic(ledger: Ledger, clerk: Clerk) -> None:
-    clerk.given(*care_need("T1", "2016-11-01", 3),
+    clerk.given(
+        *care_need("T1", "2016-11-01", 3),
         reviewed("2016-12-01", 4, "T1", honos={**HONOS, "7": 3}),
         reviewed("2017-01-10", 10, "T1"),
         assessed("2017-02-01", "T1", {**HONOS, "7": 2}),
@@ -63,7 +64,8 @@ def test_a_referral_back_is_judged_on_the_assessment_latest_by_date_kept_and_reb
 ) -> None:
     # Cluster 3's discharge criteria: item 2 = 0, item 7 <= 1, item 8 <= 1.
     met, missed = {**HONOS, "7": 1}, {**HONOS, "7": 3}
-    clerk.given(*care_need("T-MET", "2017-01-02", 3),
+    clerk.given(
+        *care_need("T-MET", "2017-01-02", 3),
         assessed("2017-02-10", "T-MET", met),
         assessed("2017-02-05", "T-MET", missed),  # recorded last, but not the latest by date
         referred_back("2017-02-20", number="T-MET"),
@@ -111,7 +113,8 @@ def test_the_history_of_an_unknown_trajectory_is_refused(ledger: Ledger) -> None
 def test_the_review_worklist_as_of_a_past_date_is_judged_on_the_events_dated_by_then(
     ledger: Ledger, clerk: Clerk
 ) -> None:
-    clerk.given(*care_need("T-A", "2016-11-01", 1),  # 12 weeks: due 2017-01-24
+    clerk.given(
+        *care_need("T-A", "2016-11-01", 1),  # 12 weeks: due 2017-01-24
         *care_need("T-B", "2016-11-01", 14),  # 4 weeks: due 2016-11-29
         reviewed("2016-11-20", 14, "T-B"),  # due 2016-12-18
         *care_need("T-C", "2016-11-01", 4),  # 6 months: due 2017-05-01
@@ -147,7 +150,8 @@ def test_the_review_worklist_as_of_a_past_date_is_judged_on_the_events_dated_by_
 def test_totals_by_cluster_count_each_line_under_the_cluster_in_force_on_its_own_date(
     ledger: Ledger, clerk: Clerk
 ) -> None:
-    clerk.given(opened("T1", "2016-11-01"),
+    clerk.given(
+        opened("T1", "2016-11-01"),
         assessed("2016-11-01", "T1"),
         delivered("A1", "2016-11-02", number="T1"),  # before any cluster: unclustered
         clustered("2016-11-10", 3, "T1"),
@@ -174,8 +178,7 @@ def test_totals_by_cluster_count_each_line_under_the_cluster_in_force_on_its_own
 
 
 def test_cluster_0_counts_under_niet_te_clusteren_and_supercluster_none(ledger: Ledger, clerk: Clerk) -> None:
-    clerk.given(*care_need("T1", "2016-11-01", 0), delivered("A1", "2016-11-02", number="T1"), month_closed("2016-11")
-    )
+    clerk.given(*care_need("T1", "2016-11-01", 0), delivered("A1", "2016-11-02", number="T1"), month_closed("2016-11"))
 
     assert totals(ledger, "group").rows == (("niet te clusteren", CONSULT),)
     assert totals(ledger, "supercluster").rows == (("none", CONSULT),)
@@ -183,7 +186,8 @@ def test_cluster_0_counts_under_niet_te_clusteren_and_supercluster_none(ledger: 
 
 
 def test_a_credit_counts_negatively_under_the_month_it_is_declared_in(ledger: Ledger, clerk: Clerk) -> None:
-    clerk.given(*care_need("T1", "2016-11-01", 4),
+    clerk.given(
+        *care_need("T1", "2016-11-01", 4),
         delivered("A1", "2016-11-02", "VERBLIJF", "T1", care_form="clinical"),
         delivered("A2", "2016-11-03", number="T1"),
         month_closed("2016-11"),
@@ -197,7 +201,8 @@ def test_a_credit_counts_negatively_under_the_month_it_is_declared_in(ledger: Le
 
 
 def test_drafts_of_open_months_are_kept_apart_from_issued_totals(ledger: Ledger, clerk: Clerk) -> None:
-    clerk.given(*care_need("T1", "2016-11-01", 4),
+    clerk.given(
+        *care_need("T1", "2016-11-01", 4),
         delivered("A1", "2016-11-02", number="T1"),
         month_closed("2016-11"),
         delivered("A2", "2016-12-02", "VERBLIJF", "T1"),

@@ -25,7 +25,10 @@ def test_an_unreachable_server_is_one_clear_line_within_seconds() -> None:
 
     assert time.monotonic() - started < 10
     assert result.returncode == 2
-    assert result.stderr == f"ggzledger: cannot connect to PostgreSQL database 'ledger' at 127.0.0.1:{port}: Connection refused\n"
+    assert (
+        result.stderr
+        == f"ggzledger: cannot connect to PostgreSQL database 'ledger' at 127.0.0.1:{port}: Connection refused\n"
+    )
 
 
 def test_a_missing_database_is_named_in_one_line(postgres_db: str) -> None:
@@ -47,11 +50,17 @@ def test_the_database_functions_that_drop_the_table_lock_are_refused(postgres_db
     assert "POSTGRES_ENABLE_DB_FUNCTIONS" in result.stderr and "table lock" in result.stderr
 
 
-def test_pool_and_timeouts_have_defaults_an_operator_can_override(postgres_db: str, monkeypatch: pytest.MonkeyPatch
-                                                                  ) -> None:
+def test_pool_and_timeouts_have_defaults_an_operator_can_override(
+    postgres_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ledger = Ledger(postgres_db)
     defaults = ledger.factory.datastore  # type: ignore[attr-defined]
-    assert (defaults.pool.min_size, defaults.pool.max_size, defaults.lock_timeout, defaults.pool.timeout) == (1, 8, 5, 5)
+    assert (defaults.pool.min_size, defaults.pool.max_size, defaults.lock_timeout, defaults.pool.timeout) == (
+        1,
+        8,
+        5,
+        5,
+    )
     assert defaults.enable_db_functions is False
     ledger.close()
 

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import Clerk, care_need, meneer_henk, month_closed, voided
-from ledgers import a_busy_ledger
-from rows import view_rows
 
+from builders import Clerk, care_need, meneer_henk, month_closed, voided
 from ggzledger import Ledger
 from ggzledger.projections import pages
+from ledgers import a_busy_ledger
+from rows import view_rows
 
 
 def busy_ledger(ledger: Ledger) -> None:
@@ -43,13 +43,13 @@ def busy_ledger(ledger: Ledger) -> None:
 
 def plain_rebuild(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
     """The views after a rebuild in this process, in one page."""
-    projector = ledger.projector
-    saved = projector.second_process_from, projector.rebuild_page_size
-    projector.second_process_from, projector.rebuild_page_size = 10**12, 10**6
+    rebuilder = ledger.projector.rebuilder
+    saved = rebuilder.second_process_from, rebuilder.page_size
+    rebuilder.second_process_from, rebuilder.page_size = 10**12, 10**6
     try:
-        projector.rebuild()
+        rebuilder.rebuild()
     finally:
-        projector.second_process_from, projector.rebuild_page_size = saved
+        rebuilder.second_process_from, rebuilder.page_size = saved
     return view_rows(ledger)
 
 
@@ -64,7 +64,7 @@ def indexes(ledger: Ledger) -> set[str]:
 
 def rebuilding(ledger: Ledger) -> set[str]:
     with ledger.store.transaction(write=False) as c:
-        return ledger.projector.rebuilding(c)
+        return ledger.projector.rebuilder.rebuilding(c)
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_pages_prepared_by_child_processes_give_the_views_a_rebuild_here_gives(
     assert not children_started
 
     # Pages of 7 events: both children take many pages in turn, closes fall inside pages.
-    ledger.projector.second_process_from, ledger.projector.rebuild_page_size = 1, 7
+    ledger.projector.rebuilder.second_process_from, ledger.projector.rebuilder.page_size = 1, 7
     ledger.projector.rebuild()
 
     assert len(children_started) == 2
@@ -116,7 +116,7 @@ def test_scratch_folders_of_processes_that_no_longer_run_are_removed_and_no_othe
         folder.mkdir()
         (folder / "page-1.db").write_bytes(b"")
 
-    ledger.projector.second_process_from, ledger.projector.rebuild_page_size = 1, 25
+    ledger.projector.rebuilder.second_process_from, ledger.projector.rebuilder.page_size = 1, 25
     ledger.projector.rebuild()
     ledger.close()
 
@@ -132,8 +132,10 @@ def test_a_childs_delivered_rows_come_through_the_pages_scratch_database_in_orde
     projector = ledger.projector
     head = projector.head()
     with ledger.store.transaction(write=False) as c:
-        c.execute("SELECT position, activity, trajectory, on_date, code, description, amount, care_form"
-                  " FROM billing_activities ORDER BY position")
+        c.execute(
+            "SELECT position, activity, trajectory, on_date, code, description, amount, care_form"
+            " FROM billing_activities ORDER BY position"
+        )
         expected = c.fetchall()
     billing = projector.views.index(next(v for v in projector.views if v.name == "billing"))
 
@@ -141,13 +143,9 @@ def test_a_childs_delivered_rows_come_through_the_pages_scratch_database_in_orde
     table = ledger.recorder.events_table_name
     with pages.prepared_pages(db, table, projector.views, 0, head, 25, 4) as prepared:
         folder = Path(db).parent
-        for first, last, chunks, scratch in prepared:
+        for _first, _last, chunks, scratch in prepared:
             spilled = [
-                rows
-                for chunk in chunks
-                for gathered, _ in chunk[billing]
-                for rows in [gathered["delivered"]]
-                if rows
+                rows for chunk in chunks for gathered, _ in chunk[billing] for rows in [gathered["delivered"]] if rows
             ]
             # Every delivery is put aside: what comes through the pipe only says where it is.
             assert all(isinstance(where, tuple) for where in spilled)
@@ -170,8 +168,8 @@ def test_a_rebuild_keeps_secondary_indexes_out_until_its_end_and_then_has_them_a
     everything = indexes(ledger)
     assert {"billing_activities_by_id", "billing_pending_debits", "history_marks_in_force"} <= everything
     seen: list[set[str]] = []
-    ledger.projector.rebuild_page_size = 10
-    ledger.projector.second_process_from = 10**12
+    ledger.projector.rebuilder.page_size = 10
+    ledger.projector.rebuilder.second_process_from = 10**12
 
     ledger.projector.rebuild(lambda reached, head: seen.append(indexes(ledger)))
 
@@ -185,7 +183,7 @@ def test_a_rebuild_cut_off_half_way_is_finished_by_the_next_catch_up_of_another_
 ) -> None:
     busy_ledger(ledger)
     expected = plain_rebuild(ledger)
-    ledger.projector.rebuild_page_size = 10
+    ledger.projector.rebuilder.page_size = 10
 
     class CutOff(Exception):
         pass
@@ -211,7 +209,7 @@ def test_empty_views_catching_up_a_long_ledger_are_filled_as_a_rebuild_fills_the
     expected = plain_rebuild(ledger)
     # The views as a fresh install sees them: nothing applied yet.
     with ledger.store.transaction(write=True) as c:
-        for view in ledger.views:
+        for view in ledger.projector.views:
             view.drop(c)
             view.create(c)
         c.execute("UPDATE projection_positions SET position = 0")
@@ -231,21 +229,21 @@ def test_a_finish_prepared_up_to_a_position_is_not_used_once_another_process_wen
 ) -> None:
     busy_ledger(ledger)
     projector = ledger.projector
-    projector._start_rebuild()
+    projector.rebuilder.start()
     head = projector.head()
     # This process applies every page and keeps what it prepared, as the rebuild's children do...
-    kept: list[list[Any]] = [[] for _ in projector.views]
-    projector._apply_rows(projector._select(0, head, head), projector.chunk_size, kept)
+    kept: dict[int, list[Any]] = {i: [] for i, view in enumerate(projector.views) if view.name == "history"}
+    projector.apply_rows(projector.select(0, head, head), projector.rebuilder.chunk_size, kept)
     # ...but before it finishes, a new trajectory is recorded and another process applies it.
     Clerk(ledger).given(*care_need("T-NEW", "2017-06-05"))
     other = Ledger(db)
     try:
-        other.projector._apply_rows(other.projector._select(head, other.projector.head(), 100), 100)
+        other.projector.apply_rows(other.projector.select(head, other.projector.head(), 100), 100)
     finally:
         other.close()
 
     views = projector.views
-    projector._finish_rebuilds(lambda i: views[i].prepare_finish(kept[i]), {v.name for v in views}, covered=head)
+    projector.rebuilder.finish(lambda i: views[i].prepare_finish(kept[i]), {v.name for v in views}, covered=head)
     finished = view_rows(ledger)
 
     assert any(row[0] == "T-NEW" for row in finished["history_entries"])

@@ -9,10 +9,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import builders
 import pytest
-from builders import as_line
 
+import builders
+from builders import as_line
 from ggzledger import Ledger, ingest
 from ggzledger.domain import Trajectory
 from ggzledger.store import StoreError
@@ -30,7 +30,9 @@ def test_a_batch_gets_the_positions_the_log_shows(tmp_path: Path) -> None:
     first = ledger.save(*(opened(f"T-{n}") for n in range(3)))
     second = ledger.save(*(opened(f"T-{n}") for n in range(3, 8)))
 
-    saved = [(r.notification.id, r.domain_event.originator_id, r.domain_event.originator_version) for r in first + second]
+    saved = [
+        (r.notification.id, r.domain_event.originator_id, r.domain_event.originator_version) for r in first + second
+    ]
     logged = [(n.id, n.originator_id, n.originator_version) for n in ledger.recorder.select_notifications(1, 100)]
 
     assert saved == logged
@@ -46,7 +48,9 @@ def synchronous_of_writes(ledger: Ledger) -> int:
         return int(cursor.fetchone()[0])
 
 
-def test_events_are_written_with_synchronous_full_unless_told_normal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_events_are_written_with_synchronous_full_unless_told_normal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     full = Ledger(str(tmp_path / "full.db"))
     assert synchronous_of_writes(full) == 2
     full.close()

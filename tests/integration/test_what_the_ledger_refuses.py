@@ -74,7 +74,9 @@ def test_a_record_for_a_trajectory_that_was_never_opened_is_refused(clerk: Clerk
 
 def test_opening_a_trajectory_again_with_other_content_is_refused(clerk: Clerk) -> None:
     clerk.given(opened("T1"))
-    assert refused(clerk, opened("T1", region="Utrecht")) == "line 1: trajectory T1 is already opened, with other content"
+    assert (
+        refused(clerk, opened("T1", region="Utrecht")) == "line 1: trajectory T1 is already opened, with other content"
+    )
 
 
 def test_opening_a_trajectory_again_with_the_same_content_changes_nothing(clerk: Clerk) -> None:
@@ -398,7 +400,9 @@ def test_a_void_of_an_unknown_activity_is_refused(clerk: Clerk) -> None:
 
 def test_a_void_of_another_trajectorys_activity_is_refused(clerk: Clerk) -> None:
     clerk.given(opened("T1"), opened("T2"), delivered("A1", "2016-11-02", number="T1"))
-    assert refused(clerk, voided("A1", "2016-11-03", number="T2")) == "line 1: void: activity A1 is not in trajectory T2"
+    assert (
+        refused(clerk, voided("A1", "2016-11-03", number="T2")) == "line 1: void: activity A1 is not in trajectory T2"
+    )
 
 
 def test_a_second_void_of_an_activity_is_refused(clerk: Clerk) -> None:
@@ -439,7 +443,9 @@ def test_a_month_closed_record_for_a_month_after_the_current_month_is_refused(cl
 # --- §3.11 malformed input ----------------------------------------------------------------------------
 
 LONG = "X" * 65
-TYPES = "trajectory_opened, assessed, clustered, activity_delivered, activity_voided, reviewed, referred_back, month_closed"
+TYPES = (
+    "trajectory_opened, assessed, clustered, activity_delivered, activity_voided, reviewed, referred_back, month_closed"
+)
 
 MALFORMED = [
     ("not JSON", "nope", "not JSON ("),

@@ -187,9 +187,7 @@ def test_discharge_criteria_are_met_when_every_item_is_at_or_below_its_maximum(c
     assert catalogue.meets_discharge_criteria(3, {"2": 0, "7": 0, "8": 0}) is True
 
 
-@pytest.mark.parametrize(
-    "scores", [{"2": 1, "7": 1, "8": 1}, {"2": 0, "7": 2, "8": 1}, {"2": 0, "7": 1, "8": 4}]
-)
+@pytest.mark.parametrize("scores", [{"2": 1, "7": 1, "8": 1}, {"2": 0, "7": 2, "8": 1}, {"2": 0, "7": 1, "8": 4}])
 def test_discharge_criteria_are_not_met_when_one_item_is_above_its_maximum(catalogue, scores):
     assert catalogue.meets_discharge_criteria(3, scores) is False
 
@@ -265,9 +263,7 @@ def test_malformed_catalogue_data_is_a_value_error():
     with pytest.raises(ValueError, match="malformed"):
         Catalogue.from_json({"version": "v"})
     with pytest.raises(ValueError):
-        Catalogue.from_json(
-            {"version": "v", "clusters": [_entry(1) | {"review_term": {"count": 6, "unit": "days"}}]}
-        )
+        Catalogue.from_json({"version": "v", "clusters": [_entry(1) | {"review_term": {"count": 6, "unit": "days"}}]})
 
 
 def test_the_shipped_catalogue_is_loaded_once():

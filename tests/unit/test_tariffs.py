@@ -264,16 +264,11 @@ def test_overlapping_csv_rows_are_refused_naming_both_lines():
             "Y,y,day,1,2024-01-01,",
             "X,x,consult,110,2024-07-01,",
         )
-    assert (
-        str(refused.value)
-        == "tariffs.csv line 4: code 'X' 2024-07-01.. overlaps line 2 (2024-01-01..2024-12-31)"
-    )
+    assert str(refused.value) == "tariffs.csv line 4: code 'X' 2024-07-01.. overlaps line 2 (2024-01-01..2024-12-31)"
 
 
 def test_a_csv_with_a_wrong_header_is_refused():
-    with pytest.raises(
-        TariffError, match=r"^prices\.csv line 1: header must be code,description,unit,amount"
-    ):
+    with pytest.raises(TariffError, match=r"^prices\.csv line 1: header must be code,description,unit,amount"):
         TariffTable.from_csv("t", "code,omschrijving,eenheid,bedrag,van,tot\n", source="prices.csv")
 
 

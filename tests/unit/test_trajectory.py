@@ -112,7 +112,9 @@ def a_clustered_trajectory() -> Trajectory:
 )
 def test_the_aggregate_refuses_a_date_before_the_opening(command: Any, what: str) -> None:
     trajectory = a_clustered_trajectory()
-    with refuses(trajectory, OutOfOrder, f"{what} on 2016-10-31 is dated before trajectory T1 was opened on 2016-11-01"):
+    with refuses(
+        trajectory, OutOfOrder, f"{what} on 2016-10-31 is dated before trajectory T1 was opened on 2016-11-01"
+    ):
         command(trajectory)
 
 
@@ -120,7 +122,9 @@ def test_the_aggregate_refuses_a_void_dated_before_the_opening() -> None:
     trajectory = a_trajectory()
     deliver(trajectory, "A1", "2016-11-02")
     with refuses(
-        trajectory, OutOfOrder, "void of activity A1 on 2016-10-31 is dated before trajectory T1 was opened on 2016-11-01"
+        trajectory,
+        OutOfOrder,
+        "void of activity A1 on 2016-10-31 is dated before trajectory T1 was opened on 2016-11-01",
     ):
         void(trajectory, "A1", "2016-10-31")
 
@@ -203,7 +207,9 @@ def test_the_aggregate_allows_a_void_after_the_referral_back() -> None:
 def test_the_aggregate_refuses_a_clustering_without_an_assessment_on_or_before_it() -> None:
     trajectory = a_trajectory()
     assess(trajectory, "2016-11-10")
-    with refuses(trajectory, OutOfOrder, "clustering on 2016-11-05: trajectory T1 has no assessment dated on or before it"):
+    with refuses(
+        trajectory, OutOfOrder, "clustering on 2016-11-05: trajectory T1 has no assessment dated on or before it"
+    ):
         cluster(trajectory, "2016-11-05")
 
 
@@ -289,4 +295,6 @@ def test_an_event_the_trajectory_builds_is_the_one_its_class_would_build_and_is_
     assert mapper.to_stored_event(built) == mapper.to_stored_event(by_init)
     assert (trajectory.version, trajectory.modified_on) == (3, built.timestamp)
     with pytest.raises(TypeError, match="Clustered takes"):
-        trajectory._trigger(Trajectory.Clustered, on=date(2024, 1, 4), cluster=4, record_id=None, fingerprint="f2", extra=1)
+        trajectory._trigger(
+            Trajectory.Clustered, on=date(2024, 1, 4), cluster=4, record_id=None, fingerprint="f2", extra=1
+        )

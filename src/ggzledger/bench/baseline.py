@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -56,7 +57,7 @@ class LibraryLedger(Application[UUID]):
             trajectory = open_trajectory(record)
         else:
             try:
-                trajectory = self.repository.get(trajectory_id(record.get("trajectory")))  # type: ignore[assignment]
+                trajectory = cast(Trajectory, self.repository.get(trajectory_id(record.get("trajectory"))))
             except AggregateNotFoundError:
                 raise UnknownTrajectory(f"trajectory {record.get('trajectory')} was never opened") from None
             if trajectory.has_seen(record.fingerprint):

@@ -19,15 +19,15 @@ import orjson
 from eventsourcing.sqlite import SQLiteDatastore
 from tqdm import tqdm
 
-from ggzledger.service.ledger import Ledger
 from ggzledger.audit.reconstruction import reconstruct
 from ggzledger.bench.baseline import LibraryLedger
 from ggzledger.bench.workload import trajectories_for, workload
 from ggzledger.domain.errors import Refused
 from ggzledger.feed.public import Feed
 from ggzledger.service.ingest import ingest
-from ggzledger.store import store_env
+from ggzledger.service.ledger import Ledger
 from ggzledger.service.records import parse_line
+from ggzledger.store import store_env
 
 __all__ = ["FIGURES", "BenchError", "run"]
 
@@ -116,7 +116,9 @@ def run(
         prefix = min(baseline_records, events)
         say(f"the library baseline on the first {prefix:,} lines")
         with clock.phase("baseline"):
-            recorded, took = _baseline(lines_file, prefix, store if postgres else str(scratch / "baseline.db"), progress)
+            recorded, took = _baseline(
+                lines_file, prefix, store if postgres else str(scratch / "baseline.db"), progress
+            )
         results["baseline_library_events_per_s"] = recorded / took
         results["baseline_records"] = prefix
 
@@ -292,8 +294,7 @@ def _reconstruct_ms(ledger: Ledger, trajectory: str | None, month: str) -> float
 
 
 def _feed_events_per_s(ledger: Ledger, head: int, progress: bool) -> tuple[float, str]:
-    """Events per second reading the whole public feed as ``ggzledger feed`` writes it (JSON lines).
-    """
+    """Events per second reading the whole public feed as ``ggzledger feed`` writes it (JSON lines)."""
     count = 0
     with _bar(progress, head, "feed", "events") as bar:
         started = time.perf_counter()
@@ -311,7 +312,7 @@ def _feed_events_per_s(ledger: Ledger, head: int, progress: bool) -> tuple[float
 def _pages(ledger: Ledger, store: str, postgres: bool) -> Iterator[list[tuple[Any, ...]]]:
     """Every stored event row (position, stream, version, topic, state), a page at a time, with the plain driver."""
     if postgres:
-        import psycopg  # noqa: PLC0415 - only for PostgreSQL stores
+        import psycopg
 
         recorder: Any = ledger.recorder
         table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
@@ -325,18 +326,18 @@ def _pages(ledger: Ledger, store: str, postgres: bool) -> Iterator[list[tuple[An
                 yield rows
                 position = rows[-1][0]
         return
-    connection = sqlite3.connect(store)
+    lite = sqlite3.connect(store)
     try:
         sql = (
             "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events"
             " WHERE rowid > ? ORDER BY rowid LIMIT ?"
         )
         position = 0
-        while rows := connection.execute(sql, (position, _PAGE)).fetchall():
+        while rows := lite.execute(sql, (position, _PAGE)).fetchall():
             yield rows
             position = rows[-1][0]
     finally:
-        connection.close()
+        lite.close()
 
 
 def _raw_read_decode(ledger: Ledger, store: str, postgres: bool) -> tuple[int, float]:
@@ -365,7 +366,8 @@ def _raw_sqlite_insert(ledger: Ledger, store: str, postgres: bool, path: Path, p
         " PRIMARY KEY (originator_id, originator_version))"
     )
     insert = "INSERT INTO stored_events VALUES (?, ?, ?, ?)"
-    took, count, pending = 0.0, 0, []
+    took, count = 0.0, 0
+    pending: list[tuple[Any, ...]] = []
     with _bar(progress, ledger.projector.head(), "raw insert", "rows") as bar:
 
         def flush() -> None:
@@ -427,7 +429,7 @@ def _baseline(lines_file: Path, records: int, store: str, progress: bool) -> tup
 
 
 def _drop_baseline_tables(store: str) -> None:
-    import psycopg  # noqa: PLC0415 - only for PostgreSQL stores
+    import psycopg
 
     with psycopg.connect(store, autocommit=True) as connection:
         for table in ("ggzbaseline_events", "ggzbaseline_snapshots", "ggzbaseline_tracking"):

@@ -220,7 +220,9 @@ class Trajectory(Aggregate):
 
     # Commands: check the rules, then trigger the event.
 
-    def assess(self, *, on: date, scores: ScoreItems, assessor: str | None, record_id: str | None, fingerprint: str) -> None:
+    def assess(
+        self, *, on: date, scores: ScoreItems, assessor: str | None, record_id: str | None, fingerprint: str
+    ) -> None:
         """Record a HoNOS+ assessment (scores already validated)."""
         self._check_open_on("assessment", on)
         self._trigger(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import timezone
+from datetime import UTC
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -41,8 +41,13 @@ def _opened(e: Any) -> dict[str, Any]:
 
 
 def _assessed(e: Any) -> dict[str, Any]:
-    return {"id": e.record_id, "date": e.on.isoformat(), "honos": dict(e.scores), "total": e.total,
-            "assessor": e.assessor}
+    return {
+        "id": e.record_id,
+        "date": e.on.isoformat(),
+        "honos": dict(e.scores),
+        "total": e.total,
+        "assessor": e.assessor,
+    }
 
 
 def _clustered(e: Any) -> dict[str, Any]:
@@ -122,7 +127,7 @@ def line(position: int, event: Any) -> dict[str, Any]:
     trajectory = getattr(event, "trajectory", None)
     if trajectory is not None:
         out["trajectory"] = trajectory
-    recorded = event.timestamp.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    recorded = event.timestamp.astimezone(UTC).isoformat(timespec="microseconds")
     out["recorded_at"] = recorded.replace("+00:00", "Z")
     out["data"] = data(event)
     return out

@@ -217,9 +217,7 @@ class Catalogue:
         for source in {source for source, _ in explicit}:
             missing = [code for code in by_code if code != source and (source, code) not in explicit]
             if missing:
-                raise ValueError(
-                    f"catalogue {self.version}: transitions from {source} miss {_ranges(missing)}"
-                )
+                raise ValueError(f"catalogue {self.version}: transitions from {source} miss {_ranges(missing)}")
         return explicit
 
     def lookup(self, code: int) -> Cluster:

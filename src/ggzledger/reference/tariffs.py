@@ -148,9 +148,7 @@ class TariffTable:
         overlap = _first_overlap(self.rows)
         if overlap is not None:
             earlier, later = (self.rows[index] for index in overlap)
-            raise TariffError(
-                f"table {self.version}: code {later.code!r} {later.period} overlaps {earlier.period}"
-            )
+            raise TariffError(f"table {self.version}: code {later.code!r} {later.period} overlaps {earlier.period}")
         object.__setattr__(self, "_by_code", {code: tuple(rows) for code, rows in by_code.items()})
 
     def lookup(self, code: str, on: date) -> TariffRow | None:

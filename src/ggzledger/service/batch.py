@@ -129,4 +129,3 @@ class Batch:
         for trajectory in changed:
             self.ledger.cache.put(trajectory)
         self.ledger.cache.committed(positions)
-

@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 from eventsourcing.persistence import InfrastructureFactory
 
-from ggzledger.projections import Projector, ProjectionStore, Views, open_store, views_for
+from ggzledger.projections import ProjectionStore, Projector, Views, open_store, views_for
 from ggzledger.reference import Catalogue, Tariffs, load_catalogue, load_tariffs
 from ggzledger.service.cache import TrajectoryCache
 from ggzledger.service.tariff_storage import StoredTariffTables
@@ -63,4 +63,3 @@ def wire(
         cache=TrajectoryCache(),
         today=today,
     )
-

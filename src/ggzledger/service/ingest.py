@@ -84,7 +84,9 @@ def ingest(
                 read = number
                 if number == 1:
                     # Spreadsheet exports often start with a byte-order mark; it is not data.
-                    line = line.removeprefix(b"\xef\xbb\xbf") if isinstance(line, bytes) else line.removeprefix("\ufeff")
+                    line = (
+                        line.removeprefix(b"\xef\xbb\xbf") if isinstance(line, bytes) else line.removeprefix("\ufeff")
+                    )
                 if not line.strip():
                     continue
                 try:

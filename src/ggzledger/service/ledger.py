@@ -154,7 +154,9 @@ class Ledger(Application[UUID]):
 
     # The month close.
 
-    def close_month(self, month: str, record_id: str | None = None, fingerprint: str | None = None) -> list[CloseResult]:
+    def close_month(
+        self, month: str, record_id: str | None = None, fingerprint: str | None = None
+    ) -> list[CloseResult]:
         """Close every open month up to ``month``, oldest first, each as its own close.
 
         Raises MonthAlreadyClosed when ``month`` is closed, NotAllowed when it lies

@@ -8,7 +8,9 @@ from ggzledger.reference import Tariffs, TariffTable
 __all__ = ["StoredTariffTables"]
 
 # Tariff tables that users loaded, in the order they were loaded (later ones win, rules.md §4).
-_TABLE = "CREATE TABLE IF NOT EXISTS tariff_tables (version TEXT PRIMARY KEY, csv TEXT NOT NULL, loaded INTEGER NOT NULL)"
+_TABLE = (
+    "CREATE TABLE IF NOT EXISTS tariff_tables (version TEXT PRIMARY KEY, csv TEXT NOT NULL, loaded INTEGER NOT NULL)"
+)
 
 
 class StoredTariffTables:

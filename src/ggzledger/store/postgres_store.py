@@ -42,9 +42,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         if datastore.enable_db_functions:
             # The insert function skips LOCK TABLE: a follower could then miss events.
-            raise StoreError(
-                "POSTGRES_ENABLE_DB_FUNCTIONS is set: ggzledger needs the table lock it removes; unset it"
-            )
+            raise StoreError("POSTGRES_ENABLE_DB_FUNCTIONS is set: ggzledger needs the table lock it removes; unset it")
         _check_reachable(datastore)
         super().__init__(datastore, events_table_name=events_table_name)
         # The insert function is the path without the table lock: never created, never used.

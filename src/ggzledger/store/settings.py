@@ -131,18 +131,18 @@ def _check_settings() -> None:
 
 def _sqlite_recorder_topic() -> str:
     # Imported here: the adapter imports StoreError from this module.
-    from ggzledger.store.sqlite_store import SQLiteLedgerRecorder  # noqa: PLC0415
+    from ggzledger.store.sqlite_store import SQLiteLedgerRecorder
 
     return get_topic(SQLiteLedgerRecorder)
 
 
 def _postgres_factory_topic() -> str:
-    from ggzledger.store.postgres_factory import PostgresFactory  # noqa: PLC0415
+    from ggzledger.store.postgres_factory import PostgresFactory
 
     return get_topic(PostgresFactory)
 
 
 def _postgres_recorder_topic() -> str:
-    from ggzledger.store.postgres_store import PostgresLedgerRecorder  # noqa: PLC0415
+    from ggzledger.store.postgres_store import PostgresLedgerRecorder
 
     return get_topic(PostgresLedgerRecorder)

@@ -62,8 +62,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
-            "CREATE TABLE IF NOT EXISTS ledger_keys ("
-            "key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, trajectory TEXT)",
+            "CREATE TABLE IF NOT EXISTS ledger_keys (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, trajectory TEXT)",
         ]
 
     def insert_events(
@@ -156,7 +155,12 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         to check that rather than trust it; should it ever differ, every position is read back.
         """
         rows = [
-            (s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id, s.originator_version, s.topic, s.state)
+            (
+                s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                s.originator_version,
+                s.topic,
+                s.state,
+            )
             for s in stored_events
         ]
         if not rows:
@@ -274,7 +278,10 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                 (originator_id.hex,),
             )
             return [
-                (row[0], StoredEvent(originator_id=originator_id, originator_version=row[1], topic=row[2], state=row[3]))
+                (
+                    row[0],
+                    StoredEvent(originator_id=originator_id, originator_version=row[1], topic=row[2], state=row[3]),
+                )
                 for row in c.fetchall()
             ]
 

@@ -111,21 +111,28 @@ class TestWhatTheLedgerAdaptersAdd:
         assert [name for name in members if not hasattr(ledger_recorder, name)] == []
         assert isinstance(ledger_recorder.hands_over_commit, bool)
 
-    def test_keys_are_stored_with_the_events_and_a_key_stored_twice_fails_the_whole_batch(self, ledger_recorder: Any) -> None:
+    def test_keys_are_stored_with_the_events_and_a_key_stored_twice_fails_the_whole_batch(
+        self, ledger_recorder: Any
+    ) -> None:
         a, b = uuid4(), uuid4()
-        ledger_recorder.insert_events(events(a, range(1, 2)), keys=[("activity:1", "f1", "T1"), ("record:9", "f9", None)])
+        ledger_recorder.insert_events(
+            events(a, range(1, 2)), keys=[("activity:1", "f1", "T1"), ("record:9", "f9", None)]
+        )
 
         with pytest.raises(IntegrityError):
-            ledger_recorder.insert_events(events(b, range(1, 2)), keys=[("activity:2", "f2", "T2"), ("activity:1", "fx", "T2")])
+            ledger_recorder.insert_events(
+                events(b, range(1, 2)), keys=[("activity:2", "f2", "T2"), ("activity:1", "fx", "T2")]
+            )
         with pytest.raises(IntegrityError):
-            ledger_recorder.insert_events(events(b, range(1, 2)), keys=[("activity:3", "f3", "T2"), ("activity:3", "f3", "T2")])
+            ledger_recorder.insert_events(
+                events(b, range(1, 2)), keys=[("activity:3", "f3", "T2"), ("activity:3", "f3", "T2")]
+            )
 
         assert everything(ledger_recorder) == [(1, a, 1)]
         assert ledger_recorder.select_keys(["activity:1", "activity:2", "activity:3", "record:9"]) == {
             "activity:1": ("activity:1", "f1", "T1"),
             "record:9": ("record:9", "f9", None),
         }
-
 
     def test_an_expected_head_that_the_ledger_moved_past_fails_and_stores_nothing(self, ledger_recorder: Any) -> None:
         a, b = uuid4(), uuid4()
@@ -137,7 +144,6 @@ class TestWhatTheLedgerAdaptersAdd:
 
         assert everything(ledger_recorder) == [(1, a, 1), (2, a, 2), (3, a, 3)]
         assert ledger_recorder.select_keys(["record:1"]) == {}
-
 
     def test_keys_and_versions_are_found_however_many_are_asked_for(self, ledger_recorder: Any) -> None:
         streams = [uuid4() for _ in range(1203)]
@@ -152,7 +158,6 @@ class TestWhatTheLedgerAdaptersAdd:
         assert found == {key[0]: key for key in keys}
         assert ledger_recorder.max_versions([]) == {} and ledger_recorder.select_keys([]) == {}
 
-
     def test_one_stream_is_read_with_its_positions_and_states_with_theirs(self, ledger_recorder: Any) -> None:
         a, b = uuid4(), uuid4()
         ledger_recorder.insert_events([*events(a, range(1, 3)), *events(b, range(1, 3)), *events(a, range(3, 4))])
@@ -162,10 +167,12 @@ class TestWhatTheLedgerAdaptersAdd:
 
         assert [(p, e.originator_id, e.originator_version) for p, e in stream] == [(1, a, 1), (2, a, 2), (5, a, 3)]
         assert [e.state for _, e in stream] == [e.state for e in events(a, range(1, 4))]
-        assert states == [(2, "t.Happened", events(a, range(2, 3))[0].state), (3, "t.Happened", events(b, range(1, 2))[0].state)]
+        assert states == [
+            (2, "t.Happened", events(a, range(2, 3))[0].state),
+            (3, "t.Happened", events(b, range(1, 2))[0].state),
+        ]
         assert ledger_recorder.select_states(3, 10, 4) == [(4, "t.Happened", events(b, range(2, 3))[0].state)]
         assert ledger_recorder.select_stream_with_positions(uuid4()) == []
-
 
     def test_a_commit_handed_to_an_executor_is_seen_once_waited_for(self, ledger_recorder: Any) -> None:
         a = uuid4()
@@ -178,7 +185,6 @@ class TestWhatTheLedgerAdaptersAdd:
         assert everything(ledger_recorder) == [(1, a, 1), (2, a, 2)]
         assert ledger_recorder.hands_over_commit is (ledger_recorder.datastore.__class__.__name__ == "SQLiteDatastore")
 
-
     def test_a_failed_commit_handed_over_is_raised_by_the_wait_and_stores_nothing(self, ledger_recorder: Any) -> None:
         a = uuid4()
         ledger_recorder.insert_events(events(a, range(1, 2)))
@@ -188,7 +194,6 @@ class TestWhatTheLedgerAdaptersAdd:
             ledger_recorder.wait_for_commit()
 
         assert everything(ledger_recorder) == [(1, a, 1)]
-
 
     def test_a_listener_wakes_on_a_write_where_the_store_has_notifications(self, ledger_recorder: Any) -> None:
         listener = ledger_recorder.listen()

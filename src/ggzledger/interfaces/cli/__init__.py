@@ -57,8 +57,8 @@ def _fail(message: str, status: int) -> int:
 
 def _closed_message(args: object, error: MonthAlreadyClosed) -> str:
     """Closing a month before the ledger's first close says so, in the words audit uses for it."""
-    from ggzledger.interfaces.cli.console import open_ledger  # noqa: PLC0415
-    from ggzledger.interfaces.cli.reads import before_first_close  # noqa: PLC0415
+    from ggzledger.interfaces.cli.console import open_ledger
+    from ggzledger.interfaces.cli.reads import before_first_close
 
     month = args.month  # type: ignore[attr-defined]
     with open_ledger(args.db) as ledger:  # type: ignore[attr-defined]

@@ -43,7 +43,7 @@ def progress_bar(what: str, unit: str = " events", total: int | None = None) -> 
     if not sys.stderr.isatty():
         yield None
         return
-    from tqdm import tqdm  # noqa: PLC0415 - only when a bar is shown
+    from tqdm import tqdm
 
     with tqdm(desc=what, unit=unit, unit_scale=True, total=total, leave=False, file=sys.stderr) as bar:
         yield bar

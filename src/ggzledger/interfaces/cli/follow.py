@@ -85,7 +85,7 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The HTTP interface until SIGINT or SIGTERM."""
-    from ggzledger.interfaces.http import ServeError, serve  # noqa: PLC0415 - only this command needs it
+    from ggzledger.interfaces.http import ServeError, serve
 
     # A service may start before the first ingest: it may make the ledger, but only from a sane --db.
     check_store(args.db, create=True)

@@ -83,8 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ggzledger {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, handler: Callable[[argparse.Namespace], int], help: str, *examples: str
-                ) -> argparse.ArgumentParser:
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], int], help: str, *examples: str
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name, help=help, description=help, epilog=_examples(*examples),
             formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -96,13 +97,24 @@ def build_parser() -> argparse.ArgumentParser:
     def json_flag(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--json", action="store_true", help="print the contract's JSON (keys as docs/ show)")
 
-    sub = command("demo", writes.cmd_demo, "record the seed's Meneer Henk and print his February 2017 zorgnota",
-                  "ggzledger demo", "ggzledger --db /tmp/try.db demo")
-    sub.epilog = ("Writes a fresh ggzledger-demo.db, or an empty --db; $GGZLEDGER_DB is not used.\n\n"
-                  + (sub.epilog or ""))
+    sub = command(
+        "demo",
+        writes.cmd_demo,
+        "record the seed's Meneer Henk and print his February 2017 zorgnota",
+        "ggzledger demo",
+        "ggzledger --db /tmp/try.db demo",
+    )
+    sub.epilog = "Writes a fresh ggzledger-demo.db, or an empty --db; $GGZLEDGER_DB is not used.\n\n" + (
+        sub.epilog or ""
+    )
 
-    sub = command("ingest", writes.cmd_ingest, "record JSON lines, one record a line (docs/input.md)",
-                  "ggzledger --db ledger.db ingest events.jsonl", "export.sh | ggzledger ingest -")
+    sub = command(
+        "ingest",
+        writes.cmd_ingest,
+        "record JSON lines, one record a line (docs/input.md)",
+        "ggzledger --db ledger.db ingest events.jsonl",
+        "export.sh | ggzledger ingest -",
+    )
     sub.add_argument("file", metavar="FILE", help="a JSON-lines file, or - for standard input")
 
     sub = command(
@@ -112,84 +124,166 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     sub.add_argument("month", metavar="MONTH", type=_month, help=MONTH_HELP)
     sub.add_argument("--yes", action="store_true", help="close the current, unfinished month without asking")
-    sub.epilog = ("A close cannot be undone. Closing the current month asks first on a terminal;\n"
-                  "elsewhere it needs --yes (without it: exit 2, nothing closed).\n\n" + (sub.epilog or ""))
+    sub.epilog = (
+        "A close cannot be undone. Closing the current month asks first on a terminal;\n"
+        "elsewhere it needs --yes (without it: exit 2, nothing closed).\n\n" + (sub.epilog or "")
+    )
 
-    sub = command("invoice", reads.cmd_invoice, "the declaration of TRAJECTORY for MONTH (issued, or the draft)",
-                  "ggzledger invoice T-HENK 2017-02", "ggzledger invoice T-HENK 2017-02 --json")
+    sub = command(
+        "invoice",
+        reads.cmd_invoice,
+        "the declaration of TRAJECTORY for MONTH (issued, or the draft)",
+        "ggzledger invoice T-HENK 2017-02",
+        "ggzledger invoice T-HENK 2017-02 --json",
+    )
     sub.add_argument("trajectory", metavar="TRAJECTORY", help=TRAJECTORY_HELP)
     sub.add_argument("month", metavar="MONTH", type=_month, help=MONTH_HELP)
     json_flag(sub)
 
-    sub = command("invoices", reads.cmd_invoices, "every declaration of MONTH",
-                  "ggzledger invoices 2017-02", "ggzledger invoices 2017-02 --json > 2017-02.json")
+    sub = command(
+        "invoices",
+        reads.cmd_invoices,
+        "every declaration of MONTH",
+        "ggzledger invoices 2017-02",
+        "ggzledger invoices 2017-02 --json > 2017-02.json",
+    )
     sub.add_argument("month", metavar="MONTH", type=_month, help=MONTH_HELP)
     json_flag(sub)
 
-    sub = command("tariffs", writes.cmd_tariffs, "list the tariff tables, or load one from a CSV file",
-                  "ggzledger tariffs", "ggzledger tariffs load praktijk-2024.csv --version praktijk-2024",
-                  "ggzledger tariffs load excel.csv --version v2 --encoding cp1252")
+    sub = command(
+        "tariffs",
+        writes.cmd_tariffs,
+        "list the tariff tables, or load one from a CSV file",
+        "ggzledger tariffs",
+        "ggzledger tariffs load praktijk-2024.csv --version praktijk-2024",
+        "ggzledger tariffs load excel.csv --version v2 --encoding cp1252",
+    )
     sub.add_argument("action", choices=["list", "load"], nargs="?", default="list", help="list (default) or load")
-    sub.add_argument("file", metavar="FILE", nargs="?",
-                     help="with load: CSV code,description,unit,amount,valid_from,valid_to (amounts in cents)")
+    sub.add_argument(
+        "file",
+        metavar="FILE",
+        nargs="?",
+        help="with load: CSV code,description,unit,amount,valid_from,valid_to (amounts in cents)",
+    )
     sub.add_argument("--version", help="with load: the table's version label")
-    sub.add_argument("--encoding", type=_encoding, default="utf-8-sig", metavar="ENC",
-                     help="with load: the CSV's encoding (default utf-8; cp1252 for Windows Excel)")
+    sub.add_argument(
+        "--encoding",
+        type=_encoding,
+        default="utf-8-sig",
+        metavar="ENC",
+        help="with load: the CSV's encoding (default utf-8; cp1252 for Windows Excel)",
+    )
 
-    sub = command("bench", writes.cmd_bench, "measure ingest, rebuild, close, audit and feed on a synthetic year",
-                  "ggzledger bench", "ggzledger bench --events 1000000 --json bench.json")
-    sub.add_argument("--events", type=_count("--events", _BENCH_MAX, 1), default=50_000, metavar="N",
-                     help="lines of workload (default 50,000)")
+    sub = command(
+        "bench",
+        writes.cmd_bench,
+        "measure ingest, rebuild, close, audit and feed on a synthetic year",
+        "ggzledger bench",
+        "ggzledger bench --events 1000000 --json bench.json",
+    )
+    sub.add_argument(
+        "--events",
+        type=_count("--events", _BENCH_MAX, 1),
+        default=50_000,
+        metavar="N",
+        help="lines of workload (default 50,000)",
+    )
     sub.add_argument("--seed", type=_count("--seed", 2**32), default=1, help="workload seed (default 1)")
-    sub.add_argument("--baseline-records", type=_count("--baseline-records", _BENCH_MAX, 1), default=20_000,
-                     metavar="N", help="lines for the library baseline (default 20,000)")
+    sub.add_argument(
+        "--baseline-records",
+        type=_count("--baseline-records", _BENCH_MAX, 1),
+        default=20_000,
+        metavar="N",
+        help="lines for the library baseline (default 20,000)",
+    )
     sub.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
     sub.epilog = "Without --db the bench uses a fresh temporary SQLite file; a given store must be empty.\n\n" + (
-        sub.epilog or "")
+        sub.epilog or ""
+    )
 
-    sub = command("history", reads.cmd_history, "the care-need history of TRAJECTORY, with findings (docs/audit.md)",
-                  "ggzledger history T-HENK", "ggzledger history T-HENK --json")
+    sub = command(
+        "history",
+        reads.cmd_history,
+        "the care-need history of TRAJECTORY, with findings (docs/audit.md)",
+        "ggzledger history T-HENK",
+        "ggzledger history T-HENK --json",
+    )
     sub.add_argument("trajectory", metavar="TRAJECTORY", help=TRAJECTORY_HELP)
     json_flag(sub)
 
-    sub = command("reviews", reads.cmd_reviews, "the review worklist: open trajectories whose review is due",
-                  "ggzledger reviews", "ggzledger reviews --as-of 2017-02-20")
+    sub = command(
+        "reviews",
+        reads.cmd_reviews,
+        "the review worklist: open trajectories whose review is due",
+        "ggzledger reviews",
+        "ggzledger reviews --as-of 2017-02-20",
+    )
     sub.add_argument("--as-of", type=_date, metavar="DATE", help="judge as of DATE, YYYY-MM-DD (default: today)")
     json_flag(sub)
 
-    sub = command("totals", reads.cmd_totals, "cumulative totals of issued declarations",
-                  "ggzledger totals", "ggzledger totals --by insurer --drafts")
-    sub.add_argument("--by", choices=DIMENSIONS, default="month", metavar="DIM",
-                     help=f"one of {', '.join(DIMENSIONS)} (default month)")
+    sub = command(
+        "totals",
+        reads.cmd_totals,
+        "cumulative totals of issued declarations",
+        "ggzledger totals",
+        "ggzledger totals --by insurer --drafts",
+    )
+    sub.add_argument(
+        "--by",
+        choices=DIMENSIONS,
+        default="month",
+        metavar="DIM",
+        help=f"one of {', '.join(DIMENSIONS)} (default month)",
+    )
     sub.add_argument("--drafts", action="store_true", help="also the drafts of open months, in a column of their own")
     json_flag(sub)
 
-    sub = command("audit", reads.cmd_audit,
-                  "reconstruct the declaration of TRAJECTORY for MONTH from the log and compare (exit 1: differs)",
-                  "ggzledger audit T-HENK 2017-02")
+    sub = command(
+        "audit",
+        reads.cmd_audit,
+        "reconstruct the declaration of TRAJECTORY for MONTH from the log and compare (exit 1: differs)",
+        "ggzledger audit T-HENK 2017-02",
+    )
     sub.add_argument("trajectory", metavar="TRAJECTORY", help=TRAJECTORY_HELP)
     sub.add_argument("month", metavar="MONTH", type=_month, help="a closed month, YYYY-MM")
 
-    command("verify", reads.cmd_verify, "recompute every close from the log; exit 1 naming what differs",
-            "ggzledger verify")
+    command(
+        "verify", reads.cmd_verify, "recompute every close from the log; exit 1 naming what differs", "ggzledger verify"
+    )
     command("rebuild", reads.cmd_rebuild, "drop every view and rebuild it from position 0", "ggzledger rebuild")
 
     position = _count("--after", POSITION_MAX)
-    sub = command("feed", follow.cmd_feed, "public events as JSON lines, in position order (docs/feed.md)",
-                  "ggzledger feed --after 1000 --limit 500", "ggzledger feed --follow | consumer")
+    sub = command(
+        "feed",
+        follow.cmd_feed,
+        "public events as JSON lines, in position order (docs/feed.md)",
+        "ggzledger feed --after 1000 --limit 500",
+        "ggzledger feed --follow | consumer",
+    )
     sub.add_argument("--after", type=position, default=0, metavar="N", help="start after position N (default 0)")
-    sub.add_argument("--limit", type=_count("--limit", POSITION_MAX), default=None, metavar="K",
-                     help="stop after K events")
+    sub.add_argument(
+        "--limit", type=_count("--limit", POSITION_MAX), default=None, metavar="K", help="stop after K events"
+    )
     sub.add_argument("--follow", action="store_true", help="keep streaming new events until SIGINT/SIGTERM")
 
-    sub = command("project", follow.cmd_project, "bring the read models up to date; --follow keeps them so",
-                  "ggzledger project", "ggzledger project --follow   # beside the writers (docs/operations.md)")
+    sub = command(
+        "project",
+        follow.cmd_project,
+        "bring the read models up to date; --follow keeps them so",
+        "ggzledger project",
+        "ggzledger project --follow   # beside the writers (docs/operations.md)",
+    )
     sub.add_argument("--follow", action="store_true", help="keep applying new events until SIGINT/SIGTERM")
 
-    sub = command("serve", follow.cmd_serve,
-                  "the HTTP interface: feed, declarations, histories, totals, status, OpenAPI (docs/operations.md)",
-                  "ggzledger serve", "GGZLEDGER_TOKEN=secret ggzledger serve --host 0.0.0.0 --port 8080")
-    sub.add_argument("--host", default="127.0.0.1",
-                     help="address to listen on (default 127.0.0.1; any other needs GGZLEDGER_TOKEN)")
+    sub = command(
+        "serve",
+        follow.cmd_serve,
+        "the HTTP interface: feed, declarations, histories, totals, status, OpenAPI (docs/operations.md)",
+        "ggzledger serve",
+        "GGZLEDGER_TOKEN=secret ggzledger serve --host 0.0.0.0 --port 8080",
+    )
+    sub.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; any other needs GGZLEDGER_TOKEN)"
+    )
     sub.add_argument("--port", type=_count("--port", _PORT_MAX, 1), default=8080, help="port 1..65535 (default 8080)")
     return parser

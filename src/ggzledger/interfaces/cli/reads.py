@@ -6,9 +6,6 @@ import argparse
 import sys
 import time
 
-from eventsourcing.application import AggregateNotFoundError
-
-from ggzledger.domain import BillingCalendar
 from ggzledger.interfaces.cli.console import UsageError, open_ledger, position_bar, print_json
 from ggzledger.interfaces.text.declaration import render_declaration
 from ggzledger.service.ledger import Ledger
@@ -21,11 +18,8 @@ __all__ = [
 
 def before_first_close(ledger: Ledger, month: str) -> str | None:
     """The ledger's first closed month when ``month`` lies before it (never closed, never to be), else None."""
-    try:
-        calendar = ledger.repository.get(BillingCalendar.ID)
-    except AggregateNotFoundError:
-        return None
-    first = calendar.closed[0] if calendar.closed else None  # type: ignore[attr-defined]
+    calendar = ledger.calendar()
+    first = calendar.closed[0] if calendar.closed else None
     return first if first is not None and month < first else None
 
 
@@ -60,8 +54,8 @@ def cmd_invoices(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     """A trajectory's care-need history with its findings."""
-    from ggzledger.audit.reports import history  # noqa: PLC0415
-    from ggzledger.interfaces.text.audit import render_history  # noqa: PLC0415
+    from ggzledger.audit.reports import history
+    from ggzledger.interfaces.text.audit import render_history
 
     with open_ledger(args.db, catch_up=True) as ledger:
         entries = history(ledger, args.trajectory)
@@ -75,8 +69,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_reviews(args: argparse.Namespace) -> int:
     """The review worklist."""
-    from ggzledger.audit.reports import worklist  # noqa: PLC0415
-    from ggzledger.interfaces.text.audit import render_worklist  # noqa: PLC0415
+    from ggzledger.audit.reports import worklist
+    from ggzledger.interfaces.text.audit import render_worklist
 
     with open_ledger(args.db, catch_up=True) as ledger:
         as_of = args.as_of or ledger.today()
@@ -90,8 +84,8 @@ def cmd_reviews(args: argparse.Namespace) -> int:
 
 def cmd_totals(args: argparse.Namespace) -> int:
     """Cumulative totals by one dimension."""
-    from ggzledger.audit.reports import totals  # noqa: PLC0415
-    from ggzledger.interfaces.text.audit import render_totals  # noqa: PLC0415
+    from ggzledger.audit.reports import totals
+    from ggzledger.interfaces.text.audit import render_totals
 
     with open_ledger(args.db, catch_up=True) as ledger:
         result = totals(ledger, args.by, drafts=args.drafts)
@@ -104,8 +98,8 @@ def cmd_totals(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Reconstruct an issued declaration from the log and compare; exit 1 when they differ."""
-    from ggzledger.audit.reconstruction import NotIssued, audit  # noqa: PLC0415
-    from ggzledger.interfaces.text.audit import render_audit  # noqa: PLC0415
+    from ggzledger.audit.reconstruction import NotIssued, audit
+    from ggzledger.interfaces.text.audit import render_audit
 
     with open_ledger(args.db) as ledger:
         try:
@@ -124,8 +118,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Recompute every close and its digest chain; exit 1 naming what differs."""
-    from ggzledger.audit.verification import verify  # noqa: PLC0415
-    from ggzledger.interfaces.text.audit import render_verification  # noqa: PLC0415
+    from ggzledger.audit.verification import verify
+    from ggzledger.interfaces.text.audit import render_verification
 
     with open_ledger(args.db) as ledger, position_bar("verify") as bar:
         result = verify(ledger, bar)
@@ -135,7 +129,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     """Drop every view and rebuild it from position 0; exit 1 when a close is no longer reproduced."""
-    from ggzledger.service.rebuild import rebuild  # noqa: PLC0415
+    from ggzledger.service.rebuild import rebuild
 
     with open_ledger(args.db) as ledger, position_bar("rebuild") as bar:
         started = time.perf_counter()

@@ -11,10 +11,15 @@ from pathlib import Path
 
 import orjson
 
-from ggzledger.domain.months import month_of
 from ggzledger.domain.money import format_euro
+from ggzledger.domain.months import month_of
 from ggzledger.interfaces.cli.console import (
-    UsageError, bring_up_to_date, check_store, counted, open_ledger, progress_bar,
+    UsageError,
+    bring_up_to_date,
+    check_store,
+    counted,
+    open_ledger,
+    progress_bar,
 )  # fmt: skip
 from ggzledger.interfaces.text.declaration import render_declaration
 from ggzledger.projections import CloseResult
@@ -137,7 +142,9 @@ def cmd_tariffs(args: argparse.Namespace) -> int:
 
     def shown(cells: Sequence[str]) -> str:
         # The amount column is right-aligned, so that the cents line up.
-        return "  ".join(c.rjust(w) if i == 4 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(
+            c.rjust(w) if i == 4 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
 
     print(shown(heads))
     print("  ".join("-" * w for w in widths))
@@ -171,7 +178,7 @@ def _load_tariffs(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Measure every figure on a synthetic workload; the figures on standard output."""
-    from ggzledger.bench import BenchError, render, run  # noqa: PLC0415 - only this command needs it
+    from ggzledger.bench import BenchError, render, run
 
     if args.db is not None:
         check_store(args.db, create=True)

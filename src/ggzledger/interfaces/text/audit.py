@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import date
 
 from ggzledger.audit.reconstruction import Audit
+from ggzledger.audit.reports import Due, Totals
 from ggzledger.audit.verification import Verification
 from ggzledger.domain.money import format_euro
 from ggzledger.projections.care_need import Entry
 from ggzledger.reference import Catalogue
-from ggzledger.audit.reports import Due, Totals
 
 __all__ = ["render_history", "render_worklist", "render_totals", "render_audit", "render_verification"]
 

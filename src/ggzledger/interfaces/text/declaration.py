@@ -80,4 +80,5 @@ def render_declaration(d: dict[str, Any]) -> str:
 
 def _described(line: dict[str, Any]) -> str:
     marks = ([_CREDIT] if line["kind"] == "credit" else []) + ([_LATE] if line["late"] else [])
-    return line["description"] + (f" ({', '.join(marks)})" if marks else "")
+    description: str = line["description"]
+    return description + (f" ({', '.join(marks)})" if marks else "")
