@@ -120,15 +120,13 @@ class CareNeed:
 def care_need_of(events: Iterable[Any], trajectory: str | None = None) -> CareNeed:
     """The care-need facts of one trajectory from its domain events, in recording order.
 
-    ``events`` are domain events, or (position, event) pairs; bare events get
-    their place in the iterable as position. Events of other trajectories, and
-    events that do not bear on the care need, are skipped.
+    Each event's place in ``events`` stands for its position. Events of other
+    trajectories, and events that do not bear on the care need, are skipped.
     """
     opened_on: date | None = None
     marks: list[Mark] = []
     assessments: list[Assessment] = []
-    for index, item in enumerate(events, start=1):
-        position, event = item if isinstance(item, tuple) else (index, item)
+    for position, event in enumerate(events, start=1):
         number = getattr(event, "trajectory", None)
         if trajectory is None:
             trajectory = number

@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate
 
 from event_examples import trajectory_events
 from ggzledger.domain import Trajectory
-from ggzledger.domain.trajectory import _build_event
+from ggzledger.domain.fast_events import build_event
 from ggzledger.store import TypedMapper
 
 # Every event a trajectory's commands trigger, optional fields both given and absent.
@@ -55,10 +55,10 @@ def test_the_fast_path_refuses_missing_and_unknown_fields_as_the_constructor_doe
     with pytest.raises(TypeError):
         Trajectory.Clustered(**missing)
     with pytest.raises(TypeError, match="Clustered takes"):
-        _build_event(Trajectory.Clustered, missing)
+        build_event(Trajectory.Clustered, missing)
     with pytest.raises(TypeError):
         Trajectory.Clustered(**given, extra=1)
     with pytest.raises(TypeError, match="Clustered takes"):
-        _build_event(Trajectory.Clustered, {**given, "extra": 1})
+        build_event(Trajectory.Clustered, {**given, "extra": 1})
     with pytest.raises(TypeError, match="Clustered takes"):
-        _build_event(Trajectory.Clustered, {**missing, "extra": 1})
+        build_event(Trajectory.Clustered, {**missing, "extra": 1})

@@ -2,7 +2,8 @@
 
 from ggzledger.domain.billing import GENESIS_DIGEST, BillingCalendar
 from ggzledger.domain.errors import Conflict, Malformed, NotAllowed, OutOfOrder, Refused, UnknownTrajectory
-from ggzledger.domain.trajectory import Trajectory, trajectory_id
+from ggzledger.domain.ids import trajectory_id
+from ggzledger.domain.trajectory import Trajectory
 from ggzledger.domain.values import Scores
 
 __all__ = [

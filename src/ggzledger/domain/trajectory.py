@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 from datetime import date
-from typing import Any, TypeVar
-from uuid import NAMESPACE_URL, UUID, uuid5
+from typing import Any
+from uuid import UUID
 
 import attrs
 from eventsourcing.domain import Aggregate, event
 
 from ggzledger.domain.errors import Conflict, NotAllowed, OutOfOrder
+from ggzledger.domain.fast_events import build_event
+from ggzledger.domain.ids import trajectory_id
 from ggzledger.domain.values import ScoreItems, total_of
 
-__all__ = ["Trajectory", "trajectory_id", "DeliveredActivity"]
-
-# All ids are derived from natural keys, so that a trajectory number always
-# maps to the same stream, in every store and every process.
-_NAMESPACE = uuid5(NAMESPACE_URL, "https://ggzledger.invalid/trajectory")
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def trajectory_id(number: str) -> UUID:
-    """The stream id of a trajectory number."""
-    return uuid5(_NAMESPACE, number)
+__all__ = ["Trajectory", "DeliveredActivity"]
 
 
 @attrs.frozen
@@ -362,12 +352,12 @@ class Trajectory(Aggregate):
             self.latest_care_need_on = on
 
     def _trigger(self, event_class: type[Trajectory.Event], **kwargs: Any) -> None:
-        """The library's trigger_event, with the event built by :func:`_build_event`.
+        """The library's trigger_event, with the event built by :func:`~ggzledger.domain.fast_events.build_event`.
 
         The event mutates the trajectory through the library's own mutate (which checks
         id and version, applies it, and moves version and modified_on).
         """
-        new_event = _build_event(
+        new_event = build_event(
             event_class,
             {
                 "originator_id": self.id,
@@ -382,35 +372,3 @@ class Trajectory(Aggregate):
 
     def _seen(self, fingerprint: str) -> None:
         self.fingerprints.add(fingerprint)
-
-
-_E = TypeVar("_E", bound=Trajectory.Event)
-
-
-def _build_event(event_class: type[_E], values: dict[str, Any]) -> _E:
-    """The fast path for building an event: what ``event_class(**values)`` builds, without its __init__.
-
-    The library's trigger_event checks per event that the class's explicit topic is
-    registered (it is, at import) and builds the frozen dataclass through its __init__,
-    one object.__setattr__ per field: a tenth of an ingest (docs/performance.md). Here
-    the instance's __dict__ is set at once, with the fields in declaration order as
-    __init__ would set them; missing or unknown fields are a TypeError, as there.
-    tests/unit/test_event_fast_path.py proves it builds what trigger_event builds.
-    """
-    fields = _fields_of(event_class)
-    try:
-        # As many values as fields, each field given: exactly the fields, as __init__ demands.
-        state = {name: values[name] for name in fields} if len(values) == len(fields) else None
-    except KeyError:
-        state = None
-    if state is None:
-        raise TypeError(f"{event_class.__name__} takes {', '.join(fields)}; given {', '.join(values)}")
-    new_event = object.__new__(event_class)
-    object.__setattr__(new_event, "__dict__", state)
-    return new_event
-
-
-@functools.cache
-def _fields_of(event_class: type) -> tuple[str, ...]:
-    """An event class's fields in declaration order (the order its __init__ sets them)."""
-    return tuple(field.name for field in dataclasses.fields(event_class))
