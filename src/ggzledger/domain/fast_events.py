@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Hashable
 from typing import Any, TypeVar
 
 __all__ = ["build_event"]
 
-_E = TypeVar("_E")
+_E = TypeVar("_E", bound=Hashable)
 
 
 def build_event(event_class: type[_E], values: dict[str, Any]) -> _E:
