@@ -218,3 +218,13 @@ def test_a_database_that_went_away_is_a_json_503(henk: Ledger, monkeypatch: pyte
 
     assert response.status_code == 503
     assert response.json() == {"error": "the database is not available: server closed the connection unexpectedly"}
+
+
+def test_a_trajectory_longer_than_an_identifier_or_with_invisible_characters_is_a_json_400(client: TestClient) -> None:
+    for trajectory in ("T" * 65, "T-%E2%80%AEKNEH", "T-%00", "T-%E2%80%8BHENK"):
+        for path in (f"/trajectories/{trajectory}/history", f"/trajectories/{trajectory}/declarations/2017-02"):
+            response = client.get(path)
+            assert response.status_code == 400, path
+            assert response.json() == {
+                "error": "not a trajectory number: at most 64 characters, no control or invisible ones"
+            }

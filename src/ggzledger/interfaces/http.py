@@ -27,11 +27,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ggzledger.audit import reports
 from ggzledger.domain.errors import UnknownTrajectory
 from ggzledger.domain.months import SpanTooLong, is_month
+from ggzledger.domain.text import has_control, invisible
 from ggzledger.feed.follow import Follower
 from ggzledger.feed.public import Feed
 from ggzledger.interfaces.numbers import POSITION_MAX, parse_count
 from ggzledger.interfaces.openapi import document
 from ggzledger.service.ledger import Ledger
+from ggzledger.service.records import MAX_ID
 
 __all__ = ["create_app", "serve", "ServeError", "is_loopback", "PAGE_DEFAULT", "PAGE_MAX", "WAIT_MAX"]
 
@@ -262,7 +264,7 @@ class _Api:
         return JSONResponse({"after": after, "events": events, "last_position": last})
 
     async def declaration(self, request: Request) -> Response:
-        trajectory = request.path_params["trajectory"]
+        trajectory = _trajectory(request)
         month = _month(request)
         try:
             found = await self._read(lambda: self.ledger.declaration(trajectory, month))
@@ -278,7 +280,7 @@ class _Api:
         return JSONResponse({"month": month, "declarations": found})
 
     async def history(self, request: Request) -> Response:
-        trajectory = request.path_params["trajectory"]
+        trajectory = _trajectory(request)
         try:
             entries = await self._read(lambda: reports.history(self.ledger, trajectory))
         except UnknownTrajectory as error:
@@ -323,6 +325,14 @@ def _integer(request: Request, name: str, default: int, minimum: int, maximum: i
         return parse_count(text, name, maximum, minimum)
     except ValueError as error:
         raise HTTPException(400, str(error)) from None
+
+
+def _trajectory(request: Request) -> str:
+    # An input identifier's rules: nothing longer, and nothing a 404 would echo that could spoof or garble.
+    trajectory: str = request.path_params["trajectory"]
+    if len(trajectory) > MAX_ID or has_control(trajectory) or invisible(trajectory):
+        raise HTTPException(400, f"not a trajectory number: at most {MAX_ID} characters, no control or invisible ones")
+    return trajectory
 
 
 def _month(request: Request) -> str:
