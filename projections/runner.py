@@ -12,7 +12,7 @@ from ggzledger.projections.decoding import Decoder, StoredRow, events_for
 from ggzledger.projections.rebuild import Rebuilder
 from ggzledger.projections.store import Cursor, ProjectionStore
 from ggzledger.projections.view import View
-from ggzledger.store import LedgerRecorder, TypedMapper
+from ggzledger.store import LedgerRecorder, TypedMapper, head_of
 
 __all__ = ["Projector"]
 
@@ -88,7 +88,7 @@ class Projector(Generic[ViewsT]):
 
     def head(self) -> int:
         """The ledger's latest position (0 when empty)."""
-        return self.recorder.max_notification_id() or 0
+        return head_of(self.recorder)
 
     def catch_up(self, progress: Progress | None = None, until: int | None = None) -> int:
         """Apply every event recorded since the views' positions; returns the position reached.

@@ -8,7 +8,7 @@ import select
 import time
 from typing import Any
 
-from ggzledger.store.protocol import LedgerRecorder, Listener
+from ggzledger.store.protocol import LedgerRecorder, Listener, head_of
 
 __all__ = ["Follower"]
 
@@ -43,7 +43,7 @@ class Follower:
 
     def head(self) -> int:
         """The ledger's latest position (0 when empty)."""
-        return self.recorder.max_notification_id() or 0
+        return head_of(self.recorder)
 
     def wait(self, after: int, timeout: float | None = None) -> int:
         """The head, once it lies past ``after``; earlier when stopped or after ``timeout`` seconds."""

@@ -15,10 +15,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.persistence import Mapper
 
 from ggzledger.domain import BillingCalendar, Trajectory
 from ggzledger.feed.follow import Follower
+from ggzledger.store.protocol import LedgerRecorder, head_of
 
 __all__ = ["VERSION", "TYPES", "TOPICS", "Feed", "line", "schema"]
 
@@ -136,13 +137,13 @@ def line(position: int, event: Any) -> dict[str, Any]:
 class Feed:
     """Pages of the public feed from a ledger's recorder, through its mapper (so upcasters run)."""
 
-    def __init__(self, recorder: ApplicationRecorder, mapper: Mapper[Any]) -> None:
+    def __init__(self, recorder: LedgerRecorder, mapper: Mapper[Any]) -> None:
         self.recorder = recorder
         self.mapper = mapper
 
     def head(self) -> int:
         """The ledger's latest position, public or not (0 when empty)."""
-        return self.recorder.max_notification_id() or 0
+        return head_of(self.recorder)
 
     def page(self, after: int = 0, limit: int = 1000, stop: int | None = None) -> list[dict[str, Any]]:
         """Up to ``limit`` public events with positions after ``after`` (and up to ``stop``), in order."""

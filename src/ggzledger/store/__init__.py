@@ -5,7 +5,7 @@ ledger never loads.
 """
 
 from ggzledger.store.codec import OrjsonTranscoder, TypedMapper, mapper_for
-from ggzledger.store.protocol import KeyRow, LedgerRecorder, Listener
+from ggzledger.store.protocol import KeyRow, LedgerRecorder, Listener, head_of
 from ggzledger.store.settings import DEFAULT_DB, StoreError, store_env
 from ggzledger.store.sqlite_store import SQLiteLedgerRecorder, read_states
 
@@ -18,6 +18,7 @@ __all__ = [
     "SQLiteLedgerRecorder",
     "StoreError",
     "TypedMapper",
+    "head_of",
     "mapper_for",
     "read_states",
     "store_env",

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 
-__all__ = ["KeyRow", "LedgerRecorder", "Listener"]
+__all__ = ["KeyRow", "LedgerRecorder", "Listener", "head_of"]
 
 # (key, fingerprint, trajectory): one row of the ledger-wide index of ids that
 # must be unique across trajectories ("activity:<id>", "record:<id>").
@@ -92,3 +92,8 @@ class LedgerRecorder(Protocol):
 
     def listen(self) -> Listener | None:
         """A :class:`Listener` woken by every write transaction; None where the store has none (poll)."""
+
+
+def head_of(recorder: LedgerRecorder) -> int:
+    """The ledger's head: its latest position, 0 while it holds no event."""
+    return recorder.max_notification_id() or 0
