@@ -41,7 +41,7 @@ def render_declaration(d: dict[str, Any]) -> str:
     line says ``creditering``, a line for care of an earlier month ``nagekomen`` (explained below).
     """
     cluster = d["cluster"]
-    status = "concept (draft: month not closed)" if d["status"] == "draft" else "verzonden (issued)"
+    status = "concept: de maand is nog niet afgesloten" if d["status"] == "draft" else "verzonden"
     described = [_described(line) for line in d["lines"]]
     amounts = [format_euro(line["amount"]) for line in d["lines"]]
     totals = [format_euro(d["total"]), format_euro(d["previously_declared"]),
