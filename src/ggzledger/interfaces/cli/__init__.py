@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from eventsourcing.persistence import PersistenceError
 
 from ggzledger.domain.errors import Refused
+from ggzledger.domain.months import MonthOutOfRange, SpanTooLong
 from ggzledger.interfaces.cli.console import UsageError
 from ggzledger.interfaces.cli.parser import build_parser
 from ggzledger.service.ledger import MonthAlreadyClosed
@@ -37,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except MonthAlreadyClosed as error:
         return _fail(_closed_message(args, error), 1)
-    except (UsageError, StoreError) as error:
+    except (UsageError, StoreError, MonthOutOfRange, SpanTooLong) as error:
         return _fail(str(error), 2)
     except Refused as error:
         return _fail(str(error), 1)
