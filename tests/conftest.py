@@ -12,12 +12,12 @@ import pytest
 from builders import HENK, HENK_EXPECTED, Clerk
 from databases import POSTGRES_ADMIN, postgres_or_skip
 from ggzledger import Ledger
-from processes import run_cli, start_cli
+from processes import run_cli
 
 # Test modules import helpers from builders, processes and databases, never from here. These names stay
-# only until the modules that still import them from conftest (e2e/, test_http, test_postgres_store) move.
-_postgres_or_skip = postgres_or_skip
-__all__ = ["HENK", "HENK_EXPECTED", "_postgres_or_skip", "run_cli", "start_cli"]
+# only until the last modules that import them from conftest (e2e/test_serve, integration/test_http and
+# test_http_properties) move; then this block goes and conftest holds fixtures only.
+__all__ = ["HENK", "HENK_EXPECTED", "run_cli"]
 
 
 @pytest.fixture

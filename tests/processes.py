@@ -23,13 +23,23 @@ def start_cli(*args: str) -> subprocess.Popen[bytes]:
 
 
 def run_cli(
-    *args: str, input: bytes | None = None, cwd: Path | None = None, env: dict[str, str] | None = None
+    *args: str,
+    input: bytes | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stdout: int | None = None,
+    stderr: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m ggzledger ARGS`` as a real subprocess; output as text."""
+    """Run ``python -m ggzledger ARGS`` as a real subprocess; output as text.
+
+    Standard output and error are captured, unless STDOUT or STDERR names a file descriptor to write
+    that stream to instead (a pipe whose reader has gone, a terminal); that stream is then None.
+    """
     return subprocess.run(
         [sys.executable, "-m", "ggzledger", *args],
         input=input.decode() if input is not None else None,
-        capture_output=True,
+        stdout=subprocess.PIPE if stdout is None else stdout,
+        stderr=subprocess.PIPE if stderr is None else stderr,
         text=True,
         cwd=cwd,
         env=_environment(env),

@@ -9,36 +9,29 @@ import pty
 import sqlite3
 import struct
 import subprocess
-import sys
 import termios
 from pathlib import Path
 
 import orjson
 import pytest
 
-from builders import HONOS, as_line, care_need, delivered, referred_back, reviewed
-from conftest import HENK, run_cli
+from builders import HENK, HONOS, as_line, care_need, delivered, referred_back, reviewed
+from cli import no_traceback, one_line
+from processes import run_cli
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 0, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
+    no_traceback(result)
     return result.stdout
 
 
 def usage_error(result: subprocess.CompletedProcess[str]) -> str:
     """A command line the parser refuses: exit 2, no traceback, the reason on the last line."""
     assert result.returncode == 2, (result.stdout, result.stderr)
-    assert result.stdout == "" and "Traceback" not in result.stderr
-    return result.stderr.splitlines()[-1]
-
-
-def one_error_line(result: subprocess.CompletedProcess[str], status: int) -> str:
-    assert result.returncode == status, (result.stdout, result.stderr)
     assert result.stdout == ""
-    [line] = result.stderr.splitlines()
-    assert line.startswith("ggzledger: ")
-    return line
+    no_traceback(result)
+    return result.stderr.splitlines()[-1]
 
 
 # Henk, plus a trajectory whose care need grows, shrinks and ends without meeting cluster 3's criteria.
@@ -140,9 +133,9 @@ def test_audit_of_an_issued_declaration_is_equal_and_exits_0(db: str) -> None:
 
 
 def test_audit_errors_are_one_line_without_a_traceback(db: str) -> None:
-    assert "month 2017-03 is not closed" in one_error_line(run_cli("--db", db, "audit", "T-HENK", "2017-03"), 2)
-    assert "trajectory T-NOPE was never opened" in one_error_line(run_cli("--db", db, "audit", "T-NOPE", "2017-02"), 1)
-    assert "T-NOPE was never opened" in one_error_line(run_cli("--db", db, "history", "T-NOPE"), 1)
+    assert "month 2017-03 is not closed" in one_line(run_cli("--db", db, "audit", "T-HENK", "2017-03"), 2)
+    assert "trajectory T-NOPE was never opened" in one_line(run_cli("--db", db, "audit", "T-NOPE", "2017-02"), 1)
+    assert "T-NOPE was never opened" in one_line(run_cli("--db", db, "history", "T-NOPE"), 1)
 
 
 def test_build_then_rebuild_then_verify_exits_0(db: str) -> None:
@@ -213,10 +206,7 @@ def test_rebuild_shows_a_progress_bar_only_when_standard_error_is_a_terminal(db:
     # A terminal of 24 x 100 characters: a pty starts at 0 columns, where a bar has no room.
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "ggzledger", "--db", db, "rebuild"],
-            stdout=subprocess.PIPE, stderr=follower, text=True, timeout=120,
-        )  # fmt: skip
+        result = run_cli("--db", db, "rebuild", stderr=follower)
         os.close(follower)
         shown = b""
         while True:

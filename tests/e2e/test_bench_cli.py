@@ -6,8 +6,9 @@ import importlib.util
 import json
 from pathlib import Path
 
-from conftest import run_cli
+from cli import no_traceback
 from ggzledger.bench import FIGURES
+from processes import run_cli
 
 
 def test_bench_writes_every_figure_as_a_positive_number(tmp_path: Path) -> None:
@@ -36,4 +37,4 @@ def test_bench_refuses_a_store_that_holds_events(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "empty store" in result.stderr
-    assert "Traceback" not in result.stderr
+    no_traceback(result)

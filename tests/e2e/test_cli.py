@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from builders import as_line, opened
-from conftest import HENK, HENK_EXPECTED, run_cli
+from builders import HENK, HENK_EXPECTED, as_line, opened
+from cli import one_line
+from processes import run_cli
 
 HENK_LINES = HENK.read_text().splitlines()
 # Two records the ledger refuses; after the 38 good lines and a blank one they are lines 40 and 41.
@@ -16,21 +17,6 @@ BAD_LINES = [
     as_line(opened("T-HENK", patient="P-OTHER")),
     '{"type": ["assessed"]}',
 ]
-
-
-def no_traceback(*outputs: str) -> None:
-    for output in outputs:
-        assert "Traceback" not in output
-
-
-def one_error_line(result: object) -> str:
-    """A user error: non-zero exit, nothing on stdout, one line on stderr starting with the program name."""
-    assert result.returncode != 0  # type: ignore[attr-defined]
-    assert result.stdout == ""  # type: ignore[attr-defined]
-    lines = result.stderr.splitlines()  # type: ignore[attr-defined]
-    assert len(lines) == 1, result.stderr  # type: ignore[attr-defined]
-    assert lines[0].startswith("ggzledger: ")
-    return lines[0]
 
 
 @pytest.fixture
@@ -124,7 +110,7 @@ def test_invoice_without_a_declaration_or_trajectory_exits_with_one_clear_line(h
     assert missing.stderr == "ggzledger: trajectory T-HENK has no declaration for 2016-10\n"
 
     unknown = run_cli("--db", henk_db, "invoice", "T-NOBODY", "2017-02")
-    assert one_error_line(unknown) == "ggzledger: trajectory T-NOBODY was never opened"
+    assert one_line(unknown, 1) == "ggzledger: trajectory T-NOBODY was never opened"
 
 
 def test_close_prints_each_close_and_refuses_a_closed_month(tmp_path: Path) -> None:
@@ -142,7 +128,7 @@ def test_close_prints_each_close_and_refuses_a_closed_month(tmp_path: Path) -> N
     ]
 
     again = run_cli("close", "2016-12", "--db", db)
-    assert one_error_line(again) == "ggzledger: month 2016-12 is closed already"
+    assert one_line(again, 1) == "ggzledger: month 2016-12 is closed already"
 
 
 @pytest.mark.parametrize(
@@ -160,9 +146,7 @@ def test_close_prints_each_close_and_refuses_a_closed_month(tmp_path: Path) -> N
 def test_a_bad_file_or_database_gives_one_line_and_no_traceback(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    result = run_cli(*args, cwd=tmp_path)
-    no_traceback(result.stdout, result.stderr)
-    assert one_error_line(result) == message
+    assert one_line(run_cli(*args, cwd=tmp_path), 2) == message
 
 
 def test_a_byte_order_mark_before_the_first_line_is_not_data(tmp_path: Path) -> None:

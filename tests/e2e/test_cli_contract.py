@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import HENK, run_cli
+from builders import HENK
+from cli import no_traceback, one_line
+from processes import run_cli
 
 # Each command with arguments that make it do its work on Henk's ledger (bench and serve: see below).
 WORK = {
@@ -39,19 +40,6 @@ NO_ARGUMENTS = {
     "reviews": 2, "totals": 2, "audit": 2, "verify": 2, "rebuild": 2, "feed": 2, "project": 2,
 }  # fmt: skip
 COMMANDS = [*WORK, "bench", "serve"]
-
-
-def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
-
-
-def one_line(result: subprocess.CompletedProcess[str], status: int) -> str:
-    no_traceback(result)
-    assert result.returncode == status, result.stderr
-    assert result.stdout == ""
-    [line] = result.stderr.splitlines()
-    assert line.startswith("ggzledger: ")
-    return line
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +83,7 @@ def closed_stdout(*args: str) -> subprocess.CompletedProcess[str]:
     reader, writer = os.pipe()
     os.close(reader)
     try:
-        env = {key: value for key, value in os.environ.items() if key != "GGZLEDGER_DB"}
-        return subprocess.run([sys.executable, "-m", "ggzledger", *args], stdout=writer, stderr=subprocess.PIPE,
-                              text=True, env=env, timeout=120)  # fmt: skip
+        return run_cli(*args, stdout=writer)
     finally:
         os.close(writer)
 

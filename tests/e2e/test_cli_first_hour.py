@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from test_cli_contract import one_line
 
-from conftest import HENK, _postgres_or_skip, run_cli
+from builders import HENK
+from cli import one_line
+from databases import postgres_or_skip
 from ggzledger.interfaces.text.declaration import render_declaration
+from processes import run_cli
 
 
 @pytest.mark.parametrize(
@@ -102,7 +104,7 @@ def test_the_zorgnota_cuts_nothing_and_says_credit_and_late_in_dutch() -> None:
 
 
 def test_postgres_settings_are_checked_and_a_password_is_never_shown(tmp_path: Path) -> None:
-    _postgres_or_skip()
+    postgres_or_skip()
     url = "postgresql://postgres:s3cret@127.0.0.1:5432/ggzledger_nope"
     bad_pool = one_line(run_cli("--db", url, "invoices", "2017-02", env={"GGZLEDGER_POSTGRES_POOL_SIZE": "x"}), 2)
     assert bad_pool == "ggzledger: GGZLEDGER_POSTGRES_POOL_SIZE must be a whole number 1..1000, not 'x'"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_cli, start_cli
 from ggzledger import Ledger, ingest
+from processes import run_cli, start_cli
 from workload import MONTHS, as_lines, ingest_summary, writer_records
 
 

@@ -15,42 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HENK, run_cli
+from builders import HENK
+from doc_examples import DOCS, commands, same_output, sessions
 from ggzledger import Ledger, ingest
 from ggzledger.domain import BillingCalendar, trajectory_id
 from ggzledger.store import TypedMapper
-
-DOCS = Path(__file__).parents[2] / "docs"
-_BLOCK = re.compile(r"(?:<!-- file: (?P<file>\S+) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.DOTALL)
-
-
-def sessions(page: Path) -> list[tuple[str, str, str]]:
-    """The page's blocks in order: ("file", name, content) or ("console", "", content)."""
-    found = []
-    for match in _BLOCK.finditer(page.read_text()):
-        if match["file"]:
-            found.append(("file", match["file"], match["body"]))
-        elif match["lang"] == "console":
-            found.append(("console", "", match["body"]))
-    return found
-
-
-def commands(console: str) -> list[tuple[str, str]]:
-    """(command, expected output) pairs of a console block."""
-    pairs: list[tuple[str, list[str]]] = []
-    for line in console.splitlines():
-        if line.startswith("$ "):
-            pairs.append((line[2:], []))
-        else:
-            pairs[-1][1].append(line)
-    return [(command, "\n".join(output)) for command, output in pairs]
-
-
-def same_output(got: str, expected: str) -> bool:
-    if expected.lstrip().startswith(("{", "[")):
-        return json.loads(got) == json.loads(expected)
-    return got.rstrip("\n").splitlines() == expected.rstrip("\n").splitlines()
-
+from processes import run_cli
 
 # The pages whose console examples are sessions that start from an empty directory.
 PAGES = ["overview.md", "input.md", "rules.md", "audit.md"]
