@@ -10,9 +10,10 @@ from pathlib import Path
 
 import orjson
 
-from conftest import HENK, run_cli, start_cli
+from builders import HENK, opened
 from ggzledger import Ledger
 from ggzledger.feed.public import TOPICS
+from processes import run_cli, start_cli
 from workload import as_lines, ingest_summary, writer_records
 
 
@@ -65,14 +66,21 @@ def test_a_feed_follower_receives_every_event_of_several_writers_once_in_order(d
     assert closed.returncode == 0, closed.stderr
     expected = public_positions(db)
     wait_until(lambda: len(received) >= len(expected))
-    time.sleep(0.3)  # anything more would be a duplicate: give it the chance to show
+    # A duplicate would come before anything recorded later: once a marker recorded now has arrived,
+    # everything before it is all the follower will send of the writers' events.
+    marker = run_cli("--db", db, "ingest", "-", input=as_lines([opened("T-MARKER", "2017-03-01")]))
+    assert marker.returncode == 0, marker.stderr
+    markers = public_positions(db)[len(expected) :]
+    assert markers, "the marker is a public event"
+    wait_until(lambda: len(received) >= len(expected) + len(markers))
     reader.send_signal(signal.SIGINT)
     _, err = reader.communicate(timeout=30)
 
     assert reader.returncode == 0, err
     assert err == b""
     lines = [orjson.loads(line) for line in received]
-    assert [line["position"] for line in lines] == expected
+    assert [line["position"] for line in lines] == expected + markers
+    lines = lines[: len(expected)]
     closes = [line for line in lines if line["type"] == "month_closed"]
     assert len(lines) == recorded + len(closes)
     assert [c["data"]["month"] for c in closes] == ["2016-11", "2016-12", "2017-01", "2017-02"]
