@@ -9,15 +9,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from builders import HENK, HENK_EXPECTED, Clerk
+from builders import Clerk
 from databases import POSTGRES_ADMIN, postgres_or_skip
 from ggzledger import Ledger
-from processes import run_cli
 
-# Test modules import helpers from builders, processes and databases, never from here. These names stay
-# only until the last modules that import them from conftest (e2e/test_serve, integration/test_http and
-# test_http_properties) move; then this block goes and conftest holds fixtures only.
-__all__ = ["HENK", "HENK_EXPECTED", "run_cli"]
+# Fixtures only: test modules import their helpers from builders, processes and databases.
 
 
 @pytest.fixture

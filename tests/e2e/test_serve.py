@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HENK, run_cli
+
+from builders import HENK
+from processes import run_cli
 
 
 def free_port() -> int:
@@ -118,8 +120,16 @@ def test_a_server_with_a_token_refuses_requests_without_it(tmp_path: Path) -> No
 
 def test_serve_refuses_a_non_local_address_without_a_token(tmp_path: Path) -> None:
     # Refused before anything is bound: this test never listens beyond 127.0.0.1.
-    result = run_cli("--db", str(tmp_path / "ledger.db"), "serve", "--host", "0.0.0.0", "--port", str(free_port()),
-                     env={"GGZLEDGER_TOKEN": ""})
+    result = run_cli(
+        "--db",
+        str(tmp_path / "ledger.db"),
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(free_port()),
+        env={"GGZLEDGER_TOKEN": ""},
+    )
 
     assert result.returncode == 2
     assert result.stderr.strip() == (

@@ -10,11 +10,11 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import HENK, HENK_EXPECTED
 from eventsourcing.persistence import OperationalError
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from builders import HENK, HENK_EXPECTED
 from ggzledger import Ledger, ingest
 from ggzledger.feed.public import Feed
 from ggzledger.interfaces.http import create_app, is_loopback
@@ -57,8 +57,10 @@ def test_feed_pages_resume_exactly_after_the_given_position(client: TestClient, 
 
 def test_a_long_poll_returns_as_soon_as_an_event_is_recorded(client: TestClient, henk: Ledger) -> None:
     head = henk.projector.head()
-    late = b'{"type": "activity_delivered", "trajectory": "T-HENK", "activity": "LONG-POLL", "date": "2017-02-20",' \
-           b' "code": "CONSULT"}'
+    late = (
+        b'{"type": "activity_delivered", "trajectory": "T-HENK", "activity": "LONG-POLL", "date": "2017-02-20",'
+        b' "code": "CONSULT"}'
+    )
     writer = threading.Timer(0.5, lambda: henk.record([parse_line(late, henk.today())]))
     started = time.monotonic()
     writer.start()
@@ -110,7 +112,10 @@ def test_history_and_totals_are_the_cli_json(client: TestClient) -> None:
     history = client.get("/trajectories/T-HENK/history").json()
     totals = client.get("/totals", params={"by": "month"}).json()
 
-    assert [(e["event"], e["change"]) for e in history["entries"]] == [("clustered", "initial"), ("referred_back", "ended")]
+    assert [(e["event"], e["change"]) for e in history["entries"]] == [
+        ("clustered", "initial"),
+        ("referred_back", "ended"),
+    ]
     assert totals["total"] == sum(row["total"] for row in totals["rows"]) == 870000
     assert client.get("/trajectories/T-NOBODY/history").status_code == 404
     assert client.get("/totals", params={"by": "colour"}).status_code == 400
@@ -124,9 +129,23 @@ def test_bad_parameters_are_a_json_400(client: TestClient) -> None:
     assert client.get("/nowhere").json() == {"error": "Not Found"}
 
 
-@pytest.mark.parametrize("query", ["after=99999999999999999999999", "after=%C2%B2", "after=9223372036854775808",
-                                   "limit=%EF%BC%95", "wait=%D9%A3", "after=+1", "after=1_0", "after=%201", "after="])
-def test_a_number_that_is_not_ascii_digits_within_bounds_is_a_json_400_naming_it(client: TestClient, query: str) -> None:
+@pytest.mark.parametrize(
+    "query",
+    [
+        "after=99999999999999999999999",
+        "after=%C2%B2",
+        "after=9223372036854775808",
+        "limit=%EF%BC%95",
+        "wait=%D9%A3",
+        "after=+1",
+        "after=1_0",
+        "after=%201",
+        "after=",
+    ],
+)
+def test_a_number_that_is_not_ascii_digits_within_bounds_is_a_json_400_naming_it(
+    client: TestClient, query: str
+) -> None:
     response = client.get(f"/feed?{query}")
 
     assert response.status_code == 400

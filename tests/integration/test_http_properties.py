@@ -8,11 +8,11 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
-from conftest import HENK
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from builders import HENK
 from ggzledger import Ledger, ingest
 from ggzledger.interfaces.http import create_app
 
@@ -27,17 +27,46 @@ ROUTES = [
     "/{}",
 ]
 NAMES = ["after", "limit", "wait", "by", "drafts"]
-EDGES = ["9999-12", "0000-01", "0001-01", "10000-01", "2024-13", "2017-02", "T-HENK", "T-\u202eKNEH", "\x00",
-         "99999999999999999999999", "\u00b2", "-1", "", "%", "..", "9223372036854775808"]
+EDGES = [
+    "9999-12",
+    "0000-01",
+    "0001-01",
+    "10000-01",
+    "2024-13",
+    "2017-02",
+    "T-HENK",
+    "T-\u202eKNEH",
+    "\x00",
+    "99999999999999999999999",
+    "\u00b2",
+    "-1",
+    "",
+    "%",
+    "..",
+    "9223372036854775808",
+]
 
 segments = st.one_of(st.sampled_from(EDGES), st.text(max_size=70))
 values = st.one_of(st.sampled_from(EDGES), st.text(max_size=30), st.integers().map(str))
 queries = st.lists(st.tuples(st.one_of(st.sampled_from(NAMES), st.text(max_size=10)), values), max_size=4)
 # What an HTTP client can put in a header: Latin-1 without control characters.
 latin1 = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=40)
-headers = st.dictionaries(st.sampled_from(["Authorization", "Accept", "Range", "Content-Type", "If-None-Match",
-                                           "X-Forwarded-For", "Cookie", "Accept-Encoding"]),
-                          st.one_of(latin1, st.just("Bearer t0ken")), max_size=3)
+headers = st.dictionaries(
+    st.sampled_from(
+        [
+            "Authorization",
+            "Accept",
+            "Range",
+            "Content-Type",
+            "If-None-Match",
+            "X-Forwarded-For",
+            "Cookie",
+            "Accept-Encoding",
+        ]
+    ),
+    st.one_of(latin1, st.just("Bearer t0ken")),
+    max_size=3,
+)
 methods = st.sampled_from(["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"])
 
 
@@ -60,8 +89,15 @@ def _no_long_poll(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(route=st.sampled_from(ROUTES), first=segments, second=segments, query=queries, sent=headers, method=methods)
-def test_no_request_gets_a_server_error(client: TestClient, route: str, first: str, second: str,
-                                        query: list[tuple[str, str]], sent: dict[str, str], method: str) -> None:
+def test_no_request_gets_a_server_error(
+    client: TestClient,
+    route: str,
+    first: str,
+    second: str,
+    query: list[tuple[str, str]],
+    sent: dict[str, str],
+    method: str,
+) -> None:
     path = route.format(quote(first, safe=""), quote(second, safe=""))
     url = f"{path}?{urlencode(_no_long_poll(query))}" if query else path
 

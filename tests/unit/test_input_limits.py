@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 from typing import Any
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from builders import HONOS, assessed, delivered, month_closed, opened, voided
 from ggzledger import Malformed
-from ggzledger.service.records import EARLIEST, MAX_ID, MAX_LINE, MAX_MINUTES, MAX_TEXT, parse_line
+from ggzledger.service.records import EARLIEST, MAX_ID, MAX_LINE, MAX_MINUTES, MAX_TEXT, bounded_lines, parse_line
 
 TODAY = date(2025, 6, 15)
 
@@ -40,12 +41,16 @@ def test_a_field_given_twice_is_refused_naming_it(text: str) -> None:
     assert "is given twice" in refusal(text.encode())
 
 
-words = st.sampled_from(["assessed", "T1", "2016-11-02", "a: b", ":", "::", "{\"x\": 1}"])
+words = st.sampled_from(["assessed", "T1", "2016-11-02", "a: b", ":", "::", '{"x": 1}'])
 honos = st.dictionaries(st.sampled_from(["1", "2", "3:", "A"]), st.integers(0, 4), max_size=4)
 
 
-@given(st.dictionaries(st.sampled_from(["type", "trajectory", "date", "reason", "honos", "a:b"]),
-                       st.one_of(words, st.integers(0, 9), honos)))
+@given(
+    st.dictionaries(
+        st.sampled_from(["type", "trajectory", "date", "reason", "honos", "a:b"]),
+        st.one_of(words, st.integers(0, 9), honos),
+    )
+)
 def test_a_line_without_repeats_is_never_taken_for_one_whatever_colons_its_strings_hold(obj: dict[str, Any]) -> None:
     for text in (json.dumps(obj), json.dumps(obj, separators=(",", ":")), json.dumps(obj, indent=1).replace("\n", "")):
         try:
@@ -56,7 +61,7 @@ def test_a_line_without_repeats_is_never_taken_for_one_whatever_colons_its_strin
 
 def test_a_line_longer_than_the_maximum_is_refused_before_it_is_read() -> None:
     long = b'{"type": "month_closed", "month": "2016-11"}' + b" " * MAX_LINE
-    assert refusal(long) == f"the line is {len(long):,} bytes long; lines are at most {MAX_LINE:,}"
+    assert refusal(long) == f"the line is longer than {MAX_LINE:,} bytes, the most a line may hold"
     assert refusal(b"[" * (MAX_LINE + 1)).startswith("the line is")
 
 
@@ -66,7 +71,7 @@ def test_free_text_longer_than_the_maximum_is_refused() -> None:
         assert refusal(line(opened(referrer=text))) == (
             f"field 'referrer' is {len(text):,} characters long; text fields are at most {MAX_TEXT}"
         )
-    assert refusal(line(opened(referrer="r" * 5_000_000))).startswith("the line is 5,000,1")
+    assert refusal(line(opened(referrer="r" * 5_000_000))).startswith("the line is longer than")
 
 
 def test_an_identifier_longer_than_64_characters_is_refused() -> None:
@@ -75,12 +80,31 @@ def test_an_identifier_longer_than_64_characters_is_refused() -> None:
     )
 
 
-@pytest.mark.parametrize("character", ["\u202e", "\u202a", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c",
-                                       "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"])
+@pytest.mark.parametrize(
+    "character",
+    [
+        "\u202e",
+        "\u202a",
+        "\u2066",
+        "\u2069",
+        "\u200e",
+        "\u200f",
+        "\u061c",
+        "\u200b",
+        "\u200c",
+        "\u200d",
+        "\u2060",
+        "\ufeff",
+        "\u00ad",
+    ],
+)
 def test_an_identifier_with_an_invisible_or_bidi_character_is_refused(character: str) -> None:
     spoof = f"T-{character}KNEH"
-    for field, record in (("trajectory", opened(spoof)), ("activity", delivered(spoof, "2016-11-02")),
-                          ("id", month_closed("2016-11", id=spoof))):
+    for field, record in (
+        ("trajectory", opened(spoof)),
+        ("activity", delivered(spoof, "2016-11-02")),
+        ("id", month_closed("2016-11", id=spoof)),
+    ):
         assert refusal(line(record)) == (
             f"field {field!r} contains the invisible character U+{ord(character):04X}; identifiers may not"
         )
@@ -123,3 +147,18 @@ def test_non_ascii_digits_are_not_a_date() -> None:
 
 def test_honos_scores_still_parse_with_the_repeat_check_in_place() -> None:
     assert parse_line(line(assessed("2016-11-02", honos=HONOS)), TODAY).type == "assessed"
+
+
+def test_a_huge_line_is_read_past_without_being_held_whole_and_the_lines_around_it_are_intact() -> None:
+    first, last = b'{"type": "month_closed", "month": "2016-11"}\n', b'{"type": "month_closed", "month": "2016-12"}'
+    exact = b"x" * (MAX_LINE - 1) + b"\n"  # as long as a line may be, its newline included
+    stream = io.BytesIO(first + b"y" * 1_000_000 + b"\n" + exact + last + b"\n" + b"z" * 100_000)
+    lines = list(bounded_lines(stream))
+    assert lines[0] == first and lines[2] == exact and lines[3] == last + b"\n"
+    assert [len(cut) for cut in (lines[1], lines[4])] == [MAX_LINE + 1, MAX_LINE + 1]
+    assert len(lines) == 5
+    assert (
+        refusal(lines[1])
+        == refusal(lines[4])
+        == f"the line is longer than {MAX_LINE:,} bytes, the most a line may hold"
+    )

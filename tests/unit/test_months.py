@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -57,7 +58,7 @@ def test_a_range_is_every_month_in_order_or_refused_when_longer_than_the_bound(f
     assert len(got) == max(length, 0)
     if got:
         assert (got[0], got[-1]) == (first, last)
-        assert all(next_month(a) == b for a, b in zip(got, got[1:]))
+        assert all(next_month(a) == b for a, b in itertools.pairwise(got))
 
 
 def test_a_range_ending_at_9999_12_terminates() -> None:
@@ -66,8 +67,24 @@ def test_a_range_ending_at_9999_12_terminates() -> None:
         months_between("2017-03", "9999-12")
 
 
-@pytest.mark.parametrize("text", ["0000-01", "0000-12", "10000-01", "2024-13", "2024-00", "2024-1", "\u0662\u0660\u0662\u0664-01",
-                                  "\uff12\uff10\uff12\uff14-01", "2024-01\n", " 2024-01", "", None, 202401])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0000-01",
+        "0000-12",
+        "10000-01",
+        "2024-13",
+        "2024-00",
+        "2024-1",
+        "\u0662\u0660\u0662\u0664-01",
+        "\uff12\uff10\uff12\uff14-01",
+        "2024-01\n",
+        " 2024-01",
+        "",
+        None,
+        202401,
+    ],
+)
 def test_only_real_months_from_0001_01_through_9999_12_are_months(text: object) -> None:
     assert not is_month(text)
 

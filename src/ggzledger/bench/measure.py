@@ -23,6 +23,7 @@ from ggzledger.audit.reconstruction import reconstruct
 from ggzledger.bench.baseline import LibraryLedger
 from ggzledger.bench.workload import trajectories_for, workload
 from ggzledger.domain.errors import Refused
+from ggzledger.domain.months import months_between
 from ggzledger.feed.public import Feed
 from ggzledger.service.ingest import ingest
 from ggzledger.service.ledger import Ledger
@@ -273,12 +274,7 @@ def _first_month(lines_file: Path) -> str:
 
 def _months_before(month: str, first: str) -> list[str]:
     """Every month from ``first`` up to the one before ``month``, oldest first: the monthly billing runs."""
-    months = []
-    while first < month:
-        months.append(first)
-        year, number = int(first[:4]), int(first[5:7])
-        first = f"{year + number // 12}-{number % 12 + 1:02d}"
-    return months
+    return list(months_between(first, month))[:-1] if first < month else []
 
 
 def _reconstruct_ms(ledger: Ledger, trajectory: str | None, month: str) -> float | None:

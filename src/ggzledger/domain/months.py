@@ -8,8 +8,17 @@ from collections.abc import Iterator
 from datetime import date
 
 __all__ = [
-    "month_of", "first_day", "last_day", "next_month", "months_between", "is_month",
-    "FIRST_MONTH", "LAST_MONTH", "MAX_SPAN", "MonthOutOfRange", "SpanTooLong",
+    "month_of",
+    "first_day",
+    "last_day",
+    "next_month",
+    "months_between",
+    "is_month",
+    "FIRST_MONTH",
+    "LAST_MONTH",
+    "MAX_SPAN",
+    "MonthOutOfRange",
+    "SpanTooLong",
 ]
 
 FIRST_MONTH = "0001-01"
@@ -67,7 +76,9 @@ def months_between(first: str, last: str) -> Iterator[str]:
     """
     start, end = _count(first), _count(last)
     if end - start + 1 > MAX_SPAN:
-        raise SpanTooLong(f"{first} through {last}: {end - start + 1:,} months, more than the {MAX_SPAN:,} allowed at once")
+        raise SpanTooLong(
+            f"{first} through {last}: {end - start + 1:,} months, more than the {MAX_SPAN:,} allowed at once"
+        )
     return map(_text, range(start, end + 1))
 
 

@@ -78,7 +78,9 @@ def _serve(listening: socket.socket, ledger: Ledger, host: str, port: int, token
         # Long-polls in flight at shutdown are cut after a few seconds; clients resume with the same ``after``.
         config = uvicorn.Config(create_app(ledger, token=token), timeout_graceful_shutdown=3, log_level="info")
         server = uvicorn.Server(config)
-        logging.getLogger("uvicorn.error").info("serving the ledger on http://%s (Ctrl-C to stop)", _address(host, port))
+        logging.getLogger("uvicorn.error").info(
+            "serving the ledger on http://%s (Ctrl-C to stop)", _address(host, port)
+        )
         with _stopping(server):
             server.run(sockets=[listening])
     finally:

@@ -6,8 +6,8 @@ from functools import cache
 from typing import Any
 
 from ggzledger import __version__
-from ggzledger.feed.public import TYPES, schema
 from ggzledger.audit.reports import DIMENSIONS
+from ggzledger.feed.public import TYPES, schema
 
 __all__ = ["document"]
 
@@ -17,8 +17,19 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 _DECLARATION: dict[str, Any] = {
     "description": "A declaration (zorgnota), as `ggzledger invoice --json` prints it (rules.md §5).",
     "type": "object",
-    "required": ["trajectory", "month", "status", "sequence", "cluster", "start_date", "end_date", "review_due",
-                 "previously_declared", "total", "lines"],
+    "required": [
+        "trajectory",
+        "month",
+        "status",
+        "sequence",
+        "cluster",
+        "start_date",
+        "end_date",
+        "review_due",
+        "previously_declared",
+        "total",
+        "lines",
+    ],
     "properties": {
         "trajectory": {"type": "string"},
         "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
@@ -27,8 +38,11 @@ _DECLARATION: dict[str, Any] = {
         "cluster": {
             "oneOf": [
                 {"type": "null"},
-                {"type": "object", "required": ["code", "name"],
-                 "properties": {"code": {"type": "integer"}, "name": {"type": "string"}}},
+                {
+                    "type": "object",
+                    "required": ["code", "name"],
+                    "properties": {"code": {"type": "integer"}, "name": {"type": "string"}},
+                },
             ]
         },
         "start_date": _DATE,
@@ -68,8 +82,17 @@ _HISTORY: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["on", "event", "from", "to", "change", "likelihood", "honos_total", "honos_delta",
-                             "findings"],
+                "required": [
+                    "on",
+                    "event",
+                    "from",
+                    "to",
+                    "change",
+                    "likelihood",
+                    "honos_total",
+                    "honos_delta",
+                    "findings",
+                ],
                 "properties": {
                     "on": _DATE,
                     "event": {"enum": ["clustered", "reviewed", "referred_back"]},
@@ -87,8 +110,11 @@ _HISTORY: dict[str, Any] = {
 }
 _ROWS = {
     "type": "array",
-    "items": {"type": "object", "required": ["key", "total"],
-              "properties": {"key": {"type": "string"}, "total": {"type": "integer", "description": "euro cents"}}},
+    "items": {
+        "type": "object",
+        "required": ["key", "total"],
+        "properties": {"key": {"type": "string"}, "total": {"type": "integer", "description": "euro cents"}},
+    },
 }
 _TOTALS: dict[str, Any] = {
     "description": "As `ggzledger totals --by DIM --json` prints it.",
@@ -102,8 +128,12 @@ _TOTALS: dict[str, Any] = {
             "type": "object",
             "description": "Only with drafts=true: the drafts of the open months, never added to the issued rows.",
             "required": ["status", "months", "total", "rows"],
-            "properties": {"status": {"const": "draft"}, "months": {"type": "array", "items": {"type": "string"}},
-                           "total": {"type": "integer"}, "rows": _ROWS},
+            "properties": {
+                "status": {"const": "draft"},
+                "months": {"type": "array", "items": {"type": "string"}},
+                "total": {"type": "integer"},
+                "rows": _ROWS,
+            },
         },
     },
 }
@@ -176,8 +206,11 @@ def document() -> dict[str, Any]:
         "required": ["head", "projections", "lag"],
         "properties": {
             "head": {"type": "integer", "description": "The latest position in the ledger."},
-            "projections": {"type": "object", "additionalProperties": {"type": "integer"},
-                            "description": "Each read model's position: the last event it has applied."},
+            "projections": {
+                "type": "object",
+                "additionalProperties": {"type": "integer"},
+                "description": "Each read model's position: the last event it has applied.",
+            },
             "lag": {"type": "integer", "description": "head minus the lowest read-model position."},
         },
     }
@@ -252,11 +285,20 @@ def document() -> dict[str, Any]:
                 "get": {
                     "summary": "Cumulative totals of issued declarations by one dimension (rules.md §6).",
                     "parameters": [
-                        {"name": "by", "in": "query", "required": False, "description": "The dimension.",
-                         "schema": {"enum": list(DIMENSIONS), "default": "month"}},
-                        {"name": "drafts", "in": "query", "required": False,
-                         "description": "Also the drafts of the open months, kept apart under `drafts`.",
-                         "schema": {"enum": ["true", "false"], "default": "false"}},
+                        {
+                            "name": "by",
+                            "in": "query",
+                            "required": False,
+                            "description": "The dimension.",
+                            "schema": {"enum": list(DIMENSIONS), "default": "month"},
+                        },
+                        {
+                            "name": "drafts",
+                            "in": "query",
+                            "required": False,
+                            "description": "Also the drafts of the open months, kept apart under `drafts`.",
+                            "schema": {"enum": ["true", "false"], "default": "false"},
+                        },
                     ],
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/Totals"}, "The rows and their sum."),

@@ -14,6 +14,8 @@ from typing import Any
 
 import attrs
 
+from ggzledger.domain.text import has_control
+
 __all__ = [
     "CSV_HEADER",
     "UNITS",
@@ -36,7 +38,6 @@ CSV_HEADER = ("code", "description", "unit", "amount", "valid_from", "valid_to")
 SHIPPED = ("demo-2017", "zpm-2024")
 """The versions of the tables in the package data, oldest first."""
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CENTS = re.compile(r"[0-9]+")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -51,12 +52,12 @@ class NoTariff(LookupError):
 
 def _label(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     # Codes and version labels are identifiers that end up in events and in the feed.
-    if not isinstance(value, str) or not value or any(c.isspace() for c in value) or _CONTROL.search(value):
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value) or has_control(value):
         raise TariffError(f"{attribute.name} {value!r} must be non-empty text without spaces")
 
 
 def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str) or not value.strip() or _CONTROL.search(value):
+    if not isinstance(value, str) or not value.strip() or has_control(value):
         raise TariffError(f"{attribute.name} {value!r} must be non-empty text without control characters")
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 
 import attrs
 import orjson
@@ -19,8 +20,16 @@ from ggzledger.domain.text import bidi_control, has_control, invisible
 from ggzledger.domain.values import CARE_FORMS, REFERRAL_TARGETS, Scores
 
 __all__ = [
-    "Record", "parse_line", "parse_object", "RECORD_TYPES",
-    "MAX_LINE", "MAX_ID", "MAX_TEXT", "MAX_MINUTES", "EARLIEST",
+    "Record",
+    "bounded_lines",
+    "parse_line",
+    "parse_object",
+    "RECORD_TYPES",
+    "MAX_LINE",
+    "MAX_ID",
+    "MAX_TEXT",
+    "MAX_MINUTES",
+    "EARLIEST",
 ]
 
 # The limits of docs/input.md. Each one keeps what one line can put in the ledger (and in every
@@ -146,7 +155,7 @@ def _month(name: str, value: Any, today: date) -> str:
         raise Malformed(f"field {name!r} must be a month YYYY-MM, got {_show(value)}")
     if value < _EARLIEST_MONTH:
         raise Malformed(f"field {name!r} is {value}, before {_EARLIEST_MONTH}, the earliest month accepted")
-    return value
+    return str(value)
 
 
 def _honos(name: str, value: Any, today: date) -> tuple[tuple[str, int], ...]:
@@ -171,7 +180,13 @@ def _jsonable(value: Any) -> bool:
 # type -> (required fields, optional fields); every type also takes "id".
 RECORD_TYPES: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
     "trajectory_opened": (
-        {"trajectory": _identifier, "patient": _identifier, "provider": _digits(8), "insurer": _digits(4), "date": _date},
+        {
+            "trajectory": _identifier,
+            "patient": _identifier,
+            "provider": _digits(8),
+            "insurer": _digits(4),
+            "date": _date,
+        },
         {"region": _text, "referrer": _text},
     ),
     "assessed": (
@@ -227,10 +242,20 @@ class Record:
         """A field's parsed value, or None when absent."""
         return self.fields.get(name)
 
-    def describe(self) -> str:
-        """A short name for messages: type and its key fields."""
-        key = self.fields.get("activity") or self.fields.get("trajectory") or self.fields.get("month")
-        return f"{self.type} {key}" if key else self.type
+
+def bounded_lines(stream: BinaryIO, limit: int = MAX_LINE) -> Iterator[bytes]:
+    """The lines of a binary stream, none held longer than ``limit + 1`` bytes.
+
+    A longer line is cut there (:func:`parse_line` refuses it for its length) and the
+    rest of it is read past in pieces, so that a file holding one huge line is refused
+    by line number without ever being in memory whole.
+    """
+    readline = stream.readline
+    while line := readline(limit + 1):
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := readline(1 << 16)) and not rest.endswith(b"\n"):
+                pass
+        yield line
 
 
 def parse_line(line: str | bytes, today: date) -> Record:
@@ -240,7 +265,7 @@ def parse_line(line: str | bytes, today: date) -> Record:
     object that gives a field twice (a JSON parser keeps the last one silently).
     """
     if len(line) > MAX_LINE:
-        raise Malformed(f"the line is {len(line):,} bytes long; lines are at most {MAX_LINE:,}")
+        raise Malformed(f"the line is longer than {MAX_LINE:,} bytes, the most a line may hold")
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as error:
@@ -274,10 +299,9 @@ def _refuse_repeated_fields(line: str | bytes) -> None:
         return dict(items)
 
     # Only for the rare line with a colon in a string or a repeat: the standard parser reports every pair.
-    try:
+    # Read by orjson already: whatever this parser dislikes is judged by the checks that follow.
+    with contextlib.suppress(json.JSONDecodeError, RecursionError):
         json.loads(line, object_pairs_hook=pairs)
-    except (json.JSONDecodeError, RecursionError):
-        pass  # read by orjson already; whatever this parser dislikes is judged by the checks that follow
 
 
 def parse_object(obj: Any, today: date) -> Record:

@@ -25,6 +25,7 @@ from ggzledger.interfaces.text.declaration import render_declaration
 from ggzledger.projections import CloseResult
 from ggzledger.reference import TariffError, TariffTable
 from ggzledger.service.ingest import ingest
+from ggzledger.service.records import bounded_lines
 
 __all__ = ["cmd_ingest", "cmd_close", "cmd_demo", "cmd_tariffs", "cmd_bench", "DEMO_DB"]
 
@@ -52,7 +53,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             def on_batch(lines: int) -> None:
                 bar.update((lines if size is None else stream.tell()) - bar.n)
 
-        summary = ingest(ledger, stream, _refused, on_batch=on_batch)
+        summary = ingest(ledger, bounded_lines(stream), _refused, on_batch=on_batch)
     print(summary)
     return 1 if summary.refused else 0
 
