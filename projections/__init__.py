@@ -2,7 +2,7 @@
 
 from typing import NamedTuple
 
-from ggzledger.projections.billing import BillingView, CloseResult
+from ggzledger.projections.billing import BillingView, ComputedClose
 from ggzledger.projections.bulk import BulkRebuild, FinishedFromPages
 from ggzledger.projections.declarations import Declaration, Line
 from ggzledger.projections.history import HistoryView
@@ -16,7 +16,7 @@ from ggzledger.reference import Catalogue
 __all__ = [
     "BillingView",
     "BulkRebuild",
-    "CloseResult",
+    "ComputedClose",
     "Declaration",
     "FinishedFromPages",
     "HistoryView",

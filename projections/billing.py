@@ -14,8 +14,8 @@ from ggzledger.projections.bulk import SCRATCH, Put
 from ggzledger.projections.closes import (
     CREDIT_WAITING,
     DEBIT_WAITING,
-    Closed,
-    CloseResult,
+    ComputedClose,
+    RecordedClose,
     compute_closes,
     last_digest,
     store_close,
@@ -24,7 +24,7 @@ from ggzledger.projections.store import Cursor
 from ggzledger.projections.view import Recorded, TableView
 from ggzledger.reference import Catalogue
 
-__all__ = ["BillingView", "CloseResult"]
+__all__ = ["BillingView", "ComputedClose"]
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS billing_trajectories (
@@ -70,7 +70,7 @@ _TABLES = (
 )
 
 
-# Rows gathered by kind, and the fields of the Closed that ends them (None: the end of the
+# Rows gathered by kind, and the fields of the RecordedClose that ends them (None: the end of the
 # events). Plain dicts, lists and tuples: a page prepared in another process is sent by marshal.
 Segment = tuple[dict[str, Any], tuple[Any, ...] | None]
 
@@ -154,7 +154,7 @@ class BillingView(TableView):
         self.catalogue = catalogue
         # Closes computed by the close command before it recorded them, keyed by
         # (month, up_to): applying their MonthClosed event stores them as they are.
-        self._expected: dict[tuple[str, int], CloseResult] = {}
+        self._expected: dict[tuple[str, int], ComputedClose] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # A copy sent to another process prepares pages; it needs no expected closes.
@@ -210,7 +210,7 @@ class BillingView(TableView):
                     statement = _VOID_LATER if kind == "voided" and rebuilding else _STATEMENTS[kind]
                     c.executemany(statement, rows)
             if close is not None:
-                self._month_closed(c, Closed(*close), rebuilding)
+                self._month_closed(c, RecordedClose(*close), rebuilding)
 
     def finish_rebuild(self, c: Cursor, prepared: Any = None) -> None:
         """Create the indexes a rebuild leaves out, and apply the voids it kept aside."""
@@ -226,7 +226,7 @@ class BillingView(TableView):
         )
         c.execute("DELETE FROM billing_voids")
 
-    def _month_closed(self, c: Cursor, close: Closed, rebuilding: bool) -> None:
+    def _month_closed(self, c: Cursor, close: RecordedClose, rebuilding: bool) -> None:
         if rebuilding:
             # A close reads pending lines by the indexes a rebuild leaves out until its end.
             self._index(c)
@@ -239,7 +239,7 @@ class BillingView(TableView):
 
     # The month close.
 
-    def expect_close(self, result: CloseResult) -> None:
+    def expect_close(self, result: ComputedClose) -> None:
         """Remember a close computed before recording, so applying its event needs no recomputation."""
         self._expected[(result.month, result.up_to)] = result
 
@@ -284,12 +284,8 @@ class BillingView(TableView):
         previous_digest: str | None = None,
         only: str | None = None,
         status: str = "issued",
-    ) -> list[CloseResult]:
-        """The declarations that closing ``months`` in order would issue, as of position ``up_to``.
-
-        Reads only pending lines and the facts of the trajectories they belong
-        to. ``only`` restricts the work to one trajectory (a draft).
-        """
+    ) -> list[ComputedClose]:
+        """What closing ``months`` in order would issue as of ``up_to`` (:func:`closes.compute_closes`)."""
         return compute_closes(c, self.catalogue, months, up_to, previous_digest, only, status)
 
     # Reading declarations.

@@ -28,8 +28,8 @@ __all__ = [
     "DEBIT_WAITING",
     "PENDING_CREDIT",
     "PENDING_DEBIT",
-    "CloseResult",
-    "Closed",
+    "ComputedClose",
+    "RecordedClose",
     "compute_closes",
     "last_digest",
     "store_close",
@@ -51,8 +51,13 @@ _COLUMNS = (
 )
 
 
-class Closed(NamedTuple):
-    """A recorded MonthClosed, as the view reads it from the event's state, with its position."""
+class RecordedClose(NamedTuple):
+    """What a MonthClosed event recorded, as the view reads it from the event's state, with its position.
+
+    Beside it: :class:`ComputedClose`, what closing a month computes from the views (before
+    the event is recorded, or for a draft), and ``replay.ReplayedClose``, a close computed
+    again from the log beside what its event recorded (verification).
+    """
 
     position: int
     month: str
@@ -64,8 +69,8 @@ class Closed(NamedTuple):
 
 
 @attrs.frozen
-class CloseResult:
-    """The declarations one month close issues, and the chained digest over them."""
+class ComputedClose:
+    """The declarations closing a month issues, computed from the views, and the chained digest over them."""
 
     month: str
     up_to: int
@@ -93,7 +98,7 @@ def compute_closes(
     previous_digest: str | None = None,
     only: str | None = None,
     status: str = "issued",
-) -> list[CloseResult]:
+) -> list[ComputedClose]:
     """The declarations that closing ``months`` in order would issue, as of position ``up_to``.
 
     Reads only pending lines and the facts of the trajectories they belong
@@ -128,7 +133,7 @@ def compute_closes(
             else:
                 debits[trajectory] = due[cut:]
         digest = chain_digest(digest, (d.digest for d in issued))
-        results.append(CloseResult(month, up_to, tuple(issued), digest))
+        results.append(ComputedClose(month, up_to, tuple(issued), digest))
     return results
 
 
@@ -178,7 +183,7 @@ def _facts(c: Cursor, trajectories: Iterable[str], up_to: int) -> dict[str, Traj
     return {t: attrs.evolve(f, clusterings=tuple(clusterings.get(t, ()))) for t, f in facts.items()}
 
 
-def store_close(c: Cursor, e: Closed, result: CloseResult) -> None:
+def store_close(c: Cursor, e: RecordedClose, result: ComputedClose) -> None:
     """Store a recorded close's declarations and mark the lines they bill as declared or credited."""
     declarations = result.declarations
     c.executemany(

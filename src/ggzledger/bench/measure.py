@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import gc
-import resource
 import sqlite3
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -21,6 +19,7 @@ from tqdm import tqdm
 
 from ggzledger.audit.reconstruction import reconstruct
 from ggzledger.bench.baseline import LibraryLedger
+from ggzledger.bench.clock import ChildMemory, Clock, peak_rss_mb
 from ggzledger.bench.workload import trajectories_for, workload
 from ggzledger.domain.errors import Refused
 from ggzledger.domain.months import months_between
@@ -77,8 +76,8 @@ def run(
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ggzledger-bench-")))
         store = db or str(scratch / "ledger.db")
         postgres = store.startswith(("postgresql://", "postgres://"))
-        clock = _Clock()
-        children = _ChildMemory()
+        clock = Clock()
+        children = ChildMemory()
         lines_file = scratch / "workload.jsonl"
         # Refuse a store that holds events before spending minutes on a workload it cannot take.
         ledger = Ledger(store)
@@ -163,91 +162,9 @@ def run(
         # The rebuild's child processes run beside this one: their peaks are added to this
         # process's (an upper bound of what the run held at any one time).
         results["peak_rss_children_mb"] = children.peak_mb
-        results["peak_rss_mb"] = _peak_rss_mb() + children.peak_mb
+        results["peak_rss_mb"] = peak_rss_mb() + children.peak_mb
         results.update(clock.as_json())
         return results
-
-
-class _Clock:
-    """Wall and CPU seconds of each phase, and the peak memory reached by its end."""
-
-    def __init__(self) -> None:
-        self.wall: dict[str, float] = {}
-        self.cpu: dict[str, float] = {}
-        self.rss: dict[str, float] = {}
-
-    @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        wall, cpu = time.perf_counter(), time.process_time()
-        yield
-        self.wall[name] = time.perf_counter() - wall
-        self.cpu[name] = time.process_time() - cpu
-        self.rss[name] = _peak_rss_mb()
-
-    def as_json(self) -> dict[str, dict[str, float]]:
-        return {
-            "seconds": {name: round(value, 3) for name, value in self.wall.items()},
-            "cpu_seconds": {name: round(value, 3) for name, value in self.cpu.items()},
-            "peak_rss_mb_after": {name: round(value, 1) for name, value in self.rss.items()},
-        }
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-class _ChildMemory:
-    """The peak memory of this process's children, summed over those alive together.
-
-    Sampled from /proc every 50 ms while the block runs (Linux; elsewhere it stays 0).
-    getrusage(RUSAGE_CHILDREN) cannot serve: a child started by fork and exec is
-    charged the parent's memory at the exec.
-    """
-
-    def __init__(self) -> None:
-        self.peak_mb = 0.0
-        self._stop = threading.Event()
-
-    @contextmanager
-    def watching(self) -> Iterator[None]:
-        sampler = threading.Thread(target=self._sample, name="ggzledger-bench-memory", daemon=True)
-        self._stop.clear()
-        sampler.start()
-        try:
-            yield
-        finally:
-            self._stop.set()
-            sampler.join()
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.05):
-            total = 0
-            for child in _children():
-                try:
-                    with open(f"/proc/{child}/status", "rb") as status:
-                        for line in status:
-                            if line.startswith(b"VmHWM:"):
-                                total += int(line.split()[1])
-                                break
-                except (OSError, ValueError):  # the process ended meanwhile
-                    continue
-            self.peak_mb = max(self.peak_mb, total / 1024)
-
-
-def _children() -> list[str]:
-    """The pids of this process's children, as the kernel lists them per thread.
-
-    Cheap on purpose: the sampler shares the interpreter with what it measures (a first
-    version parsed every process's status file twenty times a second, which slowed the
-    rebuild it was watching by a fifth).
-    """
-    pids: list[str] = []
-    for listing in Path("/proc/self/task").glob("*/children"):
-        try:
-            pids.extend(listing.read_text().split())
-        except OSError:
-            continue
-    return pids
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from eventsourcing.persistence import IntegrityError
 from ggzledger.domain import BillingCalendar, Trajectory, trajectory_id
 from ggzledger.domain.errors import Conflict, NotAllowed, Refused, UnknownTrajectory
 from ggzledger.domain.months import month_of
-from ggzledger.projections import CloseResult, Declaration
+from ggzledger.projections import ComputedClose, Declaration
 from ggzledger.reference import Catalogue, Tariffs, TariffTable
 from ggzledger.service.batch import Batch
 from ggzledger.service.bootstrap import wire
@@ -156,7 +156,7 @@ class Ledger(Application[UUID]):
 
     def close_month(
         self, month: str, record_id: str | None = None, fingerprint: str | None = None
-    ) -> list[CloseResult]:
+    ) -> list[ComputedClose]:
         """Close every open month up to ``month``, oldest first, each as its own close.
 
         Raises MonthAlreadyClosed when ``month`` is closed, NotAllowed when it lies

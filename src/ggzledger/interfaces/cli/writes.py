@@ -22,7 +22,7 @@ from ggzledger.interfaces.cli.console import (
     progress_bar,
 )  # fmt: skip
 from ggzledger.interfaces.text.declaration import render_declaration
-from ggzledger.projections import CloseResult
+from ggzledger.projections import ComputedClose
 from ggzledger.reference import TariffError, TariffTable
 from ggzledger.service.ingest import ingest
 from ggzledger.service.records import bounded_lines
@@ -83,7 +83,7 @@ def _confirm_current(month: str) -> None:
         raise UsageError(f"{month} not closed")
 
 
-def close_lines(results: Sequence[CloseResult]) -> list[str]:
+def close_lines(results: Sequence[ComputedClose]) -> list[str]:
     """One line per close with declarations; a run of months without any is one line."""
     lines: list[str] = []
     empty: list[str] = []
