@@ -6,19 +6,22 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl
 from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import PostgresFactory as LibraryPostgresFactory
+from eventsourcing.utils import Environment
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from ggzledger.store.protocol import KeyRow, Listener
-from ggzledger.store.settings import StoreError
+from ggzledger.store.settings import CONNECT_OPTIONS, StoreError
 
-__all__ = ["PostgresLedgerRecorder", "PostgresProjectionStore", "connection_settings"]
+__all__ = ["PostgresLedgerRecorder", "PostgresProjectionStore", "PostgresFactory", "connection_settings"]
 
 # Taken by every transaction that creates tables (events and read models), so
 # that processes starting at the same time on a fresh database do not collide.
@@ -299,3 +302,20 @@ class PostgresProjectionStore:
 
     def close(self) -> None:
         """The pool belongs to the application, which closes it."""
+
+
+class PostgresFactory(LibraryPostgresFactory):
+    """Builds the datastore as the library does, then adds the URL's options to every connection's settings.
+
+    The library's factory only knows dbname, host, port, user and password; ``?sslmode=require``
+    must not be dropped on the way. The pool is not open yet here, so every connection it makes,
+    and the adapter's reachability check, gets the options.
+    """
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        options = dict(parse_qsl(env.get(CONNECT_OPTIONS) or "", keep_blank_values=True))
+        kwargs = self.datastore.pool.kwargs if self.datastore.pool is not None else None
+        if not isinstance(kwargs, dict):  # pragma: no cover - the library's pool takes a dict of settings
+            raise StoreError("cannot pass the database URL's options to the library's connection pool")
+        kwargs.update(options)

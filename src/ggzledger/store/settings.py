@@ -11,7 +11,7 @@ __all__ = ["StoreError", "store_env", "shown_url", "DEFAULT_DB", "CONNECT_OPTION
 
 DEFAULT_DB = "ggzledger.db"
 # The env key that carries a URL's query parameters (libpq connection options, e.g. sslmode) to the
-# connection pool; the library's own factory has no place for them (store/postgres_factory.py does).
+# connection pool; the library's own factory has no place for them (store/postgres_store.PostgresFactory does).
 CONNECT_OPTIONS = "GGZLEDGER_CONNECT_OPTIONS"
 # libpq options a URL may carry as ?key=value. The URL's own parts (user, password, host, port,
 # database) are not repeated there, and connect_timeout is GGZLEDGER_POSTGRES_CONNECT_TIMEOUT.
@@ -137,7 +137,7 @@ def _sqlite_recorder_topic() -> str:
 
 
 def _postgres_factory_topic() -> str:
-    from ggzledger.store.postgres_factory import PostgresFactory
+    from ggzledger.store.postgres_store import PostgresFactory
 
     return get_topic(PostgresFactory)
 
