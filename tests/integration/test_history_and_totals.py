@@ -96,8 +96,8 @@ def test_a_review_recorded_later_but_dated_earlier_is_put_in_its_place_and_the_e
     assert [(e["on"], e["from"], e["to"]) for e in before] == [("2016-11-01", None, 4), ("2017-02-01", 4, 5)]
     assert [(e["on"], e["from"], e["to"], e["change"]) for e in after] == [
         ("2016-11-01", None, 4, "initial"),
-        ("2016-12-15", 4, 6, "lateral"),
-        ("2017-02-01", 6, 5, "step_up"),
+        ("2016-12-15", 4, 6, "step_up"),
+        ("2017-02-01", 6, 5, "lateral"),  # 6 and 5 both need level 5 (rules.md §7)
     ]
     assert after[2]["honos_total"] == 2  # the late review's scores are the latest assessment by February
     assert after == pure_history(ledger, "T1")

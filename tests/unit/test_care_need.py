@@ -111,10 +111,18 @@ def test_a_higher_need_level_is_a_step_up_and_a_lower_one_a_step_down() -> None:
 
 
 def test_the_same_need_level_in_another_cluster_is_lateral() -> None:
-    # Cluster 4 (I.a) and 6 (I.b) both have need level 4.
-    entries = started(4).review("2017-02-01", 6).history()
+    # Cluster 13 (II.b) and 14 (II.c) both have need level 5.
+    entries = started(13).review("2017-02-01", 14).history()
 
     assert (entries[1].change, entries[1].likelihood) == ("lateral", "less_likely")
+
+
+@pytest.mark.parametrize("to", [6, 7])
+def test_a_retyping_from_4_to_6_or_7_is_a_step_up(to: int) -> None:
+    # Clusters 6 and 7 are I.b, "zeer ernstig/complex/aanhoudend" (seed 002): need level 5, above 4's.
+    entries = started(4).review("2017-02-01", to).history()
+
+    assert entries[1].change == "step_up"
 
 
 def test_a_change_from_or_to_cluster_0_is_lateral() -> None:
@@ -186,8 +194,8 @@ def test_a_referral_back_after_the_review_due_is_review_overdue_too() -> None:
 
 def test_a_change_of_cluster_without_an_assessment_in_the_90_days_before_it_is_no_recent_assessment() -> None:
     # 2017-01-02 + 90 days = 2017-04-02: the assessment of 2017-01-02 still counts on that day, not the day after.
-    in_time = started(4).review("2017-04-02", 6).history()[1]
-    too_late = started(4).review("2017-04-03", 6).history()[1]
+    in_time = started(4).review("2017-04-02", 3).history()[1]
+    too_late = started(4).review("2017-04-03", 3).history()[1]
 
     assert in_time.findings == ()
     assert too_late.findings == ("no_recent_assessment",)
@@ -252,7 +260,7 @@ def test_a_review_recorded_late_but_dated_early_takes_its_place_by_date() -> Non
     assert [(e.on.isoformat(), e.from_cluster, e.to_cluster) for e in entries] == [
         ("2017-01-02", None, 4), ("2017-02-01", 4, 6), ("2017-03-01", 6, 5),
     ]  # fmt: skip
-    assert changes(entries) == ["initial", "lateral", "step_up"]
+    assert changes(entries) == ["initial", "step_up", "lateral"]  # 6 and 5 both need level 5
 
 
 def test_on_one_date_the_later_recorded_clustering_comes_after() -> None:

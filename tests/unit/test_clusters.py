@@ -19,8 +19,8 @@ RULES_TABLE = {
     3: ("I.a", "I", "6 months", 3),
     4: ("I.a", "I", "6 months", 4),
     5: ("I.b", "I", "6 months", 5),
-    6: ("I.b", "I", "6 months", 4),
-    7: ("I.b", "I", "12 months", 4),
+    6: ("I.b", "I", "6 months", 5),
+    7: ("I.b", "I", "12 months", 5),
     8: ("I.b", "I", "12 months", 5),
     10: ("II.a", "II", "12 months", 4),
     11: ("II.b", "II", "12 months", 3),
@@ -54,8 +54,9 @@ def catalogue() -> Catalogue:
 # --- the catalogue rows ------------------------------------------------------------------------
 
 
-def test_the_shipped_catalogue_is_version_clusters_v1(catalogue):
-    assert catalogue.version == "clusters-v1"
+def test_the_shipped_catalogue_is_version_clusters_v2(catalogue):
+    # v2: clusters 6 and 7 (group I.b) have need level 5 like the rest of I.b (rules.md §7).
+    assert catalogue.version == "clusters-v2"
 
 
 def test_the_catalogue_holds_exactly_the_codes_of_the_rules_table_in_code_order(catalogue):

@@ -306,7 +306,7 @@ class Catalogue:
 
 @functools.cache
 def load_catalogue() -> Catalogue:
-    """The catalogue shipped with the package (``clusters-v1``), read once and then cached.
+    """The catalogue shipped with the package (``clusters-v2``), read once and then cached.
 
     Raises ValueError when the package data is damaged.
     """
