@@ -1,4 +1,4 @@
-"""Months at the calendar's edge on the command line: one clear line and exit 2, never a traceback or a hang."""
+"""Months and trajectory numbers at the edge on the command line: one clear line and exit 2, never a traceback or a hang."""
 
 from __future__ import annotations
 
@@ -32,3 +32,13 @@ def test_a_month_out_of_reach_is_one_line_and_exit_2(henk_db: str, command: tupl
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert done.stderr.startswith("ggzledger: ")
+
+
+@pytest.mark.parametrize("trajectory", ["T\x01X", "T-\u202eKNEH", "T\u200bHENK", "", "T" * 65])
+def test_a_trajectory_argument_follows_the_input_rule_for_ids(henk_db: str, trajectory: str, tmp_path: Path) -> None:
+    # Before, a control character went to the terminal as it was, in "trajectory T\x01X was never opened".
+    done = run_cli("--db", henk_db, "history", trajectory, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("ggzledger: argument TRAJECTORY: ")
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert trajectory not in done.stderr or trajectory == ""

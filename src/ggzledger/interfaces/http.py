@@ -25,15 +25,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ggzledger.audit import reports
-from ggzledger.domain.errors import UnknownTrajectory
+from ggzledger.domain.errors import Malformed, UnknownTrajectory
 from ggzledger.domain.months import SpanTooLong, is_month
-from ggzledger.domain.text import has_control, invisible
 from ggzledger.feed.follow import Follower
 from ggzledger.feed.public import Feed
 from ggzledger.interfaces.numbers import POSITION_MAX, parse_count
 from ggzledger.interfaces.openapi import document
 from ggzledger.service.ledger import Ledger
-from ggzledger.service.records import MAX_ID
+from ggzledger.service.records import MAX_ID, check_identifier
 
 __all__ = ["create_app", "serve", "ServeError", "is_loopback", "PAGE_DEFAULT", "PAGE_MAX", "WAIT_MAX"]
 
@@ -331,10 +330,12 @@ def _integer(request: Request, name: str, default: int, minimum: int, maximum: i
 
 def _trajectory(request: Request) -> str:
     # An input identifier's rules: nothing longer, and nothing a 404 would echo that could spoof or garble.
-    trajectory: str = request.path_params["trajectory"]
-    if len(trajectory) > MAX_ID or has_control(trajectory) or invisible(trajectory):
-        raise HTTPException(400, f"not a trajectory number: at most {MAX_ID} characters, no control or invisible ones")
-    return trajectory
+    try:
+        return check_identifier("trajectory", request.path_params["trajectory"])
+    except Malformed:
+        raise HTTPException(
+            400, f"not a trajectory number: at most {MAX_ID} characters, no control or invisible ones"
+        ) from None
 
 
 def _month(request: Request) -> str:

@@ -52,32 +52,38 @@ _EARLIEST_MONTH = month_of(EARLIEST)
 Check = Callable[[str, Any, date], Any]
 
 
-def _text(name: str, value: Any, today: date) -> str:
-    if type(value) is str and 0 < len(value) <= MAX_TEXT and value.isascii() and value.isprintable():
-        return value  # the common case: short printable ASCII holds no control character
-    if not isinstance(value, str) or not value:
-        raise Malformed(f"field {name!r} must be a non-empty string, got {_show(value)}")
-    if len(value) > MAX_TEXT:
-        raise Malformed(f"field {name!r} is {len(value):,} characters long; text fields are at most {MAX_TEXT}")
-    _printable(name, value)
-    bidi = bidi_control(value)
-    if bidi:
-        raise Malformed(f"field {name!r} contains the bidirectional control character {bidi}")
-    return value
+def _string(
+    most: int, kind: str, forbidden: Callable[[str], str | None], refusal: str
+) -> Callable[[str, Any, date | None], str]:
+    """The check of a string field: non-empty, at most ``most`` characters, no control characters,
+    and none that ``forbidden`` finds (``refusal`` says why, with ``{}`` for the character found)."""
+
+    def check(name: str, value: Any, today: date | None) -> str:
+        if type(value) is str and 0 < len(value) <= most and value.isascii() and value.isprintable():
+            return value  # the common case: short printable ASCII holds nothing to refuse
+        if not isinstance(value, str) or not value:
+            raise Malformed(f"field {name!r} must be a non-empty string, got {_show(value)}")
+        if len(value) > most:
+            raise Malformed(f"field {name!r} is {len(value):,} characters long; {kind} are at most {most}")
+        _printable(name, value)
+        found = forbidden(value)
+        if found:
+            raise Malformed(f"field {name!r} contains {refusal.format(found)}")
+        return value
+
+    return check
 
 
-def _identifier(name: str, value: Any, today: date) -> str:
-    if type(value) is str and 0 < len(value) <= MAX_ID and value.isascii() and value.isprintable():
-        return value  # the common case, as in _text
-    if not isinstance(value, str) or not value:
-        raise Malformed(f"field {name!r} must be a non-empty string, got {_show(value)}")
-    if len(value) > MAX_ID:
-        raise Malformed(f"field {name!r} is {len(value):,} characters long; identifiers are at most {MAX_ID}")
-    _printable(name, value)
-    hidden = invisible(value)
-    if hidden:
-        raise Malformed(f"field {name!r} contains the invisible character {hidden}; identifiers may not")
-    return value
+_text = _string(MAX_TEXT, "text fields", bidi_control, "the bidirectional control character {}")
+_identifier = _string(MAX_ID, "identifiers", invisible, "the invisible character {}; identifiers may not")
+
+
+def check_identifier(name: str, value: str) -> str:
+    """``value`` when it may be an identifier (a trajectory or activity id, ...); else raises Malformed.
+
+    The one rule for ids, wherever they come in: input lines, HTTP paths, command-line arguments.
+    """
+    return _identifier(name, value, None)
 
 
 def _printable(name: str, value: str) -> None:

@@ -9,10 +9,12 @@ from datetime import date
 from typing import NoReturn
 
 from ggzledger import __version__
+from ggzledger.domain.errors import Malformed
 from ggzledger.domain.months import is_month
 from ggzledger.interfaces.cli import follow, reads, writes
 from ggzledger.interfaces.numbers import POSITION_MAX, parse_count
 from ggzledger.projections.totals import DIMENSIONS
+from ggzledger.service.records import check_identifier
 
 __all__ = ["build_parser"]
 
@@ -28,6 +30,14 @@ def _month(text: str) -> str:
     if not is_month(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a month YYYY-MM")
     return text
+
+
+def _trajectory(text: str) -> str:
+    # The input's rule for ids: a control or invisible character would otherwise be echoed to the terminal.
+    try:
+        return check_identifier("TRAJECTORY", text)
+    except Malformed as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("field 'TRAJECTORY' ")) from None
 
 
 def _date(text: str) -> date:
@@ -136,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ggzledger invoice T-HENK 2017-02",
         "ggzledger invoice T-HENK 2017-02 --json",
     )
-    sub.add_argument("trajectory", metavar="TRAJECTORY", help=TRAJECTORY_HELP)
+    sub.add_argument("trajectory", metavar="TRAJECTORY", type=_trajectory, help=TRAJECTORY_HELP)
     sub.add_argument("month", metavar="MONTH", type=_month, help=MONTH_HELP)
     json_flag(sub)
 
@@ -208,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ggzledger history T-HENK",
         "ggzledger history T-HENK --json",
     )
-    sub.add_argument("trajectory", metavar="TRAJECTORY", help=TRAJECTORY_HELP)
+    sub.add_argument("trajectory", metavar="TRAJECTORY", type=_trajectory, help=TRAJECTORY_HELP)
     json_flag(sub)
 
     sub = command(
@@ -244,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
         "reconstruct the declaration of TRAJECTORY for MONTH from the log and compare (exit 1: differs)",
         "ggzledger audit T-HENK 2017-02",
     )
-    sub.add_argument("trajectory", metavar="TRAJECTORY", help=TRAJECTORY_HELP)
+    sub.add_argument("trajectory", metavar="TRAJECTORY", type=_trajectory, help=TRAJECTORY_HELP)
     sub.add_argument("month", metavar="MONTH", type=_month, help="a closed month, YYYY-MM")
 
     command(
