@@ -94,10 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(
-        name: str, handler: Callable[[argparse.Namespace], int], help: str, *examples: str
+        name: str, handler: Callable[[argparse.Namespace], int], help: str, *examples: str, note: str = ""
     ) -> argparse.ArgumentParser:
+        """A subcommand; its help ends with ``note`` (a paragraph), then the examples."""
         sub = commands.add_parser(
-            name, help=help, description=help, epilog=_examples(*examples),
+            name, help=help, description=help, epilog=(f"{note}\n\n" if note else "") + _examples(*examples),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )  # fmt: skip
         sub.add_argument("--db", default=argparse.SUPPRESS, help=DB_HELP)
@@ -113,9 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         "record the seed's Meneer Henk and print his February 2017 zorgnota",
         "ggzledger demo",
         "ggzledger --db /tmp/try.db demo",
-    )
-    sub.epilog = "Writes a fresh ggzledger-demo.db, or an empty --db; $GGZLEDGER_DB is not used.\n\n" + (
-        sub.epilog or ""
+        note="Writes a fresh ggzledger-demo.db, or an empty --db; $GGZLEDGER_DB is not used.",
     )
 
     sub = command(
@@ -131,13 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
         "close", writes.cmd_close,
         "close every open month up to MONTH and issue its declarations",
         "ggzledger close 2017-02", "ggzledger close 2025-06 --yes   # the current month, from a script",
+        note="A close cannot be undone. Closing the current month asks first on a terminal;\n"
+        "elsewhere it needs --yes (without it: exit 2, nothing closed).",
     )  # fmt: skip
     sub.add_argument("month", metavar="MONTH", type=_month, help=MONTH_HELP)
     sub.add_argument("--yes", action="store_true", help="close the current, unfinished month without asking")
-    sub.epilog = (
-        "A close cannot be undone. Closing the current month asks first on a terminal;\n"
-        "elsewhere it needs --yes (without it: exit 2, nothing closed).\n\n" + (sub.epilog or "")
-    )
 
     sub = command(
         "invoice",
@@ -190,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
         "measure ingest, rebuild, close, audit and feed on a synthetic year",
         "ggzledger bench",
         "ggzledger bench --events 1000000 --json bench.json",
+        note="Without --db the bench uses a fresh temporary SQLite file; a given store must be empty.",
     )
     sub.add_argument(
         "--events",
@@ -207,9 +205,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="lines for the library baseline (default 20,000)",
     )
     sub.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
-    sub.epilog = "Without --db the bench uses a fresh temporary SQLite file; a given store must be empty.\n\n" + (
-        sub.epilog or ""
-    )
 
     sub = command(
         "history",
