@@ -416,11 +416,16 @@ def test_a_second_void_of_an_activity_is_refused(clerk: Clerk) -> None:
 
 
 def test_closing_a_month_that_is_closed_already_is_refused(ledger: Ledger) -> None:
-    ledger.close_month("2016-12")
-    for month in ("2016-12", "2016-11"):
-        with pytest.raises(MonthAlreadyClosed) as caught:
-            ledger.close_month(month)
-        assert str(caught.value) == f"month {month} is closed already"
+    ledger.close_month("2016-12")  # the ledger's first close: it holds nothing from before December
+    with pytest.raises(MonthAlreadyClosed) as caught:
+        ledger.close_month("2016-12")
+    assert str(caught.value) == "month 2016-12 is closed already"
+    # A month before the first close counts as closed too, and the refusal says why (as audit does).
+    with pytest.raises(MonthAlreadyClosed) as caught:
+        ledger.close_month("2016-11")
+    assert str(caught.value) == (
+        "month 2016-11 lies before the ledger's first close (2016-12): it was never closed, and cannot be now"
+    )
 
 
 def test_closing_a_month_after_the_current_month_is_refused(ledger: Ledger) -> None:

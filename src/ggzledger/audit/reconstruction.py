@@ -41,8 +41,7 @@ class Audit:
 
 
 def _stream(ledger: Ledger, stream: Any) -> list[tuple[int, Any]]:
-    recorder: Any = ledger.recorder
-    stored = recorder.select_stream_with_positions(stream)
+    stored = ledger.recorder.select_stream_with_positions(stream)
     return [(position, ledger.mapper.to_domain_event(event)) for position, event in stored]
 
 
@@ -51,6 +50,11 @@ def _close_of(ledger: Ledger, month: str) -> tuple[list[tuple[int, Any]], Billin
     for index, (_position, close) in enumerate(closes):
         if close.month == month:
             return closes[: index + 1], close
+    if closes and month < closes[0][1].month:
+        raise NotIssued(
+            f"month {month} lies before the ledger's first close ({closes[0][1].month}): it was never closed,"
+            " so it has no issued declarations to audit"
+        )
     raise NotIssued(f"month {month} is not closed: it has no issued declarations to audit")
 
 

@@ -64,6 +64,15 @@ class BillingCalendar(Aggregate):
         """True when the month was closed (closes run in order, so: on or before the last)."""
         return bool(self.closed) and month <= self.closed[-1]
 
+    def closed_reason(self, month: str) -> str:
+        """Why a month that :meth:`is_closed` cannot be closed: closed already, or before the first close."""
+        first = self.closed[0]
+        if month < first:
+            return (
+                f"month {month} lies before the ledger's first close ({first}): it was never closed, and cannot be now"
+            )
+        return f"month {month} is closed already"
+
     def close(
         self, *, month: str, up_to: int, declarations: int, total: int, digest: str, record_id: str | None
     ) -> None:

@@ -169,7 +169,7 @@ class Ledger(Application[UUID]):
         for attempt in range(ATTEMPTS):
             calendar = self.calendar()
             if calendar.is_closed(month):
-                raise MonthAlreadyClosed(f"month {month} is closed already")
+                raise MonthAlreadyClosed(calendar.closed_reason(month))
             up_to = self.projector.catch_up()
             with self.store.transaction(write=False) as c:
                 months = self.billing.months_to_close(c, calendar.last_closed, month)

@@ -13,7 +13,6 @@ from ggzledger.domain.errors import Refused
 from ggzledger.domain.months import MonthOutOfRange, SpanTooLong
 from ggzledger.interfaces.cli.console import UsageError
 from ggzledger.interfaces.cli.parser import build_parser
-from ggzledger.service.ledger import MonthAlreadyClosed
 from ggzledger.store import DEFAULT_DB, StoreError
 
 __all__ = ["main", "build_parser"]
@@ -36,8 +35,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # did is done (a close stays closed); only the rest of its output has nowhere to go.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except MonthAlreadyClosed as error:
-        return _fail(_closed_message(args, error), 1)
     except (UsageError, StoreError, MonthOutOfRange, SpanTooLong) as error:
         return _fail(str(error), 2)
     except Refused as error:
@@ -54,16 +51,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(message: str, status: int) -> int:
     print(f"ggzledger: {message}", file=sys.stderr)
     return status
-
-
-def _closed_message(args: object, error: MonthAlreadyClosed) -> str:
-    """Closing a month before the ledger's first close says so, in the words audit uses for it."""
-    from ggzledger.interfaces.cli.console import open_ledger
-    from ggzledger.interfaces.cli.reads import before_first_close
-
-    month = args.month  # type: ignore[attr-defined]
-    with open_ledger(args.db) as ledger:  # type: ignore[attr-defined]
-        first = before_first_close(ledger, month)
-    if first is None:
-        return str(error)
-    return f"month {month} lies before the ledger's first close ({first}): it was never closed, and cannot be now"

@@ -8,19 +8,11 @@ import time
 
 from ggzledger.interfaces.cli.console import UsageError, open_ledger, position_bar, print_json
 from ggzledger.interfaces.text.declaration import render_declaration
-from ggzledger.service.ledger import Ledger
 
 __all__ = [
     "cmd_invoice", "cmd_invoices", "cmd_history", "cmd_reviews", "cmd_totals", "cmd_audit", "cmd_verify",
-    "cmd_rebuild", "before_first_close",
+    "cmd_rebuild",
 ]  # fmt: skip
-
-
-def before_first_close(ledger: Ledger, month: str) -> str | None:
-    """The ledger's first closed month when ``month`` lies before it (never closed, never to be), else None."""
-    calendar = ledger.calendar()
-    first = calendar.closed[0] if calendar.closed else None
-    return first if first is not None and month < first else None
 
 
 def cmd_invoice(args: argparse.Namespace) -> int:
@@ -105,13 +97,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         try:
             result = audit(ledger, args.trajectory, args.month)
         except NotIssued as error:
-            first = before_first_close(ledger, args.month)
-            if first is None:
-                raise UsageError(str(error)) from None
-            raise UsageError(
-                f"month {args.month} lies before the ledger's first close ({first}): it was never closed,"
-                " so it has no issued declarations to audit"
-            ) from None
+            raise UsageError(str(error)) from None
     print(render_audit(result))
     return 0 if result.equal and result.reconstructed is not None else 1
 
