@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 
@@ -45,3 +49,25 @@ def run_cli(
         env=_environment(env),
         timeout=300,
     )
+
+
+def run_cli_on_a_terminal(*args: str) -> tuple[subprocess.CompletedProcess[str], bytes]:
+    """Run the CLI with standard error on a terminal (a pty of 24 x 100); also what the terminal showed."""
+    leader, follower = pty.openpty()
+    # A pty starts at 0 columns, where a progress bar has no room.
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        result = run_cli(*args, stderr=follower)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    return result, shown

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
 import sqlite3
-import struct
 import subprocess
-import termios
 from pathlib import Path
 
 import orjson
@@ -17,7 +12,7 @@ import pytest
 
 from builders import HENK, HONOS, as_line, care_need, delivered, referred_back, reviewed
 from cli import no_traceback, one_line
-from processes import run_cli
+from processes import run_cli, run_cli_on_a_terminal
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
@@ -202,23 +197,7 @@ def test_audit_and_verify_on_postgresql(postgres_db: str) -> None:
 
 
 def test_rebuild_shows_a_progress_bar_only_when_standard_error_is_a_terminal(db: str) -> None:
-    leader, follower = pty.openpty()
-    # A terminal of 24 x 100 characters: a pty starts at 0 columns, where a bar has no room.
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    try:
-        result = run_cli("--db", db, "rebuild", stderr=follower)
-        os.close(follower)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # the terminal closed: everything was read
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        os.close(leader)
+    result, shown = run_cli_on_a_terminal("--db", db, "rebuild")
 
     assert result.returncode == 0
     assert b"rebuild" in shown and b"events" in shown

@@ -9,7 +9,7 @@ import pytest
 
 from builders import HENK, HENK_EXPECTED, as_line, opened
 from cli import one_line
-from processes import run_cli
+from processes import run_cli, run_cli_on_a_terminal
 
 HENK_LINES = HENK.read_text().splitlines()
 # Two records the ledger refuses; after the 38 good lines and a blank one they are lines 40 and 41.
@@ -154,3 +154,21 @@ def test_a_byte_order_mark_before_the_first_line_is_not_data(tmp_path: Path) -> 
     source.write_bytes(b"\xef\xbb\xbf" + HENK.read_bytes())
     result = run_cli("--db", str(tmp_path / "bom.db"), "ingest", str(source))
     assert (result.returncode, result.stdout, result.stderr) == (0, "recorded 38, unchanged 0, refused 0\n", "")
+
+
+@pytest.mark.parametrize(
+    ("command", "label"),
+    [(("ingest", str(HENK)), b"ingest:"), (("verify",), b"verify:"), (("close", "2017-03"), b"catching up:")],
+)
+def test_long_work_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe(
+    tmp_path: Path, command: tuple[str, ...], label: bytes
+) -> None:
+    # README: ingest, close (its catch-up) and verify show a bar when standard error is a terminal.
+    on_terminal, piped = str(tmp_path / "terminal.db"), str(tmp_path / "piped.db")
+    if command[0] != "ingest":
+        for db in (on_terminal, piped):
+            assert run_cli("--db", db, "ingest", str(HENK)).returncode == 0
+    result, shown = run_cli_on_a_terminal("--db", on_terminal, *command)
+    assert result.returncode == 0
+    assert label in shown
+    assert label.decode() not in run_cli("--db", piped, *command).stderr
