@@ -11,6 +11,9 @@ from ggzledger import Ledger, Summary, ingest
 # The seed's worked example (docs/overview.md) and the four declarations worked out for it by hand.
 HENK = Path(__file__).parent / "data" / "meneer-henk.jsonl"
 HENK_EXPECTED = Path(__file__).parent / "data" / "meneer-henk.expected.json"
+# The zorgprestatiemodel's worked example (zpm.md Z12) and what it must give, copied from ../shared/scenarios.
+ZPM_EXAMPLE = Path(__file__).parent / "data" / "zpm-example.jsonl"
+ZPM_EXPECTED = Path(__file__).parent / "data" / "zpm-example.expected.json"
 
 # A HoNOS+ rating with every required item, all "no problem".
 HONOS: dict[str, int] = {str(item): 0 for item in range(1, 13)}
