@@ -424,22 +424,22 @@ def delivered_events(ledger: Ledger, number: str) -> dict[str, Any]:
     }
 
 
-def test_an_activity_is_priced_from_zpm_2024_and_keeps_its_price(clerk: Clerk, ledger: Ledger, db: str) -> None:
+def test_an_activity_is_priced_from_zpm_2024b_and_keeps_its_price(clerk: Clerk, ledger: Ledger, db: str) -> None:
     clerk.given(
         opened(on="2024-02-01"), delivered("A1", "2024-02-20", "CO0432"), delivered("A2", "2024-03-01", "OV0008")
     )
     first = delivered_events(ledger, "T1")
     assert (first["A1"].amount, first["A1"].tariff, first["A1"].description, first["A1"].unit) == (
-        15970, "zpm-2024", "Diagnostiek 45 min", "consult",
+        15970, "zpm-2024b", "Diagnostiek vanaf 45 min GZ-psycholoog setting 1", "consult",
     )  # fmt: skip
-    assert (first["A2"].amount, first["A2"].tariff) == (7535, "zpm-2024")
+    assert (first["A2"].amount, first["A2"].tariff) == (7535, "zpm-2024b")
 
     # A table loaded later wins for activities recorded from then on, where it is in force.
     ledger.load_tariff_table(TariffTable.from_csv("praktijk-2024", PRAKTIJK_2024), PRAKTIJK_2024)
     clerk.given(delivered("A3", "2024-03-05", "CO0432"), delivered("A4", "2024-02-21", "CO0432"))
     priced = delivered_events(ledger, "T1")
     assert (priced["A3"].amount, priced["A3"].tariff) == (20000, "praktijk-2024")
-    assert (priced["A4"].amount, priced["A4"].tariff) == (15970, "zpm-2024")  # before the table's valid_from
+    assert (priced["A4"].amount, priced["A4"].tariff) == (15970, "zpm-2024b")  # before the table's valid_from
 
     # The loaded table is part of the ledger: another process prices with it too.
     other = Ledger(db)
@@ -455,8 +455,8 @@ def test_an_activity_is_priced_from_zpm_2024_and_keeps_its_price(clerk: Clerk, l
     february = issued(ledger, "T1", "2024-02")
     march = issued(ledger, "T1", "2024-03")
     assert [(entry["activity"], entry["amount"], entry["description"]) for entry in february["lines"]] == [
-        ("A1", 15970, "Diagnostiek 45 min"),  # recorded before the new table: its price never changes
-        ("A4", 15970, "Diagnostiek 45 min"),
+        ("A1", 15970, "Diagnostiek vanaf 45 min GZ-psycholoog setting 1"),  # recorded before the new table
+        ("A4", 15970, "Diagnostiek vanaf 45 min GZ-psycholoog setting 1"),
     ]
     assert [(entry["activity"], entry["amount"]) for entry in march["lines"]] == [("A2", 7535), ("A3", 20000)]
     assert march["total"] == 7535 + 20000
@@ -466,7 +466,8 @@ def test_loading_the_same_tariff_table_again_changes_nothing(ledger: Ledger) -> 
     table = TariffTable.from_csv("praktijk-2024", PRAKTIJK_2024)
     ledger.load_tariff_table(table, PRAKTIJK_2024)
     ledger.load_tariff_table(TariffTable.from_csv("praktijk-2024", PRAKTIJK_2024), PRAKTIJK_2024)
-    assert [t.version for t in ledger.tariffs.tables] == ["demo-2017", "zpm-2024", "praktijk-2024"]
+    shipped = ["demo-2017", "zpm-2024", "zpm-2024b", "zpm-2025"]
+    assert [t.version for t in ledger.tariffs.tables] == [*shipped, "praktijk-2024"]
 
     other = PRAKTIJK_2024.replace("20000", "21000")
     with pytest.raises(TariffError, match="tariff table 'praktijk-2024' is loaded already, with other rows"):

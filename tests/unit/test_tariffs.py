@@ -27,8 +27,9 @@ def table(version, *lines, source="tariffs.csv"):
 # --- the shipped tables ------------------------------------------------------------------------
 
 
-def test_the_shipped_tables_are_demo_2017_and_zpm_2024_in_that_order():
-    assert [t.version for t in shipped_tables()] == ["demo-2017", "zpm-2024"]
+def test_the_shipped_tables_are_demo_2017_zpm_2024_and_then_zpm_2024b_and_zpm_2025():
+    # zpm.md Z5.6: the v2 tables load after zpm-2024, which stays for the labels in stored events.
+    assert [t.version for t in shipped_tables()] == ["demo-2017", "zpm-2024", "zpm-2024b", "zpm-2025"]
     assert load_tariffs().tables == shipped_tables()
 
 
@@ -72,8 +73,14 @@ def test_the_zpm_2024_table_holds_the_nza_maximum_tariffs_for_2024(code):
 
 
 def test_zpm_2024_descriptions_are_dutch():
-    assert load_tariffs().lookup("CO0432", date(2024, 3, 1)).description == "Diagnostiek 45 min"
-    assert load_tariffs().lookup("CO0627", date(2024, 3, 1)).description == "Behandeling 60 min"
+    (zpm,) = [t for t in shipped_tables() if t.version == "zpm-2024"]
+    assert zpm.lookup("CO0432", date(2024, 3, 1)).description == "Diagnostiek 45 min"
+    assert zpm.lookup("CO0627", date(2024, 3, 1)).description == "Behandeling 60 min"
+
+
+def test_a_2024_code_is_priced_from_zpm_2024b_which_is_loaded_after_zpm_2024():
+    priced = load_tariffs().lookup("CO0432", date(2024, 3, 1))
+    assert (priced.amount, priced.table) == (15970, "zpm-2024b")
 
 
 def test_zpm_2024_is_not_in_force_outside_2024():
@@ -186,8 +193,9 @@ def test_an_earlier_table_still_prices_the_dates_the_later_one_does_not_cover():
 def test_with_table_leaves_the_original_registry_unchanged():
     original = load_tariffs()
     extended = original.with_table(table("user", "NEW,n,item,1,2024-01-01,"))
-    assert [t.version for t in original.tables] == ["demo-2017", "zpm-2024"]
-    assert [t.version for t in extended.tables] == ["demo-2017", "zpm-2024", "user"]
+    shipped = ["demo-2017", "zpm-2024", "zpm-2024b", "zpm-2025"]
+    assert [t.version for t in original.tables] == shipped
+    assert [t.version for t in extended.tables] == [*shipped, "user"]
     with pytest.raises(NoTariff):
         original.lookup("NEW", date(2024, 1, 1))
 

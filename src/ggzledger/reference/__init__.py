@@ -9,8 +9,10 @@ from ggzledger.reference.clusters import (
     UnknownCluster,
     load_catalogue,
 )
+from ggzledger.reference.kinds import BANDS, KINDS, TARIFF_TYPES, band_of
 from ggzledger.reference.tariffs import (
     UNITS,
+    Found,
     NoTariff,
     PricedCode,
     TariffError,
@@ -22,11 +24,15 @@ from ggzledger.reference.tariffs import (
 )
 
 __all__ = [
+    "BANDS",
+    "KINDS",
     "LIKELIHOODS",
+    "TARIFF_TYPES",
     "SUPERCLUSTER_NONE",
     "UNITS",
     "Catalogue",
     "Cluster",
+    "Found",
     "NoTariff",
     "PricedCode",
     "TariffError",
@@ -35,6 +41,7 @@ __all__ = [
     "Tariffs",
     "Term",
     "UnknownCluster",
+    "band_of",
     "load_catalogue",
     "load_tariffs",
     "shipped_tables",

@@ -7,7 +7,7 @@ import functools
 import io
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from importlib import resources
 from typing import Any
@@ -15,10 +15,25 @@ from typing import Any
 import attrs
 
 from ggzledger.domain.text import has_control
+from ggzledger.reference.beroepen import CATEGORIES
+from ggzledger.reference.kinds import (
+    BANDS,
+    CARE_LEVELS,
+    CONSULT_TYPES,
+    KEY_COLUMNS,
+    KINDS,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    TARIFF_TYPES,
+    ZPM_COLUMNS,
+    band_of,
+)
 
 __all__ = [
     "CSV_HEADER",
+    "CSV_HEADER_V2",
     "UNITS",
+    "Found",
     "NoTariff",
     "PricedCode",
     "TariffError",
@@ -33,9 +48,12 @@ UNITS = ("consult", "day", "item")
 """What one amount pays for: a consult, a (stay) day, or one item of another prestatie."""
 
 CSV_HEADER = ("code", "description", "unit", "amount", "valid_from", "valid_to")
-"""The header line a tariff CSV starts with, in this order."""
+"""The header line a version 1 tariff CSV starts with, in this order."""
 
-SHIPPED = ("demo-2017", "zpm-2024")
+CSV_HEADER_V2 = (*CSV_HEADER, "tariff_type", "kind", *ZPM_COLUMNS)
+"""The header of a version 2 tariff CSV (zpm.md Z5.1): v1's columns, tariff type, kind and key columns."""
+
+SHIPPED = ("demo-2017", "zpm-2024", "zpm-2024b", "zpm-2025")
 """The versions of the tables in the package data, oldest first."""
 
 _CENTS = re.compile(r"[0-9]+")
@@ -78,23 +96,79 @@ def _day(_instance: object, attribute: attrs.Attribute[Any], value: object) -> N
         raise TariffError(f"{attribute.name} {value!r} must be a date")
 
 
+def _one_of(options: tuple[str, ...]) -> Any:
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None and value not in options:
+            raise TariffError(f"{attribute.name} {value!r} is not one of {', '.join(options)}")
+
+    return check
+
+
+def _whole(low: int, high: int | None = None) -> Any:
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None:
+            return
+        if not isinstance(value, int) or isinstance(value, bool) or value < low or (high is not None and value > high):
+            span = f"{low} to {high}" if high is not None else f"at least {low}"
+            raise TariffError(f"{attribute.name} {value!r} must be a whole number {span}")
+
+    return check
+
+
+def _optional_label(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _label(instance, attribute, value)
+
+
 @attrs.frozen
 class TariffRow:
     """The price of one code over one period: ``amount`` cents per ``unit``, valid_from..valid_to.
 
-    Raises TariffError for a bad field or a valid_to before valid_from.
+    A version 2 row (zpm.md Z5.1) also says its tariff type and, for a ZPM prestatie, its ``kind``
+    and the key columns a record is matched against; a v1 row leaves them at their defaults.
+    ``amount`` is None only for a ``vrij`` (free) tariff.
+
+    Raises TariffError for a bad field, a valid_to before valid_from, a missing amount on a tariff
+    that is not free, or a key column that the row's kind needs and is empty or forbids and is filled.
     """
 
     code: str = attrs.field(validator=_label)
     description: str = attrs.field(validator=_text)
     unit: str = attrs.field(validator=_unit)
-    amount: int = attrs.field(validator=_cents)
+    amount: int | None = attrs.field(validator=attrs.validators.optional(_cents))
     valid_from: date = attrs.field(validator=_day)
     valid_to: date | None = attrs.field(default=None, validator=attrs.validators.optional(_day))
+    tariff_type: str = attrs.field(default="maximum", kw_only=True, validator=_one_of(TARIFF_TYPES))
+    kind: str | None = attrs.field(default=None, kw_only=True, validator=_one_of(KINDS))
+    consult_type: str | None = attrs.field(default=None, kw_only=True, validator=_one_of(CONSULT_TYPES))
+    setting: int | None = attrs.field(default=None, kw_only=True, validator=_whole(1, 8))
+    beroep_category: str | None = attrs.field(default=None, kw_only=True, validator=_one_of(CATEGORIES))
+    min_minutes: int | None = attrs.field(default=None, kw_only=True, validator=_whole(1))
+    group_size: int | None = attrs.field(default=None, kw_only=True, validator=_whole(2))
+    unit_minutes: int | None = attrs.field(default=None, kw_only=True, validator=_whole(1))
+    care_level: str | None = attrs.field(default=None, kw_only=True, validator=_one_of(CARE_LEVELS))
+    security_level: int | None = attrs.field(default=None, kw_only=True, validator=_whole(1, 4))
+    surcharge_type: str | None = attrs.field(default=None, kw_only=True, validator=_optional_label)
 
     def __attrs_post_init__(self) -> None:
         if self.valid_to is not None and self.valid_to < self.valid_from:
             raise TariffError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        if self.amount is None and self.tariff_type != "vrij":
+            raise TariffError(f"amount is empty; only a vrij tariff has no amount, this one is {self.tariff_type}")
+        required = REQUIRED_COLUMNS.get(self.kind or "", frozenset())
+        allowed = required | OPTIONAL_COLUMNS.get(self.kind or "", frozenset())
+        for column in ZPM_COLUMNS:
+            filled = getattr(self, column) is not None
+            if column in required and not filled:
+                raise TariffError(f"kind {self.kind} needs {column}")
+            if filled and column not in allowed:
+                raise TariffError(f"{column} must be empty for kind {self.kind or '(none)'}")
+        bands = BANDS.get(self.kind or "")
+        if bands is not None and self.min_minutes not in bands:
+            # Z4.3's band rule would never choose such a row.
+            raise TariffError(
+                f"min_minutes {self.min_minutes} is not a {self.kind} band ({', '.join(map(str, bands))})"
+            )
 
     def in_force(self, day: date) -> bool:
         """Whether the row prices activities on ``day``: valid_from <= day <= valid_to (if any)."""
@@ -105,16 +179,44 @@ class TariffRow:
         """The validity as people write it: "2024-01-01..2024-12-31", or "2016-01-01.." with no end."""
         return f"{self.valid_from}..{self.valid_to or ''}"
 
+    @property
+    def key(self) -> tuple[object, ...] | None:
+        """(kind, key columns…, min_minutes): one key gives one code on one date; None for v1 and other rows."""
+        if self.kind is None or self.kind == "other":
+            return None
+        return (self.kind, *(getattr(self, column) for column in KEY_COLUMNS[self.kind]), self.min_minutes)
 
-def _first_overlap(rows: Iterable[TariffRow]) -> tuple[int, int] | None:
-    """Indexes (earlier, later) of two rows of one code whose periods overlap, or None if none do.
+    @property
+    def title(self) -> str:
+        """What the row prices, as refusals name it: "consult diagnostiek vanaf 45 min", "group …"."""
+        if self.kind is None:
+            return f"a code without a prestatie kind ({self.description})"
+        parts = [self.kind]
+        if self.consult_type is not None:
+            parts.append(self.consult_type)
+        if self.surcharge_type is not None:
+            parts.append(self.surcharge_type)
+        if self.kind in ("group",):
+            parts.append(f"{self.beroep_category} group size {self.group_size}")
+        if self.kind == "stay":
+            parts.append(f"setting {self.setting} care level {self.care_level}")
+        if self.min_minutes is not None:
+            parts.append(f"vanaf {self.min_minutes} min")
+        return " ".join(parts)
 
-    Of several clashes it picks the one whose later row comes first, so a CSV error names the first
-    line a reader would have to fix.
+
+def _first_overlap(
+    rows: Iterable[TariffRow], key: Callable[[TariffRow], object] = lambda row: row.code
+) -> tuple[int, int] | None:
+    """Indexes (earlier, later) of two rows of one code (or ``key``) whose periods overlap, or None.
+
+    Rows whose key is None are never compared. Of several clashes it picks the one whose later row
+    comes first, so a CSV error names the first line a reader would have to fix.
     """
-    by_code: dict[str, list[tuple[int, TariffRow]]] = {}
+    by_code: dict[object, list[tuple[int, TariffRow]]] = {}
     for index, row in enumerate(rows):
-        by_code.setdefault(row.code, []).append((index, row))
+        if (value := key(row)) is not None:
+            by_code.setdefault(value, []).append((index, row))
     clashes = []
     for entries in by_code.values():
         entries.sort(key=lambda entry: entry[1].valid_from)
@@ -124,8 +226,65 @@ def _first_overlap(rows: Iterable[TariffRow]) -> tuple[int, int] | None:
     return min(clashes, key=lambda pair: (pair[1], pair[0])) if clashes else None
 
 
+def _first_mixed_surcharge(rows: Sequence[TariffRow]) -> tuple[int, int] | None:
+    """Indexes (earlier, later) of two rows of one surcharge type, one with min_minutes and one without.
+
+    Such a table leaves open whether the type's band rule applies (zpm.md Z4.3).
+    """
+    seen: dict[tuple[str | None, bool], int] = {}
+    for index, row in enumerate(rows):
+        if row.kind != "surcharge":
+            continue
+        banded = row.min_minutes is not None
+        other = seen.get((row.surcharge_type, not banded))
+        if other is not None:
+            return other, index
+        seen.setdefault((row.surcharge_type, banded), index)
+    return None
+
+
+def _key_text(row: TariffRow) -> str:
+    extra = []
+    if row.setting is not None and row.kind != "stay":
+        extra.append(f"setting {row.setting}")
+    if row.beroep_category is not None and row.kind == "consult":
+        extra.append(f"beroepscategorie {row.beroep_category}")
+    return ", ".join([row.title, *extra])
+
+
 def _as_rows(rows: Iterable[TariffRow]) -> tuple[TariffRow, ...]:
     return tuple(rows)
+
+
+def _key_problem(rows: Sequence[TariffRow], name: Callable[[int], str]) -> tuple[int, str] | None:
+    """(index, what is wrong) of the first row that clashes with an earlier one on its key, or None.
+
+    Two rows with one kind, key and band in overlapping periods would give one record two codes;
+    a surcharge type with and without bands leaves open whether the band rule applies (zpm.md Z5.1).
+    ``name`` says how the message names the other row (its line, its code).
+    """
+    found: list[tuple[int, str]] = []
+    overlap = _first_overlap(rows, key=lambda row: row.key)
+    if overlap is not None:
+        earlier, later = overlap
+        found.append(
+            (
+                later,
+                f"code {rows[later].code!r} ({rows[later].period}) has the same kind, key and band as "
+                f"{name(earlier)} (code {rows[earlier].code!r}, {rows[earlier].period}): {_key_text(rows[later])}",
+            )
+        )
+    mixed = _first_mixed_surcharge(rows)
+    if mixed is not None:
+        earlier, later = mixed
+        found.append(
+            (
+                later,
+                f"surcharge {rows[later].surcharge_type} has rows with and without min_minutes "
+                f"(code {rows[later].code!r} and {name(earlier)}, code {rows[earlier].code!r})",
+            )
+        )
+    return min(found) if found else None
 
 
 @attrs.frozen
@@ -139,6 +298,7 @@ class TariffTable:
     version: str = attrs.field(validator=_label)
     rows: tuple[TariffRow, ...] = attrs.field(converter=_as_rows)
     _by_code: dict[str, tuple[TariffRow, ...]] = attrs.field(init=False, repr=False, eq=False)
+    _by_key: dict[tuple[object, ...], tuple[TariffRow, ...]] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         by_code: dict[str, list[TariffRow]] = {}
@@ -150,7 +310,16 @@ class TariffTable:
         if overlap is not None:
             earlier, later = (self.rows[index] for index in overlap)
             raise TariffError(f"table {self.version}: code {later.code!r} {later.period} overlaps {earlier.period}")
+        problem = _key_problem(self.rows, lambda index: f"row {index + 1}")
+        if problem is not None:
+            raise TariffError(f"table {self.version}: {problem[1]}")
+        by_key: dict[tuple[object, ...], list[TariffRow]] = {}
+        for row in self.rows:
+            if row.kind is not None:
+                # The band (min_minutes) is left out: a find picks it among the key's rows.
+                by_key.setdefault((row.kind, *(getattr(row, c) for c in KEY_COLUMNS[row.kind])), []).append(row)
         object.__setattr__(self, "_by_code", {code: tuple(rows) for code, rows in by_code.items()})
+        object.__setattr__(self, "_by_key", {key: tuple(rows) for key, rows in by_key.items()})
 
     def lookup(self, code: str, on: date) -> TariffRow | None:
         """The row for ``code`` in force on ``on``, or None when this table has none."""
@@ -158,6 +327,10 @@ class TariffTable:
             if row.in_force(on):
                 return row
         return None
+
+    def keyed(self, kind: str, *key: object) -> tuple[TariffRow, ...]:
+        """The rows of ``kind`` whose key columns (KEY_COLUMNS order) equal ``key``, every band and period."""
+        return self._by_key.get((kind, *key), ())
 
     @property
     def codes(self) -> frozenset[str]:
@@ -194,18 +367,19 @@ class TariffTable:
                 continue
             if header is None:
                 header = cells
-                if header != CSV_HEADER:
+                if header not in (CSV_HEADER, CSV_HEADER_V2):
                     raise TariffError(
-                        f"{source} line {line}: header must be {','.join(CSV_HEADER)}, not {','.join(cells)}"
+                        f"{source} line {line}: header must be {','.join(CSV_HEADER)} (version 1) or "
+                        f"{','.join(CSV_HEADER_V2)} (version 2), not {','.join(cells)}"
                     )
                 continue
             try:
-                rows.append(_row_from_cells(cells))
+                rows.append(_row_from_cells(cells, header))
             except TariffError as error:
                 raise TariffError(f"{source} line {line}: {error}") from None
             lines.append(line)
         if header is None:
-            raise TariffError(f"{source}: empty, expected the header {','.join(CSV_HEADER)}")
+            raise TariffError(f"{source}: empty, expected the header {','.join(CSV_HEADER)} or its version 2")
         if not rows:
             raise TariffError(f"{source}: no tariff rows after the header")
         overlap = _first_overlap(rows)
@@ -215,23 +389,45 @@ class TariffTable:
                 f"{source} line {lines[later]}: code {rows[later].code!r} {rows[later].period} overlaps "
                 f"line {lines[earlier]} ({rows[earlier].period})"
             )
+        problem = _key_problem(rows, lambda index: f"line {lines[index]}")
+        if problem is not None:
+            raise TariffError(f"{source} line {lines[problem[0]]}: {problem[1]}")
         return cls(version=version, rows=rows)
 
 
-def _row_from_cells(cells: tuple[str, ...]) -> TariffRow:
-    if len(cells) != len(CSV_HEADER):
-        raise TariffError(f"expected {len(CSV_HEADER)} fields, found {len(cells)}")
-    code, description, unit, amount, valid_from, valid_to = cells
-    if not _CENTS.fullmatch(amount):
+def _row_from_cells(cells: tuple[str, ...], header: tuple[str, ...]) -> TariffRow:
+    if len(cells) != len(header):
+        raise TariffError(f"expected {len(header)} fields, found {len(cells)}")
+    code, description, unit, amount, valid_from, valid_to = cells[:6]
+    if amount and not _CENTS.fullmatch(amount):
         raise TariffError(f"amount {amount!r} is not an integer number of cents")
+    if not amount and len(header) == len(CSV_HEADER):
+        raise TariffError(f"amount {amount!r} is not an integer number of cents")
+    zpm: dict[str, Any] = {}
+    if len(header) == len(CSV_HEADER_V2):
+        values = dict(zip(header[6:], cells[6:], strict=True))
+        zpm["tariff_type"] = values.pop("tariff_type") or "maximum"
+        zpm["kind"] = values.pop("kind") or None
+        for column, text in values.items():
+            zpm[column] = (_parse_whole(column, text) if column in _WHOLE_COLUMNS else text) if text else None
     return TariffRow(
         code=code,
         description=description,
         unit=unit,
-        amount=int(amount),
+        amount=int(amount) if amount else None,
         valid_from=_parse_date("valid_from", valid_from),
         valid_to=_parse_date("valid_to", valid_to) if valid_to else None,
+        **zpm,
     )
+
+
+_WHOLE_COLUMNS = frozenset({"setting", "min_minutes", "group_size", "unit_minutes", "security_level"})
+
+
+def _parse_whole(field: str, text: str) -> int:
+    if not _CENTS.fullmatch(text):
+        raise TariffError(f"{field} {text!r} is not a whole number")
+    return int(text)
 
 
 def _parse_date(field: str, text: str) -> date:
@@ -260,7 +456,17 @@ class PricedCode:
     @classmethod
     def from_row(cls, row: TariffRow, table: str) -> PricedCode:
         """The priced code that ``row`` of the table with version label ``table`` gives."""
+        if row.amount is None:
+            raise NoTariff(f"code {row.code!r} has a free tariff (vrij) and no amount; only a contract prices it")
         return cls(code=row.code, description=row.description, unit=row.unit, amount=row.amount, table=table)
+
+
+@attrs.frozen
+class Found:
+    """The row that prices a record, and the version label of the table it came from."""
+
+    row: TariffRow
+    table: str
 
 
 class Tariffs:
@@ -270,7 +476,7 @@ class Tariffs:
     tables under one label would make that record ambiguous.
     """
 
-    __slots__ = ("_tables", "_priced")
+    __slots__ = ("_tables", "_priced", "_found")
 
     def __init__(self, tables: Iterable[TariffTable]) -> None:
         """A registry of ``tables``, the last one winning where several price a code on a date.
@@ -291,6 +497,8 @@ class Tariffs:
         # (code, date) -> PricedCode: the registry never changes, and an ingest prices the same
         # few codes on the same days over and over.
         self._priced: dict[tuple[str, date], PricedCode] = {}
+        # find's answers (None: no row), keyed by kind, date, key and band, for the same reason.
+        self._found: dict[tuple[object, ...], Found | None] = {}
 
     @property
     def tables(self) -> tuple[TariffTable, ...]:
@@ -311,11 +519,92 @@ class Tariffs:
         return priced
 
     def _lookup(self, code: str, on: date) -> PricedCode:
+        found = self.row(code, on)
+        return PricedCode.from_row(found.row, found.table)
+
+    def row(self, code: str, on: date) -> Found:
+        """The row for ``code`` in force on ``on``, from the last-added table that has one then.
+
+        Raises NoTariff when no table has the code in force on that date.
+        """
         for table in reversed(self._tables):
             row = table.lookup(code, on)
             if row is not None:
-                return PricedCode.from_row(row, table.version)
+                return Found(row=row, table=table.version)
         raise NoTariff(f"no tariff for code {code!r} in force on {on.isoformat()}")
+
+    def find(
+        self,
+        prestatie: str,
+        on: date,
+        *,
+        consult_type: str | None = None,
+        setting: int | None = None,
+        beroep_category: str | None = None,
+        group_size: int | None = None,
+        care_level: str | None = None,
+        security_level: int | None = None,
+        surcharge_type: str | None = None,
+        minutes: int | None = None,
+    ) -> Found:
+        """The row that prices a ZPM record of kind ``prestatie`` on ``on`` (zpm.md Z4.3).
+
+        Candidates are the rows in force on ``on`` of that kind whose key columns (KEY_COLUMNS)
+        equal the given values; the arguments a kind does not key on are ignored. Where the kind
+        has bands (consult, overleg, a surcharge type whose rows have min_minutes), ``minutes``
+        selects the band and only the row of that band will do: each band's row comes from the
+        last-added table that has one for it in force on ``on``. Otherwise the last-added table
+        with a candidate gives it.
+
+        Raises NoTariff, whose text names the date and the key, when no row fits (a consult of
+        104 minutes without a 90-minute row is refused, not priced as 60), and ValueError for
+        ``other`` (its code is the key: use row) or a prestatie that is not a kind.
+        """
+        if prestatie not in KINDS or prestatie == "other":
+            raise ValueError(f"find looks up consult, group, overleg, stay or surcharge, not {prestatie!r}")
+        given = {
+            "consult_type": consult_type,
+            "setting": setting,
+            "beroep_category": beroep_category,
+            "group_size": group_size,
+            "care_level": care_level,
+            "security_level": security_level,
+            "surcharge_type": surcharge_type,
+        }
+        key = tuple(given[column] for column in KEY_COLUMNS[prestatie])
+        bands = BANDS.get(prestatie) or (self._surcharge_bands(key, on) if prestatie == "surcharge" else ())
+        band = None
+        if bands:
+            band = None if minutes is None else band_of(minutes, bands)
+            if band is None:
+                raise NoTariff(_no_prestatie(prestatie, on, given, minutes))
+        memo = (prestatie, on, key, band)
+        if memo not in self._found:
+            self._found[memo] = self._find(prestatie, on, key, band, banded=bool(bands))
+        found = self._found[memo]
+        if found is None:
+            raise NoTariff(_no_prestatie(prestatie, on, given, minutes))
+        return found
+
+    def _find(self, kind: str, on: date, key: tuple[object, ...], band: int | None, *, banded: bool) -> Found | None:
+        for table in reversed(self._tables):
+            for row in table.keyed(kind, *key):
+                if row.in_force(on) and (not banded or row.min_minutes == band):
+                    return Found(row=row, table=table.version)
+        return None
+
+    def _surcharge_bands(self, key: tuple[object, ...], on: date) -> tuple[int, ...]:
+        # A surcharge type's bands are the min_minutes its rows in force define, over every table.
+        return tuple(
+            sorted(
+                {
+                    row.min_minutes
+                    for table in self._tables
+                    for row in table.keyed("surcharge", *key)
+                    if row.min_minutes is not None and row.in_force(on)
+                }
+            )
+        )
 
     def with_table(self, table: TariffTable) -> Tariffs:
         """A new registry with ``table`` added last, so that it wins; this registry is unchanged.
@@ -330,9 +619,30 @@ class Tariffs:
         return f"Tariffs({[table.version for table in self._tables]!r})"
 
 
+def _no_prestatie(kind: str, on: date, given: dict[str, Any], minutes: int | None) -> str:
+    # zpm.md Z4.8 g: "no prestatie in force on 2024-10-01 for consult diagnostiek, setting 3, …".
+    head = kind if kind != "consult" else f"consult {given['consult_type']}"
+    if kind == "surcharge":
+        head = f"surcharge {given['surcharge_type']}"
+    parts = [head]
+    if kind in ("consult", "overleg", "stay"):
+        parts.append(f"setting {given['setting']}")
+    if kind in ("consult", "group"):
+        parts.append(f"beroepscategorie {given['beroep_category']}")
+    if kind == "group":
+        parts.append(f"group size {given['group_size']}")
+    if kind == "stay":
+        parts.append(f"care level {given['care_level']}")
+        level = given["security_level"]
+        parts.append("no security level" if level is None else f"security level {level}")
+    if minutes is not None and kind in ("consult", "overleg", "surcharge"):
+        parts.append(f"{minutes} minutes")
+    return f"no prestatie in force on {on.isoformat()} for {', '.join(parts)}"
+
+
 @functools.cache
 def shipped_tables() -> tuple[TariffTable, ...]:
-    """The tables shipped as package data: ``demo-2017`` and ``zpm-2024`` (rules.md §4), read once.
+    """The tables shipped as package data, in SHIPPED's order (rules.md §4, zpm.md Z5.6), read once.
 
     Raises TariffError when the package data is damaged.
     """

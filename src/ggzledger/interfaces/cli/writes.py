@@ -134,7 +134,8 @@ def cmd_tariffs(args: argparse.Namespace) -> int:
     with open_ledger(args.db) as ledger:
         tables = ledger.tariffs.tables
     rows = [
-        (table.version, row.code, row.description, row.unit, format_euro(row.amount),
+        (table.version, row.code, row.description, row.unit,
+         format_euro(row.amount) if row.amount is not None else "vrij",
          f"{row.valid_from.isoformat()} .. {row.valid_to.isoformat() if row.valid_to else '(open)'}")
         for table in tables for row in table.rows
     ]  # fmt: skip
