@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ggzledger.audit import reports
+from ggzledger.audit import findings, reports
 from ggzledger.domain.errors import Malformed, UnknownTrajectory
 from ggzledger.domain.months import SpanTooLong, is_month
 from ggzledger.feed.follow import Follower
@@ -135,6 +135,7 @@ def create_app(ledger: Ledger, token: str | None = None) -> Starlette:
         Route("/months/{month}/declarations", api.declarations),
         Route("/trajectories/{trajectory}/history", api.history),
         Route("/totals", api.totals),
+        Route("/findings", api.findings),
         Route("/status", api.status),
         Route("/openapi.json", api.openapi),
     ]
@@ -298,6 +299,19 @@ class _Api:
         found = await self._read(lambda: reports.totals(self.ledger, by, drafts=drafts == "true"))
         return JSONResponse(found.to_json())
 
+    async def findings(self, request: Request) -> Response:
+        trajectory = request.query_params.get("trajectory")
+        if trajectory is not None:
+            trajectory = _identifier(trajectory)
+        month = request.query_params.get("month")
+        if month is not None and not is_month(month):
+            raise HTTPException(400, f"month must be a month YYYY-MM, got {month!r}")
+        try:
+            rows = await self._read(lambda: findings.findings(self.ledger, trajectory=trajectory, month=month))
+        except UnknownTrajectory as error:
+            return _error(404, str(error))
+        return JSONResponse({"trajectory": trajectory, "month": month, "findings": rows})
+
     async def status(self, request: Request) -> Response:
         def read() -> dict[str, Any]:
             head = self.ledger.projector.head()
@@ -329,9 +343,13 @@ def _integer(request: Request, name: str, default: int, minimum: int, maximum: i
 
 
 def _trajectory(request: Request) -> str:
+    return _identifier(request.path_params["trajectory"])
+
+
+def _identifier(text: str) -> str:
     # An input identifier's rules: nothing longer, and nothing a 404 would echo that could spoof or garble.
     try:
-        return check_identifier("trajectory", request.path_params["trajectory"])
+        return check_identifier("trajectory", text)
     except Malformed:
         raise HTTPException(
             400, f"not a trajectory number: at most {MAX_ID} characters, no control or invisible ones"

@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from ggzledger import __version__
+from ggzledger.audit.findings import FINDINGS
 from ggzledger.audit.reports import DIMENSIONS
 from ggzledger.feed.public import TYPES, schema
 
@@ -139,6 +140,32 @@ _TOTALS: dict[str, Any] = {
 }
 
 
+_FINDINGS: dict[str, Any] = {
+    "description": "As `ggzledger findings --json` prints its rows (zpm.md Z8), with the filters asked for.",
+    "type": "object",
+    "required": ["trajectory", "month", "findings"],
+    "properties": {
+        "trajectory": {"type": ["string", "null"]},
+        "month": {"type": ["string", "null"]},
+        "findings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["trajectory", "activity", "date", "code", "finding", "detail"],
+                "properties": {
+                    "trajectory": {"type": "string"},
+                    "activity": {"type": "string"},
+                    "date": _DATE,
+                    "code": {"type": "string"},
+                    "finding": {"enum": list(FINDINGS)},
+                    "detail": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
 def _json(schema_ref: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema_ref}}}
 
@@ -200,6 +227,7 @@ def document() -> dict[str, Any]:
     schemas["Declaration"] = _DECLARATION
     schemas["History"] = _HISTORY
     schemas["Totals"] = _TOTALS
+    schemas["Findings"] = _FINDINGS
     schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
     schemas["Status"] = {
         "type": "object",
@@ -303,6 +331,33 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/Totals"}, "The rows and their sum."),
                         **_errors(400),
+                    },
+                }
+            },
+            "/findings": {
+                "get": {
+                    "summary": "Findings for the insurer's material check, computed from every event so far (zpm.md Z8).",
+                    "description": "Sorted by trajectory, date, activity and finding. Nothing is stored; an auditor's "
+                    "question (docs/audit.md).",
+                    "parameters": [
+                        {
+                            "name": "trajectory",
+                            "in": "query",
+                            "required": False,
+                            "description": "Only the findings on this trajectory's lines (404 when never opened).",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "month",
+                            "in": "query",
+                            "required": False,
+                            "description": "Only the findings on lines dated in this month, YYYY-MM.",
+                            "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Findings"}, "The findings, possibly none."),
+                        **_errors(400, 404),
                     },
                 }
             },

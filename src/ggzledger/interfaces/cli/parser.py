@@ -252,6 +252,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("trajectory", metavar="TRAJECTORY", type=_trajectory, help=TRAJECTORY_HELP)
     sub.add_argument("month", metavar="MONTH", type=_month, help="a closed month, YYYY-MM")
 
+    sub = command(
+        "findings",
+        reads.cmd_findings,
+        "what an insurer's material check would ask about the ZPM lines (docs/audit.md)",
+        "ggzledger findings",
+        "ggzledger findings --trajectory T-ZPM1 --month 2024-10 --json",
+        note="Computed from every event recorded so far; nothing is stored. Exit 0 with or without findings.",
+    )
+    sub.add_argument("--trajectory", type=_trajectory, metavar="TRAJECTORY", help="only the findings on its lines")
+    sub.add_argument("--month", type=_month, metavar="MONTH", help="only the findings on lines dated in MONTH, YYYY-MM")
+    json_flag(sub)
+
     command(
         "verify", reads.cmd_verify, "recompute every close from the log; exit 1 naming what differs", "ggzledger verify"
     )

@@ -6,12 +6,12 @@ import argparse
 import sys
 import time
 
-from ggzledger.interfaces.cli.console import UsageError, open_ledger, position_bar, print_json
+from ggzledger.interfaces.cli.console import UsageError, counted, open_ledger, position_bar, print_json
 from ggzledger.interfaces.text.declaration import render_declaration
 
 __all__ = [
     "cmd_invoice", "cmd_invoices", "cmd_history", "cmd_reviews", "cmd_totals", "cmd_audit", "cmd_verify",
-    "cmd_rebuild",
+    "cmd_rebuild", "cmd_findings",
 ]  # fmt: skip
 
 
@@ -100,6 +100,24 @@ def cmd_audit(args: argparse.Namespace) -> int:
             raise UsageError(str(error)) from None
     print(render_audit(result))
     return 0 if result.equal and result.reconstructed is not None else 1
+
+
+def cmd_findings(args: argparse.Namespace) -> int:
+    """The findings for the insurer's material check (zpm.md Z8); exit 0 whether or not there are any."""
+    from ggzledger.audit.findings import findings
+
+    # A trajectory never opened is refused (exit 1), as for history.
+    with open_ledger(args.db) as ledger:
+        rows = findings(ledger, trajectory=args.trajectory, month=args.month)
+    if args.json:
+        print_json(rows)
+        return 0
+    for row in rows:
+        print(
+            f"{row['trajectory']}  {row['date']}  {row['activity']}  {row['code']}  {row['finding']}: {row['detail']}"
+        )
+    print(counted(len(rows), "finding"))
+    return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
