@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import attrs
@@ -16,14 +17,26 @@ __all__ = [
     "NOT_KNOWN",
     "CARE_FORMS",
     "REFERRAL_TARGETS",
+    "ZPM_START",
+    "HONOS_Q",
+    "PRESTATIES",
+    "CONSULT_TYPES",
+    "CARE_LEVELS",
+    "REFERRAL_TYPES",
+    "WITHOUT_REFERRER",
+    "ROUTES",
+    "HOOFDGROEPEN",
+    "hoofdgroep_of",
     "ScoreItems",
     "Scores",
 ]
 
 HONOS_REQUIRED = tuple(str(n) for n in range(1, 13))
 HONOS_OPTIONAL = ("13", "A", "B", "C", "D", "E")
+HONOS_Q = "Q"
+"""The 19th HoNOS+ item, accepted from 2022 (zpm.md Z7, 3.14)."""
 # Order in which items are kept, so that equal scores have one representation.
-_ITEM_ORDER = {item: n for n, item in enumerate(HONOS_REQUIRED + HONOS_OPTIONAL)}
+_ITEM_ORDER = {item: n for n, item in enumerate((*HONOS_REQUIRED, *HONOS_OPTIONAL, HONOS_Q))}
 NOT_KNOWN = 9
 
 CARE_FORMS = (
@@ -35,6 +48,28 @@ CARE_FORMS = (
     "highly_specialised_institution",
 )
 REFERRAL_TARGETS = ("huisarts", "other_provider", "none")
+
+# The zorgprestatiemodel (zpm.md).
+ZPM_START = date(2022, 1, 1)
+"""The first day of care the zorgprestatiemodel applies to (Z0)."""
+PRESTATIES = ("consult", "group", "overleg", "stay", "surcharge", "other")
+CONSULT_TYPES = ("diagnostiek", "behandeling")
+CARE_LEVELS = ("A", "B", "C", "D", "E", "F", "G", "H", "VMR")
+REFERRAL_TYPES = ("01", "02", "03", "04", "05", "06", "07")
+WITHOUT_REFERRER = ("04", "05", "06")
+"""Referral types that carry no referrer: no referrer_agb, no referral_date (3.19)."""
+ROUTES = ("full", "dynamic")
+HOOFDGROEPEN = {"X": range(1, 9), "Y": range(10, 18), "Z": range(18, 22)}
+"""Each hoofdgroep and the zorgvraagtypes (cluster codes) it holds (Z2.2)."""
+
+
+def hoofdgroep_of(cluster: int) -> str | None:
+    """The hoofdgroep (X, Y, Z) of a cluster code; None for one without (0, 9, unknown codes)."""
+    for hoofdgroep, codes in HOOFDGROEPEN.items():
+        if cluster in codes:
+            return hoofdgroep
+    return None
+
 
 # What an event stores: (item, score) pairs in catalogue order. A tuple, not a
 # dict, because events must hold immutable values only.
@@ -52,14 +87,23 @@ class Scores:
     items: ScoreItems
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> Scores:
-        """Validate a JSON object of item -> score; raises Malformed naming the item."""
-        unknown = sorted(set(data) - set(_ITEM_ORDER))
+    def from_mapping(cls, data: Mapping[str, Any], *, item_q: bool = False, dynamic: bool = False) -> Scores:
+        """Validate a JSON object of item -> score; raises Malformed naming the item.
+
+        ``item_q``: item "Q" is accepted too (care from 2022, 3.14). ``dynamic``: the dynamic
+        route, which stops early by design: items 1..12 are not required, but one item is.
+        """
+        unknown = sorted(item for item in data if item not in _ITEM_ORDER or (item == HONOS_Q and not item_q))
         if unknown:
-            raise Malformed(f"honos: unknown item {unknown[0]!r} (items are 1..13 and A..E)")
-        missing = [item for item in HONOS_REQUIRED if item not in data]
-        if missing:
-            raise Malformed(f"honos: required item {missing[0]!r} is missing")
+            items = "1..13, A..E and Q" if item_q else "1..13 and A..E"
+            raise Malformed(f"honos: unknown item {unknown[0]!r} (items are {items})")
+        if dynamic:
+            if not data:
+                raise Malformed("honos: the dynamic route needs at least one item")
+        else:
+            missing = [item for item in HONOS_REQUIRED if item not in data]
+            if missing:
+                raise Malformed(f"honos: required item {missing[0]!r} is missing")
         for item, score in data.items():
             # bool is an int subclass; JSON true is not a score.
             if type(score) is not int or not (0 <= score <= 4 or score == NOT_KNOWN):

@@ -14,10 +14,24 @@ from typing import Any, BinaryIO
 import attrs
 import orjson
 
-from ggzledger.domain.errors import Malformed
+from ggzledger.domain.errors import Malformed, NotAllowed, OutOfOrder
 from ggzledger.domain.months import is_month, month_of
 from ggzledger.domain.text import bidi_control, has_control, invisible
-from ggzledger.domain.values import CARE_FORMS, REFERRAL_TARGETS, Scores
+from ggzledger.domain.values import (
+    CARE_FORMS,
+    CARE_LEVELS,
+    CONSULT_TYPES,
+    HONOS_Q,
+    PRESTATIES,
+    REFERRAL_TARGETS,
+    REFERRAL_TYPES,
+    ROUTES,
+    WITHOUT_REFERRER,
+    ZPM_START,
+    Scores,
+    hoofdgroep_of,
+)
+from ggzledger.reference.beroepen import BEROEPEN
 
 __all__ = [
     "Record",
@@ -30,6 +44,7 @@ __all__ = [
     "MAX_TEXT",
     "MAX_MINUTES",
     "EARLIEST",
+    "ZPM_FIELDS",
 ]
 
 # The limits of docs/input.md. Each one keeps what one line can put in the ledger (and in every
@@ -139,6 +154,14 @@ _DAYS: dict[str, date] = {}
 
 
 def _date(name: str, value: Any, today: date) -> date:
+    day = _any_date(name, value, today)
+    if day > today:
+        raise Malformed(f"field {name!r} is {value}, after today ({today})")
+    return day
+
+
+def _any_date(name: str, value: Any, today: date) -> date:
+    """A real date from EARLIEST on; later than today too (a contract's period may lie ahead)."""
     day = _DAYS.get(value) if type(value) is str else None
     if day is None:
         if not isinstance(value, str) or not _DATE.match(value):
@@ -151,8 +174,6 @@ def _date(name: str, value: Any, today: date) -> date:
             raise Malformed(f"field {name!r} is {value}, before {EARLIEST}, the earliest date accepted")
         if len(_DAYS) < 100_000:
             _DAYS[value] = day
-    if day > today:
-        raise Malformed(f"field {name!r} is {value}, after today ({today})")
     return day
 
 
@@ -164,10 +185,55 @@ def _month(name: str, value: Any, today: date) -> str:
     return str(value)
 
 
-def _honos(name: str, value: Any, today: date) -> tuple[tuple[str, int], ...]:
+def _honos(name: str, value: Any, today: date) -> dict[str, Any]:
+    # The items are judged with the record's date and route, by _judge_scores.
     if not isinstance(value, dict):
         raise Malformed(f"field {name!r} must be an object of HoNOS+ item -> score, got {_show(value)}")
-    return Scores.from_mapping(value).items
+    return value
+
+
+def _boolean(name: str, value: Any, today: date) -> bool:
+    if type(value) is not bool:
+        raise Malformed(f"field {name!r} must be true or false, got {_show(value)}")
+    return value
+
+
+def _at_least(low: int) -> Check:
+    def check(name: str, value: Any, today: date) -> int:
+        number = _integer(name, value, today)
+        if number < low:
+            raise Malformed(f"field {name!r} must be an integer of at least {low}, got {number}")
+        return number
+
+    return check
+
+
+def _planned(name: str, value: Any, today: date) -> int:
+    number = _minutes(name, value, today)
+    if number <= 0:
+        raise Malformed(f"field {name!r} must be a positive integer, got {number}")
+    return number
+
+
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]\Z")
+
+
+def _start(name: str, value: Any, today: date) -> str:
+    if not isinstance(value, str) or not _CLOCK.match(value):
+        raise Malformed(f"field {name!r} must be a time HH:MM, 00:00 to 23:59, got {_show(value)}")
+    return value
+
+
+def _code_amounts(name: str, value: Any, today: date) -> dict[str, int]:
+    if not isinstance(value, dict) or not value:
+        raise Malformed(f"field {name!r} must be an object of code -> cents, got {_show(value)}")
+    for code, cents in value.items():
+        _text(f"{name}: code", code, today)
+        if type(cents) is not int or cents <= 0:
+            raise Malformed(
+                f"field {name!r}: code {code} must have a positive JSON integer of cents, got {_show(cents)}"
+            )
+    return dict(value)
 
 
 def _show(value: Any) -> str:
@@ -183,6 +249,10 @@ def _jsonable(value: Any) -> bool:
     return True
 
 
+_setting = _ranged(1, 8)
+_beroep = _choice(tuple(BEROEPEN))
+_practitioner = _digits(8)
+
 # type -> (required fields, optional fields); every type also takes "id".
 RECORD_TYPES: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
     "trajectory_opened": (
@@ -193,19 +263,33 @@ RECORD_TYPES: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
             "insurer": _digits(4),
             "date": _date,
         },
-        {"region": _text, "referrer": _text},
+        {
+            "region": _text,
+            "referrer": _text,
+            "referral_type": _choice(REFERRAL_TYPES),
+            "referrer_agb": _digits(8),
+            "referral_date": _date,
+        },
     ),
     "assessed": (
         {"trajectory": _identifier, "date": _date, "honos": _honos},
-        {"assessor": _text},
+        {"assessor": _text, "route": _choice(ROUTES)},
     ),
     "clustered": (
         {"trajectory": _identifier, "date": _date, "cluster": _integer},
-        {},
+        {"hoofdgroep": _choice(("X", "Y", "Z"))},
     ),
+    # A v1 (legacy) activity; one with "prestatie" is read by _parse_prestatie against ZPM_FIELDS.
     "activity_delivered": (
         {"trajectory": _identifier, "activity": _identifier, "date": _date, "code": _text},
-        {"minutes": _minutes, "professional": _text, "setting": _ranged(1, 8), "care_form": _choice(CARE_FORMS)},
+        {
+            "minutes": _minutes,
+            "professional": _text,
+            "setting": _setting,
+            "care_form": _choice(CARE_FORMS),
+            # The one ZPM field a legacy record takes: the duration check of zpm.md Z4.6 reads it.
+            "planned_minutes": _planned,
+        },
     ),
     "activity_voided": (
         {"trajectory": _identifier, "activity": _identifier, "date": _date},
@@ -213,7 +297,7 @@ RECORD_TYPES: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
     ),
     "reviewed": (
         {"trajectory": _identifier, "date": _date, "cluster": _integer},
-        {"honos": _honos},
+        {"honos": _honos, "route": _choice(ROUTES), "hoofdgroep": _choice(("X", "Y", "Z"))},
     ),
     "referred_back": (
         {"trajectory": _identifier, "date": _date, "to": _choice(REFERRAL_TARGETS)},
@@ -223,7 +307,82 @@ RECORD_TYPES: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
         {"month": _month},
         {},
     ),
+    "regiebehandelaar_assigned": (
+        {"trajectory": _identifier, "date": _date, "practitioner": _practitioner, "beroep": _beroep},
+        {},
+    ),
+    "privacy_statement": ({"trajectory": _identifier, "date": _date}, {}),
+    "privacy_withdrawn": ({"trajectory": _identifier, "date": _date}, {}),
+    "admitted": ({"trajectory": _identifier, "date": _date}, {"after_20h": _boolean}),
+    "discharged": ({"trajectory": _identifier, "date": _date}, {}),
+    "contract_agreed": (
+        {"contract": _identifier, "provider": _digits(8), "valid_from": _any_date, "valid_to": _any_date},
+        {"insurer": _digits(4), "percentage_bp": _integer, "code_amounts": _code_amounts, "max_max": _boolean},
+    ),
 }
+
+# The fields of a ZPM activity (one with "prestatie") beside trajectory, activity, date and prestatie,
+# in the order they are judged, with what each prestatie does with them (zpm.md Z3.2): R required,
+# o allowed, - refused. "professional" and "care_form" are v1's, allowed with every prestatie.
+_ZPM_TABLE = """
+                   consult group overleg stay surcharge other
+consult_type       R       -     -       -    -         -
+beroep             R       R     R       o    o         o
+practitioner       R       R     R       o    o         o
+setting            R       -     R       R    -         o
+minutes            R       R     R       -    o         o
+planned_minutes    o       -     -       -    -         -
+start              o       o     o       -    -         o
+group_size         -       R     -       -    -         -
+care_level         -       -     -       R    -         -
+security_level     -       -     -       o    -         -
+surcharge_type     -       -     -       -    R         -
+linked_activity    -       -     -       -    R         -
+code               o       o     o       o    o         R
+professional       o       o     o       o    o         o
+care_form          o       o     o       o    o         o
+"""
+ZPM_FIELDS: dict[str, Check] = {
+    "consult_type": _choice(CONSULT_TYPES),
+    "beroep": _beroep,
+    "practitioner": _practitioner,
+    "setting": _setting,
+    "minutes": _minutes,
+    "planned_minutes": _planned,
+    "start": _start,
+    "group_size": _at_least(2),
+    "care_level": _choice(CARE_LEVELS),
+    "security_level": _ranged(1, 4),
+    "surcharge_type": _text,
+    "linked_activity": _identifier,
+    "code": _text,
+    "professional": _text,
+    "care_form": _choice(CARE_FORMS),
+}
+"""The checks of a ZPM activity's fields beside trajectory, activity, date and prestatie."""
+
+
+def _zpm_columns() -> dict[str, dict[str, str]]:
+    header, *rows = _ZPM_TABLE.split("\n")[1:-1]
+    kinds = header.split()
+    assert tuple(kinds) == PRESTATIES
+    table = {kind: {} for kind in kinds}  # type: dict[str, dict[str, str]]
+    for row in rows:
+        name, *marks = row.split()
+        for kind, mark in zip(kinds, marks, strict=True):
+            table[kind][name] = mark
+    assert {name for columns in table.values() for name in columns} == ZPM_FIELDS.keys()
+    return table
+
+
+_ZPM_COLUMNS = _zpm_columns()
+_ZPM_BASE: dict[str, Check] = {
+    "trajectory": _identifier,
+    "activity": _identifier,
+    "date": _date,
+    "prestatie": _choice(PRESTATIES),
+}
+_ZPM_ALLOWED = frozenset((*_ZPM_BASE, *ZPM_FIELDS, "type", "id"))
 
 
 @attrs.frozen
@@ -320,18 +479,23 @@ def parse_object(obj: Any, today: date) -> Record:
         if kind is None:
             raise Malformed("missing field 'type'")
         raise Malformed(f"unknown type {_show(kind)} (types: {', '.join(RECORD_TYPES)})")
-    required, optional = RECORD_TYPES[kind]
-    if not _allowed(kind).issuperset(obj):
-        unknown = [name for name in obj if name not in required and name not in optional and name not in ("type", "id")]
-        raise Malformed(f"{kind}: unknown field {unknown[0]!r}")
-    fields: dict[str, Any] = {}
-    for name, check in required.items():
-        if name not in obj:
-            raise Malformed(f"{kind}: missing field {name!r}")
-        fields[name] = check(name, obj[name], today)
-    for name, check in optional.items():
-        if name in obj:
+    if kind == "activity_delivered" and "prestatie" in obj:
+        fields = _prestatie_fields(obj, today)
+    else:
+        required, optional = RECORD_TYPES[kind]
+        if not _allowed(kind).issuperset(obj):
+            _refuse_unknown(kind, obj)
+        fields = {}
+        for name, check in required.items():
+            if name not in obj:
+                raise Malformed(f"{kind}: missing field {name!r}")
             fields[name] = check(name, obj[name], today)
+        for name, check in optional.items():
+            if name in obj:
+                fields[name] = check(name, obj[name], today)
+        judge = _JUDGES.get(kind)
+        if judge is not None:
+            judge(fields)
     record_id = _identifier("id", obj["id"], today) if "id" in obj else None
     canonical = obj
     if record_id is not None:
@@ -346,3 +510,106 @@ def _allowed(kind: str) -> frozenset[str]:
     """Every field a record of this type may carry."""
     required, optional = RECORD_TYPES[kind]
     return frozenset((*required, *optional, "type", "id"))
+
+
+def _refuse_unknown(kind: str, obj: dict[str, Any]) -> None:
+    allowed = _allowed(kind)
+    unknown = [name for name in obj if name not in allowed]
+    if kind == "activity_delivered" and unknown[0] in ZPM_FIELDS:
+        # Our choice (docs/zpm.md): a ZPM field on a record that does not say which prestatie it is.
+        raise Malformed(f"{_activity_of(obj)}: field {unknown[0]!r} needs 'prestatie'")
+    raise Malformed(f"{kind}: unknown field {unknown[0]!r}")
+
+
+def _activity_of(obj: dict[str, Any]) -> str:
+    activity = obj.get("activity")
+    if isinstance(activity, str) and 0 < len(activity) <= MAX_ID and activity.isascii() and activity.isprintable():
+        return f"activity {activity}"
+    return "activity_delivered"
+
+
+def _prestatie_fields(obj: dict[str, Any], today: date) -> dict[str, Any]:
+    """The fields of an activity with ``prestatie`` (zpm.md Z3.2); raises Malformed (3.11, 3.12a-c).
+
+    Judged in the order of Z4.8: the record's own fields, then the date (a), then which
+    fields the prestatie requires and refuses (b), then each value (c).
+    """
+    if not _ZPM_ALLOWED.issuperset(obj):
+        unknown = [name for name in obj if name not in _ZPM_ALLOWED]
+        raise Malformed(f"activity_delivered: unknown field {unknown[0]!r}")
+    fields: dict[str, Any] = {}
+    for name, check in _ZPM_BASE.items():
+        if name not in obj:
+            raise Malformed(f"activity_delivered: missing field {name!r}")
+        fields[name] = check(name, obj[name], today)
+    activity, on, prestatie = fields["activity"], fields["date"], fields["prestatie"]
+    if on < ZPM_START:
+        raise Malformed(f"activity {activity}: the zorgprestatiemodel applies from {ZPM_START}, not on {on}")
+    for name, mark in _ZPM_COLUMNS[prestatie].items():
+        if mark == "R" and name not in obj:
+            raise Malformed(f"activity {activity}: prestatie {prestatie} requires {name!r}")
+        if mark == "-" and name in obj:
+            raise Malformed(f"activity {activity}: prestatie {prestatie} does not take {name!r}")
+    if prestatie == "surcharge" and obj.get("surcharge_type") == "reistijd" and "minutes" not in obj:
+        # The travel surcharge's band follows from its minutes (Z4.7): required here, so refused under b.
+        raise Malformed(f"activity {activity}: prestatie surcharge reistijd requires 'minutes'")
+    for name, check in ZPM_FIELDS.items():
+        if name in obj:
+            fields[name] = check(name, obj[name], today)
+    return fields
+
+
+def _judge_opening(fields: dict[str, Any]) -> None:
+    """Rule 3.19: the referral of a trajectory_opened record."""
+    referral_type = fields.get("referral_type")
+    number, opened_on = fields["trajectory"], fields["date"]
+    if referral_type in WITHOUT_REFERRER:
+        for name in ("referrer_agb", "referral_date"):
+            if name in fields:
+                raise NotAllowed(f"trajectory {number}: referral type {referral_type} has no referrer, so no {name!r}")
+    referral_date = fields.get("referral_date")
+    if referral_date is not None and referral_date > opened_on:
+        raise OutOfOrder(
+            f"trajectory {number}: the referral date {referral_date} lies after the opening date {opened_on}"
+        )
+
+
+def _judge_scores(fields: dict[str, Any]) -> None:
+    """Rules 3.6 and 3.14: the HoNOS+ items, read with the record's date and route."""
+    scores = fields.get("honos")
+    if scores is not None:
+        item_q = HONOS_Q in scores and fields["date"] >= ZPM_START
+        fields["honos"] = Scores.from_mapping(scores, item_q=item_q, dynamic=fields.get("route") == "dynamic").items
+
+
+def _judge_typing(fields: dict[str, Any], kind: str) -> None:
+    """Rule 3.13: no cluster 0 under the zorgprestatiemodel; a hoofdgroep that matches the type."""
+    cluster, on = fields["cluster"], fields["date"]
+    if cluster == 0 and on >= ZPM_START:
+        raise NotAllowed(
+            f"{kind} on {on}: cluster 0 is not a zorgvraagtype; from {ZPM_START} the typing is one of 1..8, 10..21"
+        )
+    hoofdgroep = fields.get("hoofdgroep")
+    if hoofdgroep is not None and (cluster == 0 or hoofdgroep_of(cluster) not in (None, hoofdgroep)):
+        raise NotAllowed(
+            f"{kind} on {on}: hoofdgroep {hoofdgroep} does not match zorgvraagtype {cluster}"
+            " (X is 1..8, Y 10..17, Z 18..21)"
+        )
+
+
+def _judge_clustered(fields: dict[str, Any]) -> None:
+    _judge_typing(fields, "clustered")
+
+
+def _judge_reviewed(fields: dict[str, Any]) -> None:
+    _judge_scores(fields)
+    _judge_typing(fields, "reviewed")
+
+
+# Rules a record of the type breaks on its own, judged once its fields are read.
+_JUDGES: dict[str, Callable[[dict[str, Any]], None]] = {
+    "trajectory_opened": _judge_opening,
+    "assessed": _judge_scores,
+    "clustered": _judge_clustered,
+    "reviewed": _judge_reviewed,
+}
