@@ -20,6 +20,7 @@ from ggzledger.projections.closes import (
     last_digest,
     store_close,
 )
+from ggzledger.projections.declarations import line_minutes
 from ggzledger.projections.store import Cursor
 from ggzledger.projections.view import Recorded, TableView
 from ggzledger.reference import Catalogue
@@ -30,7 +31,8 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS billing_trajectories (
         trajectory TEXT PRIMARY KEY, patient TEXT NOT NULL, provider TEXT NOT NULL, insurer TEXT NOT NULL,
         region TEXT, referrer TEXT, opened_on TEXT NOT NULL, ended_on TEXT, ended_position BIGINT,
-        declarations INTEGER NOT NULL DEFAULT 0, declared_total BIGINT NOT NULL DEFAULT 0)""",
+        declarations INTEGER NOT NULL DEFAULT 0, declared_total BIGINT NOT NULL DEFAULT 0,
+        referral_type TEXT, referrer_agb TEXT, referral_date TEXT)""",
     """CREATE TABLE IF NOT EXISTS billing_clusterings (
         trajectory TEXT NOT NULL, position BIGINT NOT NULL, on_date TEXT NOT NULL, cluster INTEGER NOT NULL,
         PRIMARY KEY (trajectory, position))""",
@@ -41,6 +43,19 @@ _SCHEMA = (
         position INTEGER PRIMARY KEY, activity TEXT NOT NULL, trajectory TEXT NOT NULL, on_date TEXT NOT NULL,
         code TEXT NOT NULL, description TEXT NOT NULL, amount BIGINT NOT NULL, care_form TEXT,
         voided_position BIGINT, declared_month TEXT, credited_month TEXT)""",
+    # The ZPM facts of activities recorded with a prestatie (zpm.md Z6.2), by the position of their
+    # billing_activities row. A table beside it rather than columns in it: the v1 rows, most of a
+    # ledger, stay as narrow as they were, and a rebuild copies them as before (see spill).
+    """CREATE TABLE IF NOT EXISTS billing_prestaties (
+        position INTEGER PRIMARY KEY, prestatie TEXT NOT NULL, practitioner TEXT, beroep TEXT, setting INTEGER,
+        start TEXT, linked_activity TEXT, minutes INTEGER, max_amount BIGINT, price_basis TEXT)""",
+    """CREATE TABLE IF NOT EXISTS billing_regiebehandelaars (
+        trajectory TEXT NOT NULL, position BIGINT NOT NULL, on_date TEXT NOT NULL, practitioner TEXT NOT NULL,
+        beroep TEXT NOT NULL, PRIMARY KEY (trajectory, position))""",
+    # Privacy statements (signed 1) and their withdrawals (signed 0).
+    """CREATE TABLE IF NOT EXISTS billing_privacy (
+        trajectory TEXT NOT NULL, position BIGINT NOT NULL, on_date TEXT NOT NULL, signed INTEGER NOT NULL,
+        PRIMARY KEY (trajectory, position))""",
     # Voids recorded during a rebuild, applied to billing_activities once it is indexed by activity.
     "CREATE TABLE IF NOT EXISTS billing_voids (activity TEXT PRIMARY KEY, position BIGINT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS billing_declarations (
@@ -64,6 +79,9 @@ _TABLES = (
     "billing_trajectories",
     "billing_clusterings",
     "billing_activities",
+    "billing_prestaties",
+    "billing_regiebehandelaars",
+    "billing_privacy",
     "billing_voids",
     "billing_declarations",
     "billing_closes",
@@ -77,11 +95,16 @@ Segment = tuple[dict[str, Any], tuple[Any, ...] | None]
 
 # The statements of gathered rows, in the order they are written.
 _STATEMENTS = {
-    "opened": "INSERT INTO billing_trajectories (trajectory, patient, provider, insurer, region, referrer, opened_on)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "opened": "INSERT INTO billing_trajectories (trajectory, patient, provider, insurer, region, referrer, opened_on,"
+    " referral_type, referrer_agb, referral_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "clustered": "INSERT INTO billing_clusterings (trajectory, position, on_date, cluster) VALUES (?, ?, ?, ?)",
     "delivered": "INSERT INTO billing_activities (position, activity, trajectory, on_date, code, description, amount,"
     " care_form) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "prestatie": "INSERT INTO billing_prestaties (position, prestatie, practitioner, beroep, setting, start,"
+    " linked_activity, minutes, max_amount, price_basis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "regiebehandelaar": "INSERT INTO billing_regiebehandelaars (trajectory, position, on_date, practitioner, beroep)"
+    " VALUES (?, ?, ?, ?, ?)",
+    "privacy": "INSERT INTO billing_privacy (trajectory, position, on_date, signed) VALUES (?, ?, ?, ?)",
     "referred": "UPDATE billing_trajectories SET ended_on = ?, ended_position = ? WHERE trajectory = ?",
     "voided": "UPDATE billing_activities SET voided_position = ? WHERE activity = ?",
 }
@@ -92,10 +115,19 @@ _COPY_DELIVERED = (
     f" SELECT c0, c1, c2, c3, c4, c5, c6, c7 FROM {SCRATCH}.{{}} WHERE seq BETWEEN ? AND ?"
 )
 _MONTH_CLOSED = BillingCalendar.MonthClosed.TOPIC
+# The ZPM events (zpm.md Z9), by topic.
+PRESTATIE_DELIVERED = "ggzledger.Trajectory.PrestatieDelivered"
+REGIEBEHANDELAAR_ASSIGNED = "ggzledger.Trajectory.RegiebehandelaarAssigned"
+PRIVACY_SIGNED = "ggzledger.Trajectory.PrivacyStatementSigned"
+PRIVACY_WITHDRAWN = "ggzledger.Trajectory.PrivacyStatementWithdrawn"
 
 
+# States of events recorded before a field existed lack it: the new fields are read with get().
 def _opened(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
-    return (s["trajectory"], s["patient"], s["provider"], s["insurer"], s["region"], s["referrer"], s["opened_on"])
+    return (
+        s["trajectory"], s["patient"], s["provider"], s["insurer"], s["region"], s["referrer"], s["opened_on"],
+        s.get("referral_type"), s.get("referrer_agb"), s.get("referral_date"),
+    )  # fmt: skip
 
 
 def _clustered(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
@@ -104,6 +136,19 @@ def _clustered(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
 
 def _delivered(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
     return (position, s["activity"], s["trajectory"], s["on"], s["code"], s["description"], s["amount"], s["care_form"])
+
+
+def _prestatie(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
+    prestatie = s["prestatie"]
+    minutes = line_minutes(prestatie, s.get("minutes"), s.get("effective_minutes"))
+    return (
+        position, prestatie, s.get("practitioner"), s.get("beroep"), s.get("setting"), s.get("start"),
+        s.get("linked_activity"), minutes, s.get("max_amount"), s.get("price_basis"),
+    )  # fmt: skip
+
+
+def _regiebehandelaar(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
+    return (s["trajectory"], position, s["on"], s["practitioner"], s["beroep"])
 
 
 def _referred(position: int, s: dict[str, Any]) -> tuple[Any, ...]:
@@ -122,6 +167,9 @@ _ROWS: dict[str, tuple[str, Any]] = {
     Trajectory.ActivityDelivered.TOPIC: ("delivered", _delivered),
     Trajectory.ReferredBack.TOPIC: ("referred", _referred),
     Trajectory.ActivityVoided.TOPIC: ("voided", _voided),
+    REGIEBEHANDELAAR_ASSIGNED: ("regiebehandelaar", _regiebehandelaar),
+    PRIVACY_SIGNED: ("privacy", lambda position, s: (s["trajectory"], position, s["on"], 1)),
+    PRIVACY_WITHDRAWN: ("privacy", lambda position, s: (s["trajectory"], position, s["on"], 0)),
 }
 
 
@@ -134,13 +182,17 @@ class BillingView(TableView):
     """
 
     name = "billing"
-    version = 4
+    version = 5
     topics = frozenset(
         {
             Trajectory.Opened.TOPIC,
             Trajectory.Clustered.TOPIC,
             Trajectory.Reviewed.TOPIC,
             Trajectory.ActivityDelivered.TOPIC,
+            PRESTATIE_DELIVERED,
+            REGIEBEHANDELAAR_ASSIGNED,
+            PRIVACY_SIGNED,
+            PRIVACY_WITHDRAWN,
             Trajectory.ActivityVoided.TOPIC,
             Trajectory.ReferredBack.TOPIC,
             BillingCalendar.MonthClosed.TOPIC,
@@ -181,6 +233,12 @@ class BillingView(TableView):
                 close = (position, s["month"], s["up_to"], s["declarations"], s["total"], s["digest"], s["timestamp"])
                 segments.append((gathered, close))
                 gathered = {kind: [] for kind in _STATEMENTS}
+            elif topic == PRESTATIE_DELIVERED:
+                # Its v1 row goes with the others (and is spilled with them in a rebuild); its ZPM
+                # facts, when it has a prestatie (a legacy record with planned minutes has none), beside it.
+                gathered["delivered"].append(_delivered(position, state))
+                if state.get("prestatie") is not None:
+                    gathered["prestatie"].append(_prestatie(position, state))
         segments.append((gathered, None))
         return segments
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -13,8 +13,12 @@ from ggzledger.domain import GENESIS_DIGEST
 from ggzledger.domain.months import last_day
 from ggzledger.projections.declarations import (
     Activity,
+    Assignment,
     Clustering,
     Declaration,
+    Prestatie,
+    PrivacyEvent,
+    Referral,
     TrajectoryFacts,
     chain_digest,
     declare,
@@ -107,7 +111,7 @@ def compute_closes(
     if not months:
         return []
     debits, credits = _pending(c, last_day(months[-1]), up_to, only)
-    facts = _facts(c, set(debits) | set(credits), up_to)
+    facts = _facts(c, set(debits) | set(credits), up_to, _prestaties(c, debits, credits))
     digest = previous_digest or last_digest(c) or GENESIS_DIGEST
     results = []
     for index, month in enumerate(months):
@@ -160,9 +164,33 @@ def _pending(
     return dict(debits), dict(credits)
 
 
-def _facts(c: Cursor, trajectories: Iterable[str], up_to: int) -> dict[str, TrajectoryFacts]:
+def _prestaties(c: Cursor, *pending: dict[str, list[Activity]]) -> dict[str, dict[str, Prestatie]]:
+    """The ZPM facts (billing_prestaties) of the pending activities recorded with a prestatie:
+    trajectory -> activity id -> facts."""
+    found: dict[str, dict[str, Prestatie]] = defaultdict(dict)
+    c.execute("SELECT 1 FROM billing_prestaties LIMIT 1")
+    if c.fetchone() is None:  # a ledger of v1 activities only: nothing to look up
+        return found
+    by_position = {a.position: a for lines in pending for activities in lines.values() for a in activities}
+    for chunk in chunked(sorted(by_position)):
+        c.execute(
+            "SELECT position, prestatie, practitioner, beroep, setting, start, linked_activity, minutes, max_amount,"
+            f" price_basis FROM billing_prestaties WHERE position IN ({placeholders(len(chunk))})",
+            chunk,
+        )
+        for row in c.fetchall():
+            a = by_position[row[0]]
+            found[a.trajectory][a.activity] = Prestatie(*row[1:])
+    return found
+
+
+def _facts(
+    c: Cursor, trajectories: Iterable[str], up_to: int, prestaties: Mapping[str, Mapping[str, Prestatie]]
+) -> dict[str, TrajectoryFacts]:
     facts: dict[str, TrajectoryFacts] = {}
     clusterings: dict[str, list[Clustering]] = defaultdict(list)
+    assignments: dict[str, list[Assignment]] = defaultdict(list)
+    privacy: dict[str, list[PrivacyEvent]] = defaultdict(list)
     for chunk in chunked(sorted(trajectories)):
         marks = placeholders(len(chunk))
         c.execute(
@@ -173,14 +201,40 @@ def _facts(c: Cursor, trajectories: Iterable[str], up_to: int) -> dict[str, Traj
         for trajectory, position, on_date, cluster in c.fetchall():
             clusterings[trajectory].append(Clustering(date.fromisoformat(on_date), position, cluster))
         c.execute(
-            f"SELECT trajectory, opened_on, ended_on, ended_position, declarations, declared_total"
-            f" FROM billing_trajectories WHERE trajectory IN ({marks})",
+            f"SELECT trajectory, position, on_date, practitioner, beroep FROM billing_regiebehandelaars"
+            f" WHERE trajectory IN ({marks}) AND position <= ?",
+            (*chunk, up_to),
+        )
+        for trajectory, position, on_date, practitioner, beroep in c.fetchall():
+            assignments[trajectory].append(Assignment(date.fromisoformat(on_date), position, practitioner, beroep))
+        c.execute(
+            f"SELECT trajectory, position, on_date, signed FROM billing_privacy"
+            f" WHERE trajectory IN ({marks}) AND position <= ?",
+            (*chunk, up_to),
+        )
+        for trajectory, position, on_date, signed in c.fetchall():
+            privacy[trajectory].append(PrivacyEvent(date.fromisoformat(on_date), position, bool(signed)))
+        c.execute(
+            f"SELECT trajectory, opened_on, ended_on, ended_position, declarations, declared_total, referral_type,"
+            f" referrer_agb, referral_date FROM billing_trajectories WHERE trajectory IN ({marks})",
             chunk,
         )
-        for trajectory, opened_on, ended_on, ended_position, count, declared in c.fetchall():
+        for trajectory, opened_on, ended_on, ended_position, count, declared, kind, agb, referred in c.fetchall():
             ended = date.fromisoformat(ended_on) if ended_on and ended_position <= up_to else None
-            facts[trajectory] = TrajectoryFacts(trajectory, date.fromisoformat(opened_on), ended, (), count, declared)
-    return {t: attrs.evolve(f, clusterings=tuple(clusterings.get(t, ()))) for t, f in facts.items()}
+            referral = None if kind is None else Referral(kind, agb, date.fromisoformat(referred) if referred else None)
+            facts[trajectory] = TrajectoryFacts(
+                trajectory, date.fromisoformat(opened_on), ended, (), count, declared, referral
+            )
+    return {
+        t: attrs.evolve(
+            f,
+            clusterings=tuple(clusterings.get(t, ())),
+            regiebehandelaars=tuple(assignments.get(t, ())),
+            privacy_events=tuple(privacy.get(t, ())),
+            prestaties=prestaties.get(t, {}),
+        )
+        for t, f in facts.items()
+    }
 
 
 def store_close(c: Cursor, e: RecordedClose, result: ComputedClose) -> None:

@@ -10,7 +10,25 @@ import attrs
 
 from ggzledger.domain import GENESIS_DIGEST, BillingCalendar, Trajectory
 from ggzledger.domain.months import last_day
-from ggzledger.projections.declarations import Activity, Clustering, Declaration, TrajectoryFacts, chain_digest, declare
+from ggzledger.projections.billing import (
+    PRESTATIE_DELIVERED,
+    PRIVACY_SIGNED,
+    PRIVACY_WITHDRAWN,
+    REGIEBEHANDELAAR_ASSIGNED,
+)
+from ggzledger.projections.declarations import (
+    Activity,
+    Assignment,
+    Clustering,
+    Declaration,
+    Prestatie,
+    PrivacyEvent,
+    Referral,
+    TrajectoryFacts,
+    chain_digest,
+    declare,
+    line_minutes,
+)
 from ggzledger.reference import Catalogue
 
 __all__ = ["Replay", "ReplayedClose"]
@@ -44,6 +62,10 @@ class _Trajectory:
     ended_on: date | None = None
     ended_position: int = 0
     clusterings: list[Clustering] = attrs.Factory(list)
+    referral: Referral | None = None
+    regiebehandelaars: list[Assignment] = attrs.Factory(list)
+    privacy_events: list[PrivacyEvent] = attrs.Factory(list)
+    prestaties: dict[str, Prestatie] = attrs.Factory(dict)
     declarations: int = 0
     declared_total: int = 0
     # Activities a later close may still bill: not declared yet, or declared and voided but not credited.
@@ -53,7 +75,18 @@ class _Trajectory:
     def facts(self, up_to: int) -> TrajectoryFacts:
         ended = self.ended_on if self.ended_on is not None and self.ended_position <= up_to else None
         clusterings = tuple(c for c in self.clusterings if c.position <= up_to)
-        return TrajectoryFacts(self.number, self.opened_on, ended, clusterings, self.declarations, self.declared_total)
+        return TrajectoryFacts(
+            self.number,
+            self.opened_on,
+            ended,
+            clusterings,
+            self.declarations,
+            self.declared_total,
+            self.referral,
+            tuple(a for a in self.regiebehandelaars if a.position <= up_to),
+            tuple(p for p in self.privacy_events if p.position <= up_to),
+            self.prestaties,
+        )
 
 
 class Replay:
@@ -88,7 +121,14 @@ class Replay:
         if kind is BillingCalendar.MonthClosed:
             return self._close(position, e)
         if kind is Trajectory.Opened:
-            self.trajectories[e.trajectory] = _Trajectory(e.trajectory, e.opened_on)
+            opened = _Trajectory(e.trajectory, e.opened_on)
+            # An Opened recorded before referrals existed has none (zpm.md Z3.1).
+            referral_type = getattr(e, "referral_type", None)
+            if referral_type is not None:
+                opened.referral = Referral(
+                    referral_type, getattr(e, "referrer_agb", None), getattr(e, "referral_date", None)
+                )
+            self.trajectories[e.trajectory] = opened
             return None
         state = self.trajectories.get(getattr(e, "trajectory", None))  # type: ignore[arg-type]
         if state is None:
@@ -109,7 +149,26 @@ class Replay:
             state.clusterings.append(Clustering(e.on, position, e.cluster))
         elif kind is Trajectory.ReferredBack:
             state.ended_on, state.ended_position = e.on, position
+        else:
+            self._zpm(position, e, state, getattr(kind, "TOPIC", None))
         return None
+
+    def _zpm(self, position: int, e: Any, state: _Trajectory, topic: str | None) -> None:
+        """Apply the ZPM events (zpm.md Z9), known by topic, as the billing view does."""
+        if topic == PRESTATIE_DELIVERED:
+            if e.prestatie is not None:  # a legacy record with planned minutes bills as a v1 line
+                state.prestaties[e.activity] = Prestatie(
+                    e.prestatie, e.practitioner, e.beroep, e.setting, e.start, e.linked_activity,
+                    line_minutes(e.prestatie, e.minutes, e.effective_minutes), e.max_amount, e.price_basis,
+                )  # fmt: skip
+            state.open_items[e.activity] = Activity(
+                e.activity, e.trajectory, e.on, e.code, e.description, e.amount, e.care_form, position
+            )
+            self._waiting.add(state.number)
+        elif topic == REGIEBEHANDELAAR_ASSIGNED:
+            state.regiebehandelaars.append(Assignment(e.on, position, e.practitioner, e.beroep))
+        elif topic in (PRIVACY_SIGNED, PRIVACY_WITHDRAWN):
+            state.privacy_events.append(PrivacyEvent(e.on, position, topic == PRIVACY_SIGNED))
 
     def _close(self, position: int, e: BillingCalendar.MonthClosed) -> ReplayedClose:
         month_end, up_to = last_day(e.month), e.up_to
