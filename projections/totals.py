@@ -17,16 +17,25 @@ from ggzledger.projections.view import Recorded, TableView
 from ggzledger.reference import Catalogue
 from ggzledger.store.sql import chunked, placeholders
 
-__all__ = ["DIMENSIONS", "NONE", "UNCLUSTERED", "Parties", "TotalsView", "breakdown", "sort_rows"]
+__all__ = ["DIMENSIONS", "NONE", "PRIVACY", "UNCLUSTERED", "Parties", "TotalsView", "breakdown", "sort_rows"]
 
-DIMENSIONS = ("month", "insurer", "provider", "region", "cluster", "group", "supercluster", "care_form", "trajectory")
-"""What totals can be broken down by (the contract's DIM)."""
+DIMENSIONS = (
+    "month", "insurer", "provider", "region", "cluster", "group", "supercluster", "care_form", "trajectory",
+    "setting", "beroep", "prestatie",
+)  # fmt: skip
+"""What totals can be broken down by (the contract's DIM, and zpm.md Z7's setting, beroep and prestatie)."""
+
+# The dimensions read from a ZPM line's own fields (zpm.md Z6.2); a line without one counts under ``none``.
+_LINE_FIELDS = ("setting", "beroep", "prestatie")
 
 NONE = "none"
 """The key of a region or care form that is absent."""
 
 UNCLUSTERED = "unclustered"
 """The cluster, group and supercluster key of a line with no cluster in force on its date."""
+
+PRIVACY = "privacy"
+"""The cluster, group and supercluster key of a line on a declaration under a privacy statement (zpm.md Z6.4)."""
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS totals_by (
@@ -59,21 +68,32 @@ def breakdown(
     Every line counts once in every dimension: toward the declaration's month,
     the trajectory and its parties, the cluster in force on the line's own date
     (with its group and supercluster), and the activity's care form
-    (``care_forms`` by activity id). So every dimension sums to the
-    declaration's total.
+    (``care_forms`` by activity id), and the setting, beroep and prestatie
+    of a ZPM line. A line of a declaration under a privacy statement counts
+    under ``privacy`` for cluster, group and supercluster. So every dimension
+    sums to the declaration's total.
     """
-    # Per line only the cluster and care form vary; the rest adds up the declaration's total.
-    by_cluster: dict[int | None, int] = {}
+    # Per line only the cluster, care form and ZPM fields vary; the rest adds up the declaration's total.
+    by_cluster: dict[int | str | None, int] = {}
     by_form: dict[str, int] = {}
+    by_field: Counts = Counter()
+    private = bool(declaration.get("privacy"))
     total = 0
     for line in declaration["lines"]:
         amount = line["amount"]
         total += amount
-        shown = in_force(clusterings, date.fromisoformat(line["date"]))
-        code = None if shown is None else shown.cluster
+        code: int | str | None
+        if private:
+            code = PRIVACY
+        else:
+            shown = in_force(clusterings, date.fromisoformat(line["date"]))
+            code = None if shown is None else shown.cluster
         by_cluster[code] = by_cluster.get(code, 0) + amount
         form = care_forms.get(line["activity"]) or NONE
         by_form[form] = by_form.get(form, 0) + amount
+        for field in _LINE_FIELDS:
+            value = line.get(field)
+            by_field[field, NONE if value is None else str(value)] += amount
     counts: Counts = Counter()
     for key in (
         ("month", declaration["month"]),
@@ -86,6 +106,8 @@ def breakdown(
     for code, amount in by_cluster.items():
         if code is None:
             cluster = group = supercluster = UNCLUSTERED
+        elif isinstance(code, str):
+            cluster = group = supercluster = code
         else:
             typed = catalogue.lookup(code)
             cluster, group, supercluster = str(typed.code), typed.group, typed.supercluster_key
@@ -94,15 +116,16 @@ def breakdown(
         counts["supercluster", supercluster] += amount
     for form, amount in by_form.items():
         counts["care_form", form] += amount
+    counts.update(by_field)
     return counts
 
 
 def sort_rows(rows: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
-    """Rows in the order people read them: numbers by value, then text, ``none``/``unclustered`` last."""
+    """Rows in the order people read them: numbers by value, then text, ``none``/``privacy``/``unclustered`` last."""
 
     def order(row: tuple[str, int]) -> tuple[int, int, str]:
         key = row[0]
-        if key in (NONE, UNCLUSTERED):
+        if key in (NONE, PRIVACY, UNCLUSTERED):
             return (2, 0, key)
         return (0, int(key), key) if key.isdigit() else (1, 0, key)
 
@@ -121,7 +144,8 @@ class TotalsView(TableView):
     """
 
     name = "totals"
-    version = 1
+    # 2: the setting, beroep and prestatie dimensions and the privacy key (zpm.md Z7).
+    version = 2
     topics = frozenset({_MONTH_CLOSED})
     schema = _SCHEMA
     tables = ("totals_by",)
