@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from ggzledger.interfaces.text.declaration import render_declaration
 from ggzledger.projections.declarations import (
     Activity,
     Assignment,
@@ -252,3 +253,81 @@ def test_a_line_shows_the_effective_minutes_of_a_consult_and_none_for_a_stay_day
     assert line_minutes("group", 30, None) == 30
     assert line_minutes("overleg", 10, None) == 10
     assert line_minutes("stay", None, None) is None
+
+
+def november() -> dict[str, Any]:
+    """zpm.md Z12's November declaration, from its facts: a credit, a late line, group units, under privacy."""
+    descriptions = {
+        "CO0497": "Behandeling vanaf 45 min GZ-psycholoog setting 1",
+        "CO0473": "Behandeling vanaf 45 min klinisch (neuro)psycholoog setting 1",
+        "GC0102": "Groepsconsult per patient groep 5 GZ-psycholoog",
+        "CO0627": "Behandeling vanaf 60 min GZ-psycholoog setting 1",
+    }
+
+    def activity(name: str, on: str, code: str, amount: int, declared: str | None = None) -> Activity:
+        return Activity(name, "T-ZPM1", date.fromisoformat(on), code, descriptions[code], amount, None, 1, None,
+                        declared)  # fmt: skip
+
+    def prestatie(kind: str, practitioner: str, beroep: str, minutes: int, maximum: int) -> Prestatie:
+        return Prestatie(kind, practitioner, beroep, 1 if kind == "consult" else None, None, None, minutes, maximum,
+                         "contract:K-3311-2024")  # fmt: skip
+
+    gz = (GZ, "gz_psycholoog")
+    prestaties = {
+        "A-06": prestatie("consult", *gz, 45, 13589),
+        "A-07": prestatie("consult", KP, "klinisch_psycholoog", 45, 17924),
+        **{f"G-0{n}": prestatie("group", *gz, 30, 1320) for n in (1, 2, 3)},
+        "A-08": prestatie("consult", *gz, 60, 16146),
+    }
+    facts = TrajectoryFacts(
+        "T-ZPM1", date(2024, 10, 1), None, (Clustering(date(2024, 10, 8), 5, 3),), 1, 73730,
+        Referral("01", "01234567", date(2024, 9, 20)), (Assignment(date(2024, 10, 1), 3, GZ, "gz_psycholoog"),),
+        (PrivacyEvent(date(2024, 11, 5), 14, True),), prestaties,
+    )  # fmt: skip
+    debits = [activity("A-07", "2024-10-30", "CO0473", 16132)] + [
+        activity(f"G-0{n}", "2024-11-12", "GC0102", 1188) for n in (1, 2, 3)
+    ] + [activity("A-08", "2024-11-19", "CO0627", 14531)]  # fmt: skip
+    credits = [activity("A-06", "2024-10-29", "CO0497", 12230, declared="2024-10")]
+    declaration = declare(facts, "2024-11", debits, credits, CATALOGUE)
+    assert declaration is not None
+    return declaration.to_json()
+
+
+def test_the_worked_examples_november_declaration_from_its_facts() -> None:
+    body = november()
+    assert (body["sequence"], body["previously_declared"], body["total"]) == (2, 73730, 21997)
+    assert (body["privacy"], body["cluster"], body["review_due"]) == (True, None, None)
+    assert [
+        (line["activity"], line["kind"], line["role"], line["minutes"], line["late"]) for line in body["lines"]
+    ] == [
+        ("A-06", "credit", "02", 45, False),
+        ("A-07", "debit", "01", 45, True),
+        ("G-01", "debit", "02", 30, False),
+        ("G-02", "debit", "02", 30, False),
+        ("G-03", "debit", "02", 30, False),
+        ("A-08", "debit", "02", 60, False),
+    ]
+    assert {(line["zorgvraagtype"], line["privacy"]) for line in body["lines"]} == {(None, True)}
+
+
+def test_the_zpm_nota_names_who_delivered_what_for_how_long_on_one_page() -> None:
+    text = render_declaration({**november(), "digest": "0" * 64})
+    rows = text.splitlines()
+
+    assert max(len(row) for row in rows) <= 80
+    assert "Privacyverklaring: ja" in rows
+    assert not any("Zorgvraagtype" in row or "Zorgcluster" in row for row in rows)
+    assert any(row.startswith("Regiebehandelaar") and "11111111 (gz_psycholoog)" in row for row in rows)
+    assert any(row.startswith("Verwijzing") and "01234567" in row and "20 september 2024" in row for row in rows)
+    late = rows.index(next(row for row in rows if row.startswith("30-10-2024")))
+    block = " ".join(" ".join(rows[late : late + 3]).split())  # the line and the rows under it, as words
+    assert "CO0473" in block and "klinisch (neuro)psycholoog" in block and "€ 161,32" in block
+    assert "door 22222222 (klinisch_psycholoog), 45 minuten" in block
+    assert any(row.startswith("Totaal deze maand") and row.endswith("€ 219,97") for row in rows)
+
+
+def test_a_zpm_nota_without_privacy_shows_the_zorgvraagtype() -> None:
+    body = {**november(), "privacy": False, "cluster": {"code": 3, "name": "Niet-psychotisch (matige ernst)"}}
+    rows = render_declaration(body).splitlines()
+    assert "Privacyverklaring: ja" not in rows
+    assert any(row.startswith("Zorgvraagtype") and "3  Niet-psychotisch" in row for row in rows)

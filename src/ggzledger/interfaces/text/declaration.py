@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import date
 from typing import Any
 
@@ -39,7 +40,11 @@ def render_declaration(d: dict[str, Any]) -> str:
 
     The description column, and with it the frame, is as wide as the longest description; a credit
     line says ``creditering``, a line for care of an earlier month ``nagekomen`` (explained below).
+    A declaration with ZPM lines (it has the header field ``privacy``) is laid out for one page
+    instead: see :func:`_render_zpm`.
     """
+    if "privacy" in d:
+        return _render_zpm(d)
     cluster = d["cluster"]
     status = "concept: de maand is nog niet afgesloten" if d["status"] == "draft" else "verzonden"
     described = [_described(line) for line in d["lines"]]
@@ -82,3 +87,99 @@ def _described(line: dict[str, Any]) -> str:
     marks = ([_CREDIT] if line["kind"] == "credit" else []) + ([_LATE] if line["late"] else [])
     description: str = line["description"]
     return description + (f" ({', '.join(marks)})" if marks else "")
+
+
+# The ZPM nota (zpm.md Z6.6) is printed on one page: 80 columns, long descriptions wrapped, never cut.
+_PAGE = 80
+_DATE, _CODE = 12, 11
+
+
+def _render_zpm(d: dict[str, Any]) -> str:
+    """A declaration with ZPM lines as the patient's nota (zpm.md Z6.6), in Dutch, 80 columns wide.
+
+    Header: regiebehandelaar, referral and privacy (with a privacy statement no zorgvraagtype is
+    shown); per ZPM line its date, code, the table's description, then who delivered it (practitioner,
+    beroep) and for how many minutes, and its amount.
+    """
+    status = "concept: de maand is nog niet afgesloten" if d["status"] == "draft" else "verzonden"
+    amounts = [format_euro(line["amount"]) for line in d["lines"]]
+    totals = [format_euro(d["total"]), format_euro(d["previously_declared"]),
+              format_euro(d["previously_declared"] + d["total"])]  # fmt: skip
+    money = max(len(text) for text in [*amounts, *totals, "Bedrag"]) + 2
+    label = _PAGE - money
+    room = label - _DATE - _CODE
+    rows = [
+        f"Zorgnota {d['trajectory']}".ljust(_PAGE - 16) + f"volgnummer {d['sequence']}".rjust(16),
+        f"Declaratie {dutch_month(d['month'])}  -  {status}",
+        "=" * _PAGE,
+    ]
+    if d["privacy"]:
+        rows.append("Privacyverklaring: ja")
+    else:
+        cluster = d["cluster"]
+        typed = "-" if cluster is None else f"{cluster['code']}  {cluster['name']}"
+        rows.append(f"{'Zorgvraagtype':<22}{typed}")
+    rows += [
+        f"{'Regiebehandelaar':<22}{_regiebehandelaar(d['regiebehandelaar'])}",
+        f"{'Verwijzing':<22}{_referral(d['referral'])}",
+        f"{'Startdatum':<22}{dutch_date(d['start_date'])}",
+        f"{'Einddatum':<22}{dutch_date(d['end_date'])}",
+    ]
+    if not d["privacy"]:
+        rows.append(f"{'Review uiterlijk':<22}{dutch_date(d['review_due'])}")
+    rows += ["-" * _PAGE, f"{'Datum':<{_DATE}}{'Code':<{_CODE}}{'Omschrijving':<{room}}{'Bedrag':>{money}}"]
+    for line, amount in zip(d["lines"], amounts, strict=True):
+        day = date.fromisoformat(line["date"]).strftime("%d-%m-%Y")
+        # The first row shares its width with the amount; the rows under it have the page to the edge.
+        wrapped = _wrap(_described(line), room - 1, _PAGE - _DATE - _CODE)
+        if "prestatie" in line:
+            wrapped += _wrap(_delivered(line), _PAGE - _DATE - _CODE, _PAGE - _DATE - _CODE)
+        rows.append(f"{day:<{_DATE}}{line['code']:<{_CODE}}{wrapped[0]:<{room}}{amount:>{money}}")
+        rows += [" " * (_DATE + _CODE) + more for more in wrapped[1:]]
+    rows += [
+        "-" * _PAGE,
+        f"{'Totaal deze maand':<{label}}{totals[0]:>{money}}",
+        f"{'Eerder gedeclareerd':<{label}}{totals[1]:>{money}}",
+        f"{'Totaal gedeclareerd':<{label}}{totals[2]:>{money}}",
+    ]
+    if any(line["late"] for line in d["lines"]):
+        rows.append(_LATE_NOTE)
+    if d.get("digest"):
+        rows.append(f"digest {d['digest']}")
+    return "\n".join(rows)
+
+
+def _wrap(text: str, first: int, rest: int) -> list[str]:
+    """Text in rows of at most ``first`` characters, then ``rest``; split at spaces only (a longer word
+    is split where it must be), so no word is cut short."""
+    head = textwrap.wrap(text, first, break_on_hyphens=False) or [""]
+    tail = " ".join(head[1:])
+    return head[:1] + textwrap.wrap(tail, rest, break_on_hyphens=False)
+
+
+def _delivered(line: dict[str, Any]) -> str:
+    """Who delivered a ZPM line and for how long: 'door 11111111 (gz_psycholoog), 45 minuten'."""
+    parts = []
+    if line.get("practitioner"):
+        beroep = f" ({line['beroep']})" if line.get("beroep") else ""
+        parts.append(f"door {line['practitioner']}{beroep}")
+    elif line.get("beroep"):
+        parts.append(f"door {line['beroep']}")
+    if line.get("minutes") is not None:
+        parts.append(f"{line['minutes']} minuten")
+    return ", ".join(parts)
+
+
+def _regiebehandelaar(regie: dict[str, Any] | None) -> str:
+    return "-" if regie is None else f"{regie['practitioner']} ({regie['beroep']})"
+
+
+def _referral(referral: dict[str, Any] | None) -> str:
+    if referral is None:
+        return "-"
+    parts = [f"type {referral['type']}"]
+    if referral.get("referrer_agb"):
+        parts.append(f"verwijzer {referral['referrer_agb']}")
+    if referral.get("date"):
+        parts.append(f"van {dutch_date(referral['date'])}")
+    return ", ".join(parts)
