@@ -321,7 +321,7 @@ def test_the_zpm_nota_names_who_delivered_what_for_how_long_on_one_page() -> Non
     assert any(row.startswith("Verwijzing") and "01234567" in row and "20 september 2024" in row for row in rows)
     late = rows.index(next(row for row in rows if row.startswith("30-10-2024")))
     block = " ".join(" ".join(rows[late : late + 3]).split())  # the line and the rows under it, as words
-    assert "CO0473" in block and "klinisch (neuro)psycholoog" in block and "€ 161,32" in block
+    assert "CO0473" in block and "(neuro)psycholoog setting 1 (nagekomen)" in block and "€ 161,32" in block
     assert "door 22222222 (klinisch_psycholoog), 45 minuten" in block
     assert any(row.startswith("Totaal deze maand") and row.endswith("€ 219,97") for row in rows)
 
