@@ -1,6 +1,7 @@
-"""The pure domain: the Trajectory aggregate, the billing calendar, values and errors."""
+"""The pure domain: the Trajectory aggregate, the billing calendar, the contract book, values and errors."""
 
 from ggzledger.domain.billing import GENESIS_DIGEST, BillingCalendar
+from ggzledger.domain.contracts import Contract, ContractBook
 from ggzledger.domain.errors import Conflict, Malformed, NotAllowed, OutOfOrder, Refused, UnknownTrajectory
 from ggzledger.domain.ids import trajectory_id
 from ggzledger.domain.trajectory import Trajectory
@@ -8,6 +9,8 @@ from ggzledger.domain.values import Scores
 
 __all__ = [
     "BillingCalendar",
+    "Contract",
+    "ContractBook",
     "GENESIS_DIGEST",
     "Trajectory",
     "trajectory_id",

@@ -1,13 +1,17 @@
-"""A contract between a provider and an insurer (or the provider's own list): the value the price rules read."""
+"""Contracts between a provider and an insurer (or the provider's own list): the value the price rules read,
+and the ledger's book of them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import attrs
+from eventsourcing.domain import Aggregate, event
 
-__all__ = ["Contract", "MAX_MAX_BP", "FULL_BP"]
+__all__ = ["Contract", "ContractBook", "MAX_MAX_BP", "FULL_BP"]
 
 FULL_BP = 10_000
 """100.00% in basis points: the NZa maximum itself."""
@@ -51,3 +55,87 @@ class Contract:
             if known == code:
                 return cents
         return None
+
+
+class ContractBook(Aggregate):
+    """The one stream of ContractAgreed events (zpm.md Z5.3): every contract the ledger prices with.
+
+    Contracts are immutable: a contract is agreed once. The rules that refuse one need the
+    tariff tables and are the application's (:func:`ggzledger.reference.pricing.check_contract`);
+    the book only records what was agreed.
+    """
+
+    TOPIC = "ggzledger.ContractBook"
+    ID = uuid5(NAMESPACE_URL, "https://ggzledger.invalid/contract-book")
+
+    class Event(Aggregate.Event):
+        TOPIC = "ggzledger.ContractBook.Event"
+
+    # Never triggered (the creation event is below). Declared with a topic of its own because the
+    # library otherwise derives it from Aggregate.Created, and it would inherit and take over the
+    # topic of Event above.
+    class Created(Event, Aggregate.Created):
+        TOPIC = "ggzledger.ContractBook.Created"
+
+    class Started(Aggregate.Created):
+        TOPIC = "ggzledger.ContractBook.Started"
+
+    class ContractAgreed(Event):
+        TOPIC = "ggzledger.ContractBook.ContractAgreed"
+        record_id: str | None
+        fingerprint: str
+        contract: str
+        provider: str
+        insurer: str | None
+        valid_from: date
+        valid_to: date
+        percentage_bp: int | None
+        code_amounts: tuple[tuple[str, int], ...] | None
+        max_max: bool
+
+        def apply(self, book: ContractBook) -> None:
+            book.contracts += (
+                Contract(
+                    contract=self.contract,
+                    provider=self.provider,
+                    insurer=self.insurer,
+                    valid_from=self.valid_from,
+                    valid_to=self.valid_to,
+                    percentage_bp=self.percentage_bp,
+                    code_amounts=None if self.code_amounts is None else dict(self.code_amounts),
+                    max_max=self.max_max,
+                ),
+            )
+
+    @staticmethod
+    def create_id(**_: Any) -> UUID:
+        return ContractBook.ID
+
+    @event(Started)
+    def __init__(self) -> None:
+        self.contracts: tuple[Contract, ...] = ()
+
+    def get(self, contract: str) -> Contract | None:
+        """The contract agreed under this id, or None."""
+        for agreed in self.contracts:
+            if agreed.contract == contract:
+                return agreed
+        return None
+
+    def agree(self, contract: Contract, *, record_id: str | None, fingerprint: str) -> None:
+        """Record a contract the application has judged (Z5.3); its id must be new to the book."""
+        if self.get(contract.contract) is not None:
+            raise ValueError(f"contract {contract.contract} is in the book already")
+        self.trigger_event(
+            self.ContractAgreed,
+            record_id=record_id,
+            fingerprint=fingerprint,
+            contract=contract.contract,
+            provider=contract.provider,
+            insurer=contract.insurer,
+            valid_from=contract.valid_from,
+            valid_to=contract.valid_to,
+            percentage_bp=contract.percentage_bp,
+            code_amounts=contract.code_amounts,
+            max_max=contract.max_max,
+        )

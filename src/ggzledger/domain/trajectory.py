@@ -19,11 +19,22 @@ __all__ = ["Trajectory", "DeliveredActivity"]
 
 @attrs.frozen
 class DeliveredActivity:
-    """What the aggregate remembers of an activity to judge later records."""
+    """What the aggregate remembers of an activity to judge later records.
+
+    For a ZPM activity also its prestatie, consult type and band, and the surcharge types
+    linked to it (at most one of each per consult, zpm.md Z4.7); a surcharge remembers
+    what it is linked to, so that voiding it frees its type on that consult again.
+    """
 
     on: date
     fingerprint: str
     voided: bool = False
+    prestatie: str | None = None
+    consult_type: str | None = None
+    band: int | None = None
+    surcharges: frozenset[str] = frozenset()
+    surcharge_type: str | None = None
+    linked_activity: str | None = None
 
 
 class Trajectory(Aggregate):
@@ -52,7 +63,10 @@ class Trajectory(Aggregate):
         TOPIC = "ggzledger.Trajectory.Created"
 
     class Opened(Aggregate.Created):
+        """The opening. Version 2 records the referral (zpm.md Z3.1)."""
+
         TOPIC = "ggzledger.Trajectory.Opened"
+        class_version = 2
         trajectory: str
         record_id: str | None
         fingerprint: str
@@ -62,12 +76,21 @@ class Trajectory(Aggregate):
         opened_on: date
         region: str | None
         referrer: str | None
+        # Defaults: the library's constructor takes its arguments from these fields.
+        referral_type: str | None = None
+        referrer_agb: str | None = None
+        referral_date: date | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Version 1 knew no referral.
+            state["referral_type"] = state["referrer_agb"] = state["referral_date"] = None
 
     class Assessed(Event):
-        """A HoNOS+ rating. Version 2 records its total (items 1-12 without 9s, rules.md §8)."""
+        """A HoNOS+ rating. Version 2 records its total (items 1-12 without 9s, rules.md §8), 3 its route."""
 
         TOPIC = "ggzledger.Trajectory.Assessed"
-        class_version = 2
+        class_version = 3
         trajectory: str
         record_id: str | None
         fingerprint: str
@@ -75,23 +98,38 @@ class Trajectory(Aggregate):
         scores: ScoreItems
         assessor: str | None
         total: int
+        # Defaults for the fields later versions added: an event built as before still builds.
+        route: str | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             # Version 1 stored the scores only; the total follows from them.
             state["total"] = total_of(state["scores"])
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            # Before the zorgprestatiemodel no route was recorded.
+            state["route"] = None
+
         def apply(self, trajectory: Trajectory) -> None:
             trajectory._note_assessment(self.on)
             trajectory._seen(self.fingerprint)
 
     class Clustered(Event):
+        """A typing of the care need. Version 2 records the hoofdgroep (zpm.md Z3.1)."""
+
         TOPIC = "ggzledger.Trajectory.Clustered"
+        class_version = 2
         trajectory: str
         record_id: str | None
         fingerprint: str
         on: date
         cluster: int
+        hoofdgroep: str | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["hoofdgroep"] = None
 
         def apply(self, trajectory: Trajectory) -> None:
             trajectory._note_cluster(self.on)
@@ -118,6 +156,49 @@ class Trajectory(Aggregate):
             trajectory.activities[self.activity] = DeliveredActivity(self.on, self.fingerprint)
             trajectory._seen(self.fingerprint)
 
+    class PrestatieDelivered(ActivityDelivered):
+        """An activity under the zorgprestatiemodel: the v1 fields, then the prestatie it was derived as.
+
+        ``prestatie`` None is a legacy record (an explicit code) that carried planned_minutes.
+        The public feed shows it as ``activity_delivered`` with these fields added.
+        """
+
+        TOPIC = "ggzledger.Trajectory.PrestatieDelivered"
+        prestatie: str | None
+        consult_type: str | None
+        beroep: str | None
+        beroep_category: str | None
+        practitioner: str | None
+        planned_minutes: int | None
+        start: str | None
+        group_size: int | None
+        care_level: str | None
+        security_level: int | None
+        surcharge_type: str | None
+        linked_activity: str | None
+        effective_minutes: int | None
+        band: int | None
+        tariff_type: str
+        max_amount: int | None
+        price_basis: str
+
+        def apply(self, trajectory: Trajectory) -> None:
+            activities = trajectory.activities
+            linked_id = self.linked_activity if self.prestatie == "surcharge" else None
+            activities[self.activity] = DeliveredActivity(
+                self.on,
+                self.fingerprint,
+                prestatie=self.prestatie,
+                consult_type=self.consult_type,
+                band=self.band,
+                surcharge_type=self.surcharge_type if linked_id is not None else None,
+                linked_activity=linked_id,
+            )
+            linked = activities.get(linked_id) if linked_id is not None else None
+            if linked_id is not None and linked is not None and self.surcharge_type is not None:
+                activities[linked_id] = attrs.evolve(linked, surcharges=linked.surcharges | {self.surcharge_type})
+            trajectory._seen(self.fingerprint)
+
     class ActivityVoided(Event):
         TOPIC = "ggzledger.Trajectory.ActivityVoided"
         trajectory: str
@@ -128,15 +209,25 @@ class Trajectory(Aggregate):
         reason: str | None
 
         def apply(self, trajectory: Trajectory) -> None:
-            delivered = trajectory.activities[self.activity]
-            trajectory.activities[self.activity] = attrs.evolve(delivered, voided=True)
+            activities = trajectory.activities
+            delivered = activities[self.activity]
+            activities[self.activity] = attrs.evolve(delivered, voided=True)
+            if delivered.surcharge_type is not None and delivered.linked_activity in activities:
+                # A voided surcharge no longer counts against its consult's one of each type.
+                linked = activities[delivered.linked_activity]
+                activities[delivered.linked_activity] = attrs.evolve(
+                    linked, surcharges=linked.surcharges - {delivered.surcharge_type}
+                )
             trajectory._seen(self.fingerprint)
 
     class Reviewed(Event):
-        """A review; scores given with it count as an assessment. Version 2 records their total."""
+        """A review; scores given with it count as an assessment.
+
+        Version 2 records their total; version 3 the route and hoofdgroep (zpm.md Z3.1).
+        """
 
         TOPIC = "ggzledger.Trajectory.Reviewed"
-        class_version = 2
+        class_version = 3
         trajectory: str
         record_id: str | None
         fingerprint: str
@@ -144,10 +235,16 @@ class Trajectory(Aggregate):
         cluster: int
         scores: ScoreItems | None
         total: int | None
+        route: str | None = None
+        hoofdgroep: str | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["total"] = None if state["scores"] is None else total_of(state["scores"])
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["route"] = state["hoofdgroep"] = None
 
         def apply(self, trajectory: Trajectory) -> None:
             if self.scores is not None:
@@ -168,6 +265,73 @@ class Trajectory(Aggregate):
             trajectory.referred_back_on = self.on
             trajectory._seen(self.fingerprint)
 
+    class RegiebehandelaarAssigned(Event):
+        """The practitioner responsible for the treatment plan from ``on`` (zpm.md Z2.10)."""
+
+        TOPIC = "ggzledger.Trajectory.RegiebehandelaarAssigned"
+        trajectory: str
+        record_id: str | None
+        fingerprint: str
+        on: date
+        practitioner: str
+        beroep: str
+
+        def apply(self, trajectory: Trajectory) -> None:
+            trajectory._seen(self.fingerprint)
+
+    class PrivacyStatementSigned(Event):
+        """The patient objects to diagnosis data on claims from ``on`` (zpm.md Z6.4)."""
+
+        TOPIC = "ggzledger.Trajectory.PrivacyStatementSigned"
+        trajectory: str
+        record_id: str | None
+        fingerprint: str
+        on: date
+
+        def apply(self, trajectory: Trajectory) -> None:
+            trajectory._note_privacy(self.on, signed=True)
+            trajectory._seen(self.fingerprint)
+
+    class PrivacyStatementWithdrawn(Event):
+        """The patient's privacy statement no longer holds from ``on``."""
+
+        TOPIC = "ggzledger.Trajectory.PrivacyStatementWithdrawn"
+        trajectory: str
+        record_id: str | None
+        fingerprint: str
+        on: date
+
+        def apply(self, trajectory: Trajectory) -> None:
+            trajectory._note_privacy(self.on, signed=False)
+            trajectory._seen(self.fingerprint)
+
+    class Admitted(Event):
+        """A clinical admission; ``after_20h``: the admission day is not a stay day (zpm.md Z7)."""
+
+        TOPIC = "ggzledger.Trajectory.Admitted"
+        trajectory: str
+        record_id: str | None
+        fingerprint: str
+        on: date
+        after_20h: bool
+
+        def apply(self, trajectory: Trajectory) -> None:
+            trajectory.admitted_on = self.on
+            trajectory._seen(self.fingerprint)
+
+    class Discharged(Event):
+        """The end of the open admission; the discharge day is not a stay day."""
+
+        TOPIC = "ggzledger.Trajectory.Discharged"
+        trajectory: str
+        record_id: str | None
+        fingerprint: str
+        on: date
+
+        def apply(self, trajectory: Trajectory) -> None:
+            trajectory.admitted_on = None
+            trajectory._seen(self.fingerprint)
+
     @staticmethod
     def create_id(trajectory: str, **_: Any) -> UUID:
         return trajectory_id(trajectory)
@@ -175,6 +339,11 @@ class Trajectory(Aggregate):
     @event(Opened)
     def __init__(
         self,
+        # Before the "*" only because the library treats every keyword-only parameter as required,
+        # default or not: v1 callers open a trajectory without a referral.
+        referral_type: str | None = None,
+        referrer_agb: str | None = None,
+        referral_date: date | None = None,
         *,
         trajectory: str,
         record_id: str | None,
@@ -193,7 +362,14 @@ class Trajectory(Aggregate):
         self.opened_on = opened_on
         self.region = region
         self.referrer = referrer
+        self.referral_type = referral_type
+        self.referrer_agb = referrer_agb
+        self.referral_date = referral_date
         self.referred_back_on: date | None = None
+        # The latest privacy event by date, then recording order: (date, signed) (zpm.md Z6.4).
+        self.privacy: tuple[date, bool] | None = None
+        # The date of the open admission, None when there is none (3.17).
+        self.admitted_on: date | None = None
         self.first_assessed_on: date | None = None
         self.first_clustered_on: date | None = None
         # Latest date of an assessment, clustering or review: a referral back
@@ -211,9 +387,16 @@ class Trajectory(Aggregate):
     # Commands: check the rules, then trigger the event.
 
     def assess(
-        self, *, on: date, scores: ScoreItems, assessor: str | None, record_id: str | None, fingerprint: str
+        self,
+        *,
+        on: date,
+        scores: ScoreItems,
+        assessor: str | None,
+        record_id: str | None,
+        fingerprint: str,
+        route: str | None = None,
     ) -> None:
-        """Record a HoNOS+ assessment (scores already validated)."""
+        """Record a HoNOS+ assessment (scores already validated, for the route taken)."""
         self._check_open_on("assessment", on)
         self._trigger(
             self.Assessed,
@@ -221,15 +404,20 @@ class Trajectory(Aggregate):
             scores=scores,
             assessor=assessor,
             total=total_of(scores),
+            route=route,
             record_id=record_id,
             fingerprint=fingerprint,
         )
 
-    def cluster(self, *, on: date, cluster: int, record_id: str | None, fingerprint: str) -> None:
-        """Type the care need into a catalogue cluster (code already checked)."""
+    def cluster(
+        self, *, on: date, cluster: int, record_id: str | None, fingerprint: str, hoofdgroep: str | None = None
+    ) -> None:
+        """Type the care need into a catalogue cluster (code, and its hoofdgroep, already checked)."""
         self._check_open_on("clustering", on)
         self._check_assessed_by("clustering", on)
-        self._trigger(self.Clustered, on=on, cluster=cluster, record_id=record_id, fingerprint=fingerprint)
+        self._trigger(
+            self.Clustered, on=on, cluster=cluster, hoofdgroep=hoofdgroep, record_id=record_id, fingerprint=fingerprint
+        )
 
     def deliver(
         self,
@@ -249,11 +437,7 @@ class Trajectory(Aggregate):
         fingerprint: str,
     ) -> None:
         """Record a billable activity, priced by the application from the tariff in force."""
-        if activity in self.activities:
-            raise Conflict(f"activity {activity} is already recorded in trajectory {self.number} with other content")
-        if minutes is not None and minutes <= 0:
-            raise NotAllowed(f"activity {activity}: minutes must be positive, got {minutes}")
-        self._check_open_on(f"activity {activity}", on)
+        self._check_deliverable(activity, on, minutes)
         self._trigger(
             self.ActivityDelivered,
             activity=activity,
@@ -271,6 +455,80 @@ class Trajectory(Aggregate):
             fingerprint=fingerprint,
         )
 
+    def deliver_prestatie(
+        self,
+        *,
+        activity: str,
+        on: date,
+        code: str,
+        description: str,
+        unit: str,
+        amount: int,
+        tariff: str,
+        minutes: int | None,
+        professional: str | None,
+        setting: int | None,
+        care_form: str | None,
+        prestatie: str | None,
+        consult_type: str | None,
+        beroep: str | None,
+        beroep_category: str | None,
+        practitioner: str | None,
+        planned_minutes: int | None,
+        start: str | None,
+        group_size: int | None,
+        care_level: str | None,
+        security_level: int | None,
+        surcharge_type: str | None,
+        linked_activity: str | None,
+        effective_minutes: int | None,
+        band: int | None,
+        tariff_type: str,
+        max_amount: int | None,
+        price_basis: str,
+        record_id: str | None,
+        fingerprint: str,
+    ) -> None:
+        """Record an activity under the zorgprestatiemodel, its prestatie derived and priced by the application.
+
+        The rules that need the tariff tables (zpm.md Z4.8 d-k) are the application's; here
+        the trajectory's own: a new activity id, positive minutes, a date the trajectory is open on.
+        """
+        self._check_deliverable(activity, on, minutes)
+        self._trigger(
+            self.PrestatieDelivered,
+            activity=activity,
+            on=on,
+            code=code,
+            description=description,
+            unit=unit,
+            amount=amount,
+            tariff=tariff,
+            minutes=minutes,
+            professional=professional,
+            setting=setting,
+            care_form=care_form,
+            prestatie=prestatie,
+            consult_type=consult_type,
+            beroep=beroep,
+            beroep_category=beroep_category,
+            practitioner=practitioner,
+            planned_minutes=planned_minutes,
+            start=start,
+            group_size=group_size,
+            care_level=care_level,
+            security_level=security_level,
+            surcharge_type=surcharge_type,
+            linked_activity=linked_activity,
+            effective_minutes=effective_minutes,
+            band=band,
+            tariff_type=tariff_type,
+            max_amount=max_amount,
+            price_basis=price_basis,
+            record_id=record_id,
+            fingerprint=fingerprint,
+        )
+
     def void(self, *, activity: str, on: date, reason: str | None, record_id: str | None, fingerprint: str) -> None:
         """Void an activity; allowed after referral back, as the correction of an error."""
         delivered = self.activities.get(activity)
@@ -284,7 +542,15 @@ class Trajectory(Aggregate):
         )
 
     def review(
-        self, *, on: date, cluster: int, scores: ScoreItems | None, record_id: str | None, fingerprint: str
+        self,
+        *,
+        on: date,
+        cluster: int,
+        scores: ScoreItems | None,
+        record_id: str | None,
+        fingerprint: str,
+        route: str | None = None,
+        hoofdgroep: str | None = None,
     ) -> None:
         """Re-type the care need; scores given here count as an assessment on that date."""
         self._check_open_on("review", on)
@@ -298,6 +564,8 @@ class Trajectory(Aggregate):
             cluster=cluster,
             scores=scores,
             total=None if scores is None else total_of(scores),
+            route=route,
+            hoofdgroep=hoofdgroep,
             record_id=record_id,
             fingerprint=fingerprint,
         )
@@ -318,7 +586,67 @@ class Trajectory(Aggregate):
             )
         self._trigger(self.ReferredBack, on=on, to=to, reason=reason, record_id=record_id, fingerprint=fingerprint)
 
+    def assign_regiebehandelaar(
+        self, *, on: date, practitioner: str, beroep: str, record_id: str | None, fingerprint: str
+    ) -> None:
+        """Name the regiebehandelaar from ``on``; the application has checked that the beroep may be one (3.15)."""
+        self._check_open_on("regiebehandelaar", on)
+        self._trigger(
+            self.RegiebehandelaarAssigned,
+            on=on,
+            practitioner=practitioner,
+            beroep=beroep,
+            record_id=record_id,
+            fingerprint=fingerprint,
+        )
+
+    def sign_privacy_statement(self, *, on: date, record_id: str | None, fingerprint: str) -> None:
+        """Record the patient's privacy statement; refused when the latest privacy event is one already (3.16)."""
+        self._check_open_on("privacy statement", on)
+        if self.privacy is not None and self.privacy[1]:
+            raise NotAllowed(
+                f"privacy statement on {on}: trajectory {self.number} has a privacy statement "
+                f"(of {self.privacy[0]}) as its latest privacy event already"
+            )
+        self._trigger(self.PrivacyStatementSigned, on=on, record_id=record_id, fingerprint=fingerprint)
+
+    def withdraw_privacy_statement(self, *, on: date, record_id: str | None, fingerprint: str) -> None:
+        """Record the withdrawal of the privacy statement; refused when the latest privacy event is not one (3.16)."""
+        self._check_open_on("privacy withdrawal", on)
+        if self.privacy is None or not self.privacy[1]:
+            raise NotAllowed(
+                f"privacy withdrawal on {on}: trajectory {self.number} has no privacy statement to withdraw"
+            )
+        self._trigger(self.PrivacyStatementWithdrawn, on=on, record_id=record_id, fingerprint=fingerprint)
+
+    def admit(self, *, on: date, after_20h: bool, record_id: str | None, fingerprint: str) -> None:
+        """Record a clinical admission; refused while another is open (3.17)."""
+        self._check_open_on("admission", on)
+        if self.admitted_on is not None:
+            raise NotAllowed(
+                f"admission on {on}: trajectory {self.number} has an open admission of {self.admitted_on} already"
+            )
+        self._trigger(self.Admitted, on=on, after_20h=after_20h, record_id=record_id, fingerprint=fingerprint)
+
+    def discharge(self, *, on: date, record_id: str | None, fingerprint: str) -> None:
+        """Record the discharge from the open admission (3.17)."""
+        self._check_open_on("discharge", on)
+        if self.admitted_on is None:
+            raise NotAllowed(f"discharge on {on}: trajectory {self.number} has no open admission")
+        if on < self.admitted_on:
+            raise OutOfOrder(
+                f"discharge on {on} is dated before the admission of trajectory {self.number} on {self.admitted_on}"
+            )
+        self._trigger(self.Discharged, on=on, record_id=record_id, fingerprint=fingerprint)
+
     # Checks shared by the commands.
+
+    def _check_deliverable(self, activity: str, on: date, minutes: int | None) -> None:
+        if activity in self.activities:
+            raise Conflict(f"activity {activity} is already recorded in trajectory {self.number} with other content")
+        if minutes is not None and minutes <= 0:
+            raise NotAllowed(f"activity {activity}: minutes must be positive, got {minutes}")
+        self._check_open_on(f"activity {activity}", on)
 
     def _check_not_before_opening(self, what: str, on: date) -> None:
         if on < self.opened_on:
@@ -346,6 +674,11 @@ class Trajectory(Aggregate):
         if self.first_clustered_on is None or on < self.first_clustered_on:
             self.first_clustered_on = on
         self._note_care_need(on)
+
+    def _note_privacy(self, on: date, *, signed: bool) -> None:
+        # The latest by date; of two on one date, the one recorded later.
+        if self.privacy is None or on >= self.privacy[0]:
+            self.privacy = (on, signed)
 
     def _note_care_need(self, on: date) -> None:
         if self.latest_care_need_on is None or on > self.latest_care_need_on:
