@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC
+from datetime import UTC, date
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -28,6 +28,17 @@ VERSION = 1
 
 _T = Trajectory
 
+# The fields PrestatieDelivered adds to an activity (docs/feed.md), in the event's order.
+_ZPM_FIELDS = (
+    "prestatie", "consult_type", "beroep", "beroep_category", "practitioner", "planned_minutes", "start",
+    "group_size", "care_level", "security_level", "surcharge_type", "linked_activity", "effective_minutes", "band",
+    "tariff_type", "max_amount", "price_basis",
+)  # fmt: skip
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
 
 def _opened(e: Any) -> dict[str, Any]:
     return {
@@ -38,6 +49,9 @@ def _opened(e: Any) -> dict[str, Any]:
         "date": e.opened_on.isoformat(),
         "region": e.region,
         "referrer": e.referrer,
+        "referral_type": getattr(e, "referral_type", None),
+        "referrer_agb": getattr(e, "referrer_agb", None),
+        "referral_date": _day(getattr(e, "referral_date", None)),
     }
 
 
@@ -48,11 +62,17 @@ def _assessed(e: Any) -> dict[str, Any]:
         "honos": dict(e.scores),
         "total": e.total,
         "assessor": e.assessor,
+        "route": getattr(e, "route", None),
     }
 
 
 def _clustered(e: Any) -> dict[str, Any]:
-    return {"id": e.record_id, "date": e.on.isoformat(), "cluster": e.cluster}
+    return {
+        "id": e.record_id,
+        "date": e.on.isoformat(),
+        "cluster": e.cluster,
+        "hoofdgroep": getattr(e, "hoofdgroep", None),
+    }
 
 
 def _delivered(e: Any) -> dict[str, Any]:
@@ -69,6 +89,8 @@ def _delivered(e: Any) -> dict[str, Any]:
         "professional": e.professional,
         "setting": e.setting,
         "care_form": e.care_form,
+        # The ZPM fields (zpm.md Z9): null on activities recorded without them, so every line has every field.
+        **{name: getattr(e, name, None) for name in _ZPM_FIELDS},
     }
 
 
@@ -78,11 +100,46 @@ def _voided(e: Any) -> dict[str, Any]:
 
 def _reviewed(e: Any) -> dict[str, Any]:
     honos = None if e.scores is None else dict(e.scores)
-    return {"id": e.record_id, "date": e.on.isoformat(), "cluster": e.cluster, "honos": honos, "total": e.total}
+    return {
+        "id": e.record_id,
+        "date": e.on.isoformat(),
+        "cluster": e.cluster,
+        "honos": honos,
+        "total": e.total,
+        "route": getattr(e, "route", None),
+        "hoofdgroep": getattr(e, "hoofdgroep", None),
+    }
 
 
 def _referred(e: Any) -> dict[str, Any]:
     return {"id": e.record_id, "date": e.on.isoformat(), "to": e.to, "reason": e.reason}
+
+
+def _regie(e: Any) -> dict[str, Any]:
+    return {"id": e.record_id, "date": e.on.isoformat(), "practitioner": e.practitioner, "beroep": e.beroep}
+
+
+def _dated(e: Any) -> dict[str, Any]:
+    return {"id": e.record_id, "date": e.on.isoformat()}
+
+
+def _admitted(e: Any) -> dict[str, Any]:
+    return {"id": e.record_id, "date": e.on.isoformat(), "after_20h": e.after_20h}
+
+
+def _contract(e: Any) -> dict[str, Any]:
+    amounts = None if e.code_amounts is None else dict(e.code_amounts)
+    return {
+        "id": e.record_id,
+        "contract": e.contract,
+        "provider": e.provider,
+        "insurer": e.insurer,
+        "valid_from": e.valid_from.isoformat(),
+        "valid_to": e.valid_to.isoformat(),
+        "percentage_bp": e.percentage_bp,
+        "code_amounts": amounts,
+        "max_max": e.max_max,
+    }
 
 
 def _closed(e: Any) -> dict[str, Any]:
@@ -107,10 +164,19 @@ _PUBLIC: dict[str, tuple[str, Data]] = {
     _T.ActivityVoided.TOPIC: ("activity_voided", _voided),
     _T.Reviewed.TOPIC: ("reviewed", _reviewed),
     _T.ReferredBack.TOPIC: ("referred_back", _referred),
+    # A ZPM activity is an activity like any other to a consumer: the same type, with its fields filled.
+    # The ZPM events' topics as the design fixes them (zpm.md Z9).
+    f"{_T.TOPIC}.PrestatieDelivered": ("activity_delivered", _delivered),
+    f"{_T.TOPIC}.RegiebehandelaarAssigned": ("regiebehandelaar_assigned", _regie),
+    f"{_T.TOPIC}.PrivacyStatementSigned": ("privacy_statement", _dated),
+    f"{_T.TOPIC}.PrivacyStatementWithdrawn": ("privacy_withdrawn", _dated),
+    f"{_T.TOPIC}.Admitted": ("admitted", _admitted),
+    f"{_T.TOPIC}.Discharged": ("discharged", _dated),
     BillingCalendar.MonthClosed.TOPIC: ("month_closed", _closed),
+    "ggzledger.ContractBook.ContractAgreed": ("contract_agreed", _contract),
 }
 
-TYPES: tuple[str, ...] = tuple(kind for kind, _ in _PUBLIC.values())
+TYPES: tuple[str, ...] = tuple(dict.fromkeys(kind for kind, _ in _PUBLIC.values()))
 """The external type names, in the order docs/feed.md lists them."""
 
 TOPICS: tuple[str, ...] = tuple(_PUBLIC)
