@@ -115,11 +115,7 @@ _COPY_DELIVERED = (
     f" SELECT c0, c1, c2, c3, c4, c5, c6, c7 FROM {SCRATCH}.{{}} WHERE seq BETWEEN ? AND ?"
 )
 _MONTH_CLOSED = BillingCalendar.MonthClosed.TOPIC
-# The ZPM events (zpm.md Z9), by topic.
-PRESTATIE_DELIVERED = "ggzledger.Trajectory.PrestatieDelivered"
-REGIEBEHANDELAAR_ASSIGNED = "ggzledger.Trajectory.RegiebehandelaarAssigned"
-PRIVACY_SIGNED = "ggzledger.Trajectory.PrivacyStatementSigned"
-PRIVACY_WITHDRAWN = "ggzledger.Trajectory.PrivacyStatementWithdrawn"
+_PRESTATIE_DELIVERED = Trajectory.PrestatieDelivered.TOPIC
 
 
 # States of events recorded before a field existed lack it: the new fields are read with get().
@@ -167,9 +163,12 @@ _ROWS: dict[str, tuple[str, Any]] = {
     Trajectory.ActivityDelivered.TOPIC: ("delivered", _delivered),
     Trajectory.ReferredBack.TOPIC: ("referred", _referred),
     Trajectory.ActivityVoided.TOPIC: ("voided", _voided),
-    REGIEBEHANDELAAR_ASSIGNED: ("regiebehandelaar", _regiebehandelaar),
-    PRIVACY_SIGNED: ("privacy", lambda position, s: (s["trajectory"], position, s["on"], 1)),
-    PRIVACY_WITHDRAWN: ("privacy", lambda position, s: (s["trajectory"], position, s["on"], 0)),
+    Trajectory.RegiebehandelaarAssigned.TOPIC: ("regiebehandelaar", _regiebehandelaar),
+    Trajectory.PrivacyStatementSigned.TOPIC: ("privacy", lambda position, s: (s["trajectory"], position, s["on"], 1)),
+    Trajectory.PrivacyStatementWithdrawn.TOPIC: (
+        "privacy",
+        lambda position, s: (s["trajectory"], position, s["on"], 0),
+    ),
 }
 
 
@@ -189,10 +188,10 @@ class BillingView(TableView):
             Trajectory.Clustered.TOPIC,
             Trajectory.Reviewed.TOPIC,
             Trajectory.ActivityDelivered.TOPIC,
-            PRESTATIE_DELIVERED,
-            REGIEBEHANDELAAR_ASSIGNED,
-            PRIVACY_SIGNED,
-            PRIVACY_WITHDRAWN,
+            Trajectory.PrestatieDelivered.TOPIC,
+            Trajectory.RegiebehandelaarAssigned.TOPIC,
+            Trajectory.PrivacyStatementSigned.TOPIC,
+            Trajectory.PrivacyStatementWithdrawn.TOPIC,
             Trajectory.ActivityVoided.TOPIC,
             Trajectory.ReferredBack.TOPIC,
             BillingCalendar.MonthClosed.TOPIC,
@@ -233,7 +232,7 @@ class BillingView(TableView):
                 close = (position, s["month"], s["up_to"], s["declarations"], s["total"], s["digest"], s["timestamp"])
                 segments.append((gathered, close))
                 gathered = {kind: [] for kind in _STATEMENTS}
-            elif topic == PRESTATIE_DELIVERED:
+            elif topic == _PRESTATIE_DELIVERED:
                 # Its v1 row goes with the others (and is spilled with them in a rebuild); its ZPM
                 # facts, when it has a prestatie (a legacy record with planned minutes has none), beside it.
                 gathered["delivered"].append(_delivered(position, state))

@@ -10,12 +10,6 @@ import attrs
 
 from ggzledger.domain import GENESIS_DIGEST, BillingCalendar, Trajectory
 from ggzledger.domain.months import last_day
-from ggzledger.projections.billing import (
-    PRESTATIE_DELIVERED,
-    PRIVACY_SIGNED,
-    PRIVACY_WITHDRAWN,
-    REGIEBEHANDELAAR_ASSIGNED,
-)
 from ggzledger.projections.declarations import (
     Activity,
     Assignment,
@@ -122,12 +116,8 @@ class Replay:
             return self._close(position, e)
         if kind is Trajectory.Opened:
             opened = _Trajectory(e.trajectory, e.opened_on)
-            # An Opened recorded before referrals existed has none (zpm.md Z3.1).
-            referral_type = getattr(e, "referral_type", None)
-            if referral_type is not None:
-                opened.referral = Referral(
-                    referral_type, getattr(e, "referrer_agb", None), getattr(e, "referral_date", None)
-                )
+            if e.referral_type is not None:  # an Opened of version 1 is upcast without one
+                opened.referral = Referral(e.referral_type, e.referrer_agb, e.referral_date)
             self.trajectories[e.trajectory] = opened
             return None
         state = self.trajectories.get(getattr(e, "trajectory", None))  # type: ignore[arg-type]
@@ -150,12 +140,12 @@ class Replay:
         elif kind is Trajectory.ReferredBack:
             state.ended_on, state.ended_position = e.on, position
         else:
-            self._zpm(position, e, state, getattr(kind, "TOPIC", None))
+            self._zpm(position, e, state, kind)
         return None
 
-    def _zpm(self, position: int, e: Any, state: _Trajectory, topic: str | None) -> None:
-        """Apply the ZPM events (zpm.md Z9), known by topic, as the billing view does."""
-        if topic == PRESTATIE_DELIVERED:
+    def _zpm(self, position: int, e: Any, state: _Trajectory, kind: type) -> None:
+        """Apply the ZPM events (zpm.md Z9) as the billing view does."""
+        if kind is Trajectory.PrestatieDelivered:
             if e.prestatie is not None:  # a legacy record with planned minutes bills as a v1 line
                 state.prestaties[e.activity] = Prestatie(
                     e.prestatie, e.practitioner, e.beroep, e.setting, e.start, e.linked_activity,
@@ -165,10 +155,10 @@ class Replay:
                 e.activity, e.trajectory, e.on, e.code, e.description, e.amount, e.care_form, position
             )
             self._waiting.add(state.number)
-        elif topic == REGIEBEHANDELAAR_ASSIGNED:
+        elif kind is Trajectory.RegiebehandelaarAssigned:
             state.regiebehandelaars.append(Assignment(e.on, position, e.practitioner, e.beroep))
-        elif topic in (PRIVACY_SIGNED, PRIVACY_WITHDRAWN):
-            state.privacy_events.append(PrivacyEvent(e.on, position, topic == PRIVACY_SIGNED))
+        elif kind is Trajectory.PrivacyStatementSigned or kind is Trajectory.PrivacyStatementWithdrawn:
+            state.privacy_events.append(PrivacyEvent(e.on, position, kind is Trajectory.PrivacyStatementSigned))
 
     def _close(self, position: int, e: BillingCalendar.MonthClosed) -> ReplayedClose:
         month_end, up_to = last_day(e.month), e.up_to
