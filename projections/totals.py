@@ -76,7 +76,8 @@ def breakdown(
     # Per line only the cluster, care form and ZPM fields vary; the rest adds up the declaration's total.
     by_cluster: dict[int | str | None, int] = {}
     by_form: dict[str, int] = {}
-    by_field: Counts = Counter()
+    # One sum per (setting, beroep, prestatie): a v1 line has none of them, so a v1 declaration has one.
+    by_fields: dict[tuple[Any, Any, Any], int] = {}
     private = bool(declaration.get("privacy"))
     total = 0
     for line in declaration["lines"]:
@@ -91,9 +92,8 @@ def breakdown(
         by_cluster[code] = by_cluster.get(code, 0) + amount
         form = care_forms.get(line["activity"]) or NONE
         by_form[form] = by_form.get(form, 0) + amount
-        for field in _LINE_FIELDS:
-            value = line.get(field)
-            by_field[field, NONE if value is None else str(value)] += amount
+        fields = (line.get("setting"), line.get("beroep"), line.get("prestatie"))
+        by_fields[fields] = by_fields.get(fields, 0) + amount
     counts: Counts = Counter()
     for key in (
         ("month", declaration["month"]),
@@ -116,7 +116,9 @@ def breakdown(
         counts["supercluster", supercluster] += amount
     for form, amount in by_form.items():
         counts["care_form", form] += amount
-    counts.update(by_field)
+    for fields, amount in by_fields.items():
+        for dimension, value in zip(_LINE_FIELDS, fields, strict=True):
+            counts[dimension, NONE if value is None else str(value)] += amount
     return counts
 
 

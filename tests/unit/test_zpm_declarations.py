@@ -27,6 +27,7 @@ from ggzledger.projections.declarations import (
     financial,
     line_minutes,
 )
+from ggzledger.projections.totals import Parties, breakdown
 from ggzledger.reference import load_catalogue
 
 CATALOGUE = load_catalogue()
@@ -331,3 +332,21 @@ def test_a_zpm_nota_without_privacy_shows_the_zorgvraagtype() -> None:
     rows = render_declaration(body).splitlines()
     assert "Privacyverklaring: ja" not in rows
     assert any(row.startswith("Zorgvraagtype") and "3  Niet-psychotisch" in row for row in rows)
+
+
+def test_totals_count_a_privacy_declarations_lines_under_privacy_and_zpm_fields_per_line() -> None:
+    body = november()
+    body["lines"].append({"date": "2024-11-20", "activity": "V1", "amount": 500, "kind": "debit"})  # a v1 line
+    # Type 3 is in force, but under privacy no line counts by it (zpm.md Z6.4 point 3).
+    counts = breakdown(body, Parties("3311", "12345678", None), [Clustering(date(2024, 10, 8), 5, 3)], {}, CATALOGUE)
+    total = 21997 + 500
+
+    assert {key: n for (dimension, key), n in counts.items() if dimension == "cluster"} == {"privacy": total}
+    assert counts["group", "privacy"] == counts["supercluster", "privacy"] == total
+    assert {key: n for (dimension, key), n in counts.items() if dimension == "setting"} == {
+        "1": -12230 + 16132 + 14531, "none": 3 * 1188 + 500,
+    }  # fmt: skip
+    assert {key: n for (dimension, key), n in counts.items() if dimension == "prestatie"} == {
+        "consult": -12230 + 16132 + 14531, "group": 3 * 1188, "none": 500,
+    }  # fmt: skip
+    assert counts["beroep", "klinisch_psycholoog"] == 16132
