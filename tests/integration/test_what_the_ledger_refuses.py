@@ -450,6 +450,7 @@ def test_a_month_closed_record_for_a_month_after_the_current_month_is_refused(cl
 LONG = "X" * 65
 TYPES = (
     "trajectory_opened, assessed, clustered, activity_delivered, activity_voided, reviewed, referred_back, month_closed"
+    ", regiebehandelaar_assigned, privacy_statement, privacy_withdrawn, admitted, discharged, contract_agreed"
 )
 
 MALFORMED = [
@@ -457,7 +458,7 @@ MALFORMED = [
     ("cut-off JSON", '{"type": "assessed", "trajectory": "T1"', "not JSON ("),
     ("not an object", "[1, 2]", "not a JSON object: [1,2]"),
     ("a string", '"assessed"', 'not a JSON object: "assessed"'),
-    ("unknown type", {"type": "discharged", "trajectory": "T1"}, f'unknown type "discharged" (types: {TYPES})'),
+    ("unknown type", {"type": "transferred", "trajectory": "T1"}, f'unknown type "transferred" (types: {TYPES})'),
     ("type not a string", {"type": ["assessed"]}, f'unknown type ["assessed"] (types: {TYPES})'),
     ("no type", {"trajectory": "T1"}, "missing field 'type'"),
     ("missing field", {k: v for k, v in opened().items() if k != "patient"}, "trajectory_opened: missing field 'patient'"),

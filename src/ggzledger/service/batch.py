@@ -41,6 +41,9 @@ class Batch:
             if record.type == "activity_delivered":
                 wanted.append(f"activity:{fields['activity']}")
         self.trajectories = self._load(numbers)
+        # The contracts as they are when the batch starts price its ZPM activities (zpm.md Z5.4):
+        # a contract_agreed record is its own transaction, between batches.
+        self.contracts = ledger.contracts()
         self.keys: dict[str, KeyRow] = ledger.recorder.select_keys(wanted) if wanted else {}
         self.new_keys: list[KeyRow] = []
         self.changed: dict[str, Trajectory] = {}
@@ -109,7 +112,7 @@ class Batch:
         elif trajectory is None:
             raise UnknownTrajectory(f"trajectory {number} was never opened")
         else:
-            apply_record(trajectory, record, self.ledger.tariffs, self.ledger.catalogue)
+            apply_record(trajectory, record, self.ledger.tariffs, self.ledger.catalogue, self.contracts)
         self.trajectories[number] = trajectory
         self.changed[number] = trajectory
         # Claim the record's keys for this batch (and the store, when it commits).

@@ -26,6 +26,14 @@ BATCH = 20_000
 POSTGRES_BATCH = 5_000
 
 
+# Records stored in a transaction of their own, after everything before them is stored: a close
+# covers the records before it, and a contract prices the activities after it (zpm.md Z5.4).
+_OWN_TRANSACTION: dict[str, Callable[[Ledger, Record], Outcome]] = {
+    "month_closed": Ledger.close_record,
+    "contract_agreed": Ledger.contract_record,
+}
+
+
 @attrs.define
 class Summary:
     """What an ingest did: records recorded, unchanged (repeats) and refused."""
@@ -48,7 +56,8 @@ def ingest(
     """Record every line in file order; ``on_refused(line_number, message)`` for each refusal.
 
     Blank lines are skipped. A ``month_closed`` record closes the months up to
-    it after everything before it is stored, so it covers those records.
+    it after everything before it is stored, so it covers those records; a
+    ``contract_agreed`` record is stored after them too, and prices the lines after it.
     ``on_batch(lines_read)`` is called after each stored batch (for progress).
     """
     if batch_size is None:
@@ -93,10 +102,10 @@ def ingest(
                     record: Record | Refused = parse_line(line, today)
                 except Refused as refused:
                     record = refused
-                if isinstance(record, Record) and record.type == "month_closed":
+                if isinstance(record, Record) and record.type in _OWN_TRANSACTION:
                     flush()
                     try:
-                        settle(number, ledger.close_record(record))
+                        settle(number, _OWN_TRANSACTION[record.type](ledger, record))
                     except Refused as refused:
                         settle(number, refused)
                     continue

@@ -11,13 +11,15 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from ggzledger.domain import BillingCalendar, Trajectory, trajectory_id
+from ggzledger.domain import BillingCalendar, Contract, ContractBook, Trajectory, trajectory_id
 from ggzledger.domain.errors import Conflict, NotAllowed, Refused, UnknownTrajectory
 from ggzledger.domain.months import month_of
 from ggzledger.projections import ComputedClose, Declaration
 from ggzledger.reference import Catalogue, Tariffs, TariffTable
+from ggzledger.reference.pricing import ContractRefused, check_contract
 from ggzledger.service.batch import Batch
 from ggzledger.service.bootstrap import wire
+from ggzledger.service.commands import contract_of
 from ggzledger.service.outcomes import Outcome
 from ggzledger.service.records import Record
 from ggzledger.service.retry import ATTEMPTS, WriteContention, back_off, gave_up
@@ -211,6 +213,57 @@ class Ledger(Application[UUID]):
         except MonthAlreadyClosed:
             return Outcome.UNCHANGED
         return Outcome.RECORDED
+
+    # Contracts (zpm.md Z5.3).
+
+    def contract_record(self, record: Record) -> Outcome:
+        """A contract_agreed input record: recorded in its own transaction, or unchanged when a repeat.
+
+        A repeat (the same record id with the same content, or the same contract again) is
+        recognised first (rules.md §3.8); then the rules of Z5.3 in their order, the last of
+        them a contract id used before with other content. Raises Refused.
+        """
+        self.wait_for_commit()
+        record_key = None if record.record_id is None else f"record:{record.record_id}"
+        if record_key is not None:
+            row = self.recorder.select_keys([record_key]).get(record_key)
+            if row is not None:
+                if row[1] == record.fingerprint:
+                    return Outcome.UNCHANGED
+                raise Conflict(f"record id {record.record_id} was used before with other content")
+        contract = contract_of(record)
+        for attempt in range(ATTEMPTS):
+            book = self.contract_book()
+            known = book.get(contract.contract)
+            if known == contract:
+                return Outcome.UNCHANGED
+            try:
+                check_contract(contract, book.contracts, self.tariffs)
+            except ContractRefused as refused:
+                raise NotAllowed(str(refused)) from None
+            if known is not None:
+                raise Conflict(f"contract {contract.contract} was used before with other content")
+            book.agree(contract, record_id=record.record_id, fingerprint=record.fingerprint)
+            keys: list[KeyRow] = [(record_key, record.fingerprint, None)] if record_key else []
+            try:
+                self.save(book, keys=keys)
+            except IntegrityError:
+                # Another writer recorded a contract (or this record id) first: judge again.
+                back_off(attempt)
+                continue
+            return Outcome.RECORDED
+        raise gave_up()
+
+    def contract_book(self) -> ContractBook:
+        """The book of every contract agreed in this ledger."""
+        try:
+            return cast(ContractBook, self.repository.get(ContractBook.ID))
+        except AggregateNotFoundError:
+            return ContractBook()
+
+    def contracts(self) -> tuple[Contract, ...]:
+        """Every contract agreed in this ledger, in the order they were recorded."""
+        return self.contract_book().contracts
 
     def calendar(self) -> BillingCalendar:
         """The billing calendar: which months are closed, with the digest chain of their closes."""
