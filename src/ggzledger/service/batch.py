@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from ggzledger.domain import Trajectory, trajectory_id
-from ggzledger.domain.errors import Conflict, UnknownTrajectory
+from ggzledger.domain.errors import Conflict, NotAllowed, UnknownTrajectory
 from ggzledger.service.commands import apply_record, open_trajectory
 from ggzledger.service.outcomes import Outcome
 from ggzledger.service.records import Record
@@ -91,7 +91,9 @@ class Batch:
                     return Outcome.UNCHANGED
                 raise Conflict(f"record id {record.record_id} was used before with other content")
         number = record.fields.get("trajectory")
-        assert number is not None
+        if number is None:
+            # month_closed and contract_agreed are transactions of their own (Ledger.close_record, contract_record).
+            raise NotAllowed(f"a {record.type} record is not recorded in a batch of trajectory records")
         trajectory = self.trajectories.get(number)
         activity_key = None
         if record.type == "activity_delivered":
