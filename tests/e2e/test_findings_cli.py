@@ -65,7 +65,9 @@ def db(tmp_path: Path) -> str:
     path = str(tmp_path / "ledger.db")
     result = run_cli("--db", path, "ingest", str(source))
     no_traceback(result)
-    assert result.stderr.splitlines()[-1] == "recorded 25, unchanged 0, refused 2", result.stderr
+    # The worked example's two refusals on standard error (zpm.md Z12), the summary on standard output.
+    assert [line.split(":")[0] for line in result.stderr.splitlines()] == ["line 25", "line 26"], result.stderr
+    assert result.stdout.splitlines()[-1] == "recorded 25, unchanged 0, refused 2", result.stdout
     return path
 
 

@@ -35,17 +35,34 @@ def test_every_line_is_a_well_formed_record() -> None:
 def test_the_year_holds_every_kind_of_trajectory_record_in_2024() -> None:
     records = [orjson.loads(line) for line in workload(20_000, seed=1)]
     kinds = Counter(r["type"] for r in records)
-    codes = {r["code"] for r in records if r["type"] == "activity_delivered"}
+    activities = [r for r in records if r["type"] == "activity_delivered"]
+    codes = {r["code"] for r in activities if "code" in r}
     clusters = {r["cluster"] for r in records if r["type"] in ("clustered", "reviewed")}
 
     assert set(kinds) == {
-        "trajectory_opened", "assessed", "clustered", "activity_delivered",
-        "activity_voided", "reviewed", "referred_back",
+        "contract_agreed", "trajectory_opened", "assessed", "clustered", "regiebehandelaar_assigned",
+        "activity_delivered", "activity_voided", "reviewed", "referred_back",
     }  # fmt: skip
     assert kinds["activity_delivered"] > kinds["trajectory_opened"] * 5
-    assert {"CO0497", "CO0432", "CONSULT", "VERBLIJF"} <= codes
+    assert {"CO0497", "CO0432", "CONSULT", "VERBLIJF", "OV0012"} <= codes
     assert len(clusters) >= 15
-    assert all(r["date"].startswith("2024-") for r in records)
+    assert 0 not in clusters  # no zorgvraagtype 0 from 2022 (rules.md 3.13)
+    assert all(r.get("date", r.get("valid_from", "")).startswith("2024-") for r in records)
+
+
+def test_a_share_of_the_year_is_billed_as_zpm_prestaties_by_several_professions_and_settings() -> None:
+    records = [orjson.loads(line) for line in workload(20_000, seed=1)]
+    activities = [r for r in records if r["type"] == "activity_delivered"]
+    zpm = [r for r in activities if "prestatie" in r]
+    consults = [r for r in zpm if r["prestatie"] == "consult"]
+
+    assert 0.15 < len(zpm) / len(activities) < 0.5
+    assert {r["prestatie"] for r in zpm} == {"consult", "group", "overleg", "surcharge", "other"}
+    assert len({r["beroep"] for r in consults}) >= 4
+    assert {r["setting"] for r in consults} == {1, 2, 3, 4}
+    assert any("planned_minutes" in r for r in consults)
+    # The contracts come first: they price the care recorded after them.
+    assert [r["type"] for r in records[:5]] == ["contract_agreed"] * 5
 
 
 def test_reviews_change_the_cluster_up_and_down_sometimes() -> None:

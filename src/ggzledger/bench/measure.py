@@ -21,6 +21,7 @@ from ggzledger.audit.reconstruction import reconstruct
 from ggzledger.bench.baseline import LibraryLedger
 from ggzledger.bench.clock import ChildMemory, Clock, peak_rss_mb
 from ggzledger.bench.workload import trajectories_for, workload
+from ggzledger.bench.zpm_care import BENCH_TABLE, bench_table
 from ggzledger.domain.errors import Refused
 from ggzledger.domain.months import months_between
 from ggzledger.feed.public import Feed
@@ -84,6 +85,8 @@ def run(
         stack.callback(ledger.close)
         if ledger.projector.head():
             raise BenchError(f"the bench needs an empty store; {store} holds events already")
+        # The workload's settings 2-4 bill with the bench's own (invented) codes.
+        ledger.load_tariff_table(bench_table(), BENCH_TABLE)
         say(f"generating {events:,} lines (seed {seed}) into {lines_file}")
         with clock.phase("generate"), open(lines_file, "wb") as out, _bar(progress, events, "generate", "lines") as bar:
             for line in workload(events, seed):
@@ -185,8 +188,13 @@ def _last_month(lines_file: Path) -> str:
 
 
 def _first_month(lines_file: Path) -> str:
+    """The month of the workload's first dated line (the contracts it starts with carry no ``date``)."""
     with open(lines_file, "rb") as source:
-        return str(orjson.loads(source.readline())["date"])[:7]
+        for line in source:
+            record = orjson.loads(line)
+            if "date" in record:
+                return str(record["date"])[:7]
+    raise BenchError(f"{lines_file} holds no dated line")
 
 
 def _months_before(month: str, first: str) -> list[str]:

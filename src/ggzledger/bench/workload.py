@@ -6,18 +6,19 @@ import heapq
 import itertools
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import orjson
 
+from ggzledger.bench.zpm_care import ZPM_SHARE, contracts, practice, referral
 from ggzledger.reference import Catalogue, load_catalogue
 
 __all__ = ["YEAR", "PROVIDER", "workload", "trajectories_for"]
 
 YEAR = 2024
-"""The year simulated: zpm-2024 prices its consults, demo-2017 (no end date) its stay days."""
+"""The year simulated: zpm-2024b prices its consults, demo-2017 (no end date) its stay days."""
 
 PROVIDER = "22240001"
 """The one provider (AGB code) whose year this is."""
@@ -33,8 +34,9 @@ _LINES_PER_TRAJECTORY = 22.4
 
 # How often each cluster is the first typing of a new trajectory: common mental-health problems
 # and non-psychotic disorders most, then psychosis, then cognitive impairment (weights, not %).
+# No cluster 0: from 2022 the zorgvraagtypering has no type 0 (rules.md 3.13).
 _CLUSTER_WEIGHTS = {
-    0: 2, 1: 10, 2: 10, 3: 12, 4: 12, 5: 3, 6: 3, 7: 4, 8: 4, 10: 3, 11: 8,
+    1: 10, 2: 10, 3: 12, 4: 12, 5: 3, 6: 3, 7: 4, 8: 4, 10: 3, 11: 8,
     12: 6, 13: 3, 14: 2, 15: 2, 16: 3, 17: 3, 18: 3, 19: 2, 20: 2, 21: 1,
 }  # fmt: skip
 _INSURERS = (("3311", 30), ("3343", 22), ("7029", 18), ("3358", 12), ("0101", 10), ("8971", 8))
@@ -56,13 +58,16 @@ def trajectories_for(events: int) -> int:
 def workload(events: int, seed: int = 1, catalogue: Catalogue | None = None) -> Iterator[bytes]:
     """``events`` JSON lines (each ending in a newline) of one provider's 2024, the same for the same seed.
 
-    Trajectories open through the year (a quarter of them as January's intake), are assessed
-    (HoNOS+ items 1..12), clustered across the catalogue and seen weekly (zpm-2024 consult codes,
-    some demo-2017 ``CONSULT``); some have clinical stays (``VERBLIJF`` per day), reviews come on
+    The year starts with the provider's insurer contracts. Trajectories open through the year (a
+    quarter of them as January's intake), are assessed (HoNOS+ items 1..12), clustered across the
+    catalogue and seen weekly: about two in five as ZPM prestaties (consults by several professions
+    and settings, group units, overleg, travel surcharges: :mod:`~ggzledger.bench.zpm_care`), the
+    others by code (zpm-2024b consult codes, some demo-2017 ``CONSULT``); some have clinical stays (``VERBLIJF`` per day), reviews come on
     their cluster's term (some overdue) with step-ups and step-downs, a few activities are
     registered late or voided, and trajectories that end within the year are referred back.
     Lines come in the order a source system would send them (by registration date). Every line
-    is accepted by an empty ledger. Stops early only if the year runs out of lines first.
+    is accepted by an empty ledger that holds the bench's own table (``zpm_care.BENCH_TABLE``).
+    Stops early only if the year runs out of lines first.
     """
     catalogue = catalogue or load_catalogue()
     return itertools.islice(_Year(events, seed, catalogue).lines(), events)
@@ -87,6 +92,8 @@ class _Year:
 
     def lines(self) -> Iterator[bytes]:
         rng = self.rng
+        for record in contracts(PROVIDER, YEAR, self.record_id):
+            yield self.line(record)
         intake = self.count // 4
         for index in range(self.count):
             if index < intake:
@@ -158,7 +165,7 @@ class _Trajectory:
 
     __slots__ = (
         "year", "number", "index", "opened_on", "ends_on", "cluster", "severity", "next_consult",
-        "next_review", "stays", "consults", "demo", "started",
+        "next_review", "stays", "consults", "demo", "started", "practice",
     )  # fmt: skip
 
     def __init__(self, year: _Year, index: int, opened_on: date) -> None:
@@ -185,6 +192,8 @@ class _Trajectory:
         # Some contracts still bill the demo-2017 codes (CONSULT) instead of the zpm-2024 ones.
         self.demo = rng.random() < 0.08
         self.started = False
+        # How a ZPM trajectory is treated; None: its activities are recorded by code.
+        self.practice = practice(rng, index) if not self.demo and rng.random() < ZPM_SHARE else None
 
     def _stay(self, rng: random.Random) -> tuple[date, date]:
         latest = (self.ends_on or _LAST) - self.opened_on
@@ -205,10 +214,13 @@ class _Trajectory:
             yield from self._activity(day, "VERBLIJF", stay=True)
         if day == self.next_consult:
             self.consults += 1
-            if rng.random() < 0.88:  # otherwise a missed appointment
-                yield from self._activity(day, self._consult_code(), stay=False)
-            if rng.random() < 0.05:
-                yield from self._activity(day, rng.choice(("OV0007", "OV0008", "OV0012")), stay=False)
+            if self.practice is not None:
+                yield from self._prestaties(day)
+            else:
+                if rng.random() < 0.88:  # otherwise a missed appointment
+                    yield from self._activity(day, self._consult_code(), stay=False)
+                if rng.random() < 0.05:
+                    yield from self._activity(day, rng.choice(("OV0007", "OV0008", "OV0012")), stay=False)
             if self.consults == 6 and rng.random() < 0.3:
                 # An interim re-assessment after the first weeks of treatment.
                 yield year.line(self._assessed(day))
@@ -246,9 +258,18 @@ class _Trajectory:
             record["region"] = region
         if referrer:
             record["referrer"] = referrer
+        if self.practice is not None:
+            record.update(referral(rng, day))
         yield year.line(record)
         yield year.line(self._assessed(day))
-        yield year.line(self._record("clustered", day, cluster=self.cluster))
+        clustered = self._record("clustered", day, cluster=self.cluster)
+        if self.practice is not None:
+            clustered["hoofdgroep"] = _hoofdgroep(self.cluster)
+            practitioner, beroep = self.practice.regie
+            yield year.line(clustered)
+            yield year.line(self._record("regiebehandelaar_assigned", day, practitioner=practitioner, beroep=beroep))
+        else:
+            yield year.line(clustered)
         self._plan_review(day)
 
     def _plan_review(self, clustered_on: date) -> None:
@@ -282,7 +303,40 @@ class _Trajectory:
             return rng.choice(("CO0432", "CO0562"))
         return rng.choice(("CO0497", "CO0497", "CO0627"))
 
+    def _prestaties(self, day: date) -> Generator[bytes, None, None]:
+        """A ZPM consult day: the consult, and now and then a group session, an overleg or travel time."""
+        rng, practice = self.year.rng, self.practice
+        assert practice is not None
+        if rng.random() < 0.88:  # otherwise a missed appointment
+            consult = practice.consult(rng, day, self.consults)
+            activity, registered = yield from self._activity_of(day, consult)
+            if practice.setting == 4 and rng.random() < 0.5:
+                # Outreach: the practitioner's travel time, linked to the consult it was for.
+                travel = {"prestatie": "surcharge", "surcharge_type": "reistijd", "minutes": rng.randrange(10, 41),
+                          "linked_activity": activity}  # fmt: skip
+                yield from self._activity_of(day, travel, registered=registered)
+        if practice.groups and rng.random() < 0.08:
+            size = rng.choice((5, 6, 10))
+            for start in ("14:00", "14:30"):
+                unit = {"prestatie": "group", "beroep": practice.beroep, "practitioner": practice.practitioner,
+                        "minutes": 30, "group_size": size, "start": start}  # fmt: skip
+                yield from self._activity_of(day, unit)
+        if rng.random() < 0.05:
+            if practice.overleg:
+                overleg = {"prestatie": "overleg", "beroep": practice.beroep, "practitioner": practice.practitioner,
+                           "setting": 1, "minutes": rng.choice((10, 20))}  # fmt: skip
+                yield from self._activity_of(day, overleg)
+            else:
+                yield from self._activity_of(day, {"prestatie": "other", "code": "OV0012"})
+
     def _activity(self, day: date, code: str, *, stay: bool) -> Iterator[bytes]:
+        yield from self._activity_of(day, {"code": code}, stay=stay)
+
+    def _activity_of(
+        self, day: date, fields: dict[str, Any], *, stay: bool = False, registered: date | None = None
+    ) -> Generator[bytes, None, tuple[str, date]]:
+        """The lines of one activity (``fields`` beside the common ones); returns its id and the day it
+        is registered. ``registered`` pins that day (a surcharge comes with its consult)."""
         year, rng = self.year, self.year.rng
         activity = f"A{year.seed}-{next(year.activity_ids):09d}"
         record: dict[str, Any] = {
@@ -290,11 +344,12 @@ class _Trajectory:
             "trajectory": self.number,
             "activity": activity,
             "date": day.isoformat(),
-            "code": code,
+            **fields,
         }
+        code = fields.get("code", "")
         if stay:
             record["care_form"] = rng.choice(("clinical",) * 8 + ("acute", "secure"))
-        else:
+        elif "prestatie" not in fields:
             if code.startswith("CO"):
                 record["minutes"] = 60 if code in ("CO0562", "CO0627") else 45
             elif code == "CONSULT":
@@ -305,10 +360,12 @@ class _Trajectory:
             if rng.random() < 0.04:
                 record["care_form"] = rng.choice(("outreach", "acute"))
         line = year.line(record)
-        registered = day
-        if rng.random() < 0.02:
-            # Registered late: it arrives days or weeks later, possibly after its month closed.
-            registered = min(_LAST, day + timedelta(days=rng.randrange(3, 40)))
+        if registered is None:
+            registered = day
+            if rng.random() < 0.02:
+                # Registered late: it arrives days or weeks later, possibly after its month closed.
+                registered = min(_LAST, day + timedelta(days=rng.randrange(3, 40)))
+        if registered != day:
             year.schedule(registered, line)
         else:
             yield line
@@ -320,6 +377,7 @@ class _Trajectory:
                 if reason:
                     void["reason"] = reason
                 year.schedule(voided_on, year.line(void))
+        return activity, registered
 
     def _assessed(self, day: date) -> dict[str, Any]:
         year = self.year
@@ -328,3 +386,8 @@ class _Trajectory:
     def _record(self, kind: str, day: date, **fields: Any) -> dict[str, Any]:
         """A non-activity record: these carry the source system's record id."""
         return {"type": kind, "id": self.year.record_id(), "trajectory": self.number, "date": day.isoformat(), **fields}
+
+
+def _hoofdgroep(cluster: int) -> str:
+    """The ZPM hoofdgroep of a zorgvraagtype: X non-psychotic (1-8), Y psychotic (10-17), Z organic (18-21)."""
+    return "X" if cluster <= 8 else "Y" if cluster <= 17 else "Z"

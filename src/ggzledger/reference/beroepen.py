@@ -27,9 +27,8 @@ BEROEPEN: dict[str, str] = {
     "vs_ggz": "vs_ggz",
     "vs_agz": "vs_ggz",
     "verpleegkundige": "verpleegkundige",
-    **{
-        beroep: "overig"
-        for beroep in (
+    **dict.fromkeys(
+        (
             "dietist",
             "ergotherapeut",
             "ervaringsdeskundige",
@@ -48,8 +47,9 @@ BEROEPEN: dict[str, str] = {
             "vaktherapeut",
             "wo_orthopedagoog",
             "wo_psycholoog",
-        )
-    },
+        ),
+        "overig",
+    ),
 }
 
 CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(BEROEPEN.values()))
