@@ -249,7 +249,7 @@ class Tariffs:
     tables under one label would make that record ambiguous.
     """
 
-    __slots__ = ("_tables", "_priced", "_found")
+    __slots__ = ("_tables", "_priced", "_found", "_rows")
 
     def __init__(self, tables: Iterable[TariffTable]) -> None:
         """A registry of ``tables``, the last one winning where several price a code on a date.
@@ -272,6 +272,8 @@ class Tariffs:
         self._priced: dict[tuple[str, date], PricedCode] = {}
         # find's answers (None: no row), keyed by kind, date, key and band, for the same reason.
         self._found: dict[tuple[object, ...], Found | None] = {}
+        # row's answers (None: no row), keyed by code and date: every legacy record with minutes asks.
+        self._rows: dict[tuple[str, date], Found | None] = {}
 
     @property
     def tables(self) -> tuple[TariffTable, ...]:
@@ -300,11 +302,21 @@ class Tariffs:
 
         Raises NoTariff when no table has the code in force on that date.
         """
+        key = (code, on)
+        if key in self._rows:
+            found = self._rows[key]
+        else:
+            found = self._rows[key] = self._row(code, on)
+        if found is None:
+            raise NoTariff(f"no tariff for code {code!r} in force on {on.isoformat()}")
+        return found
+
+    def _row(self, code: str, on: date) -> Found | None:
         for table in reversed(self._tables):
             row = table.lookup(code, on)
             if row is not None:
                 return Found(row=row, table=table.version)
-        raise NoTariff(f"no tariff for code {code!r} in force on {on.isoformat()}")
+        return None
 
     def find(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Protocol
@@ -137,25 +138,35 @@ def check_legacy(fields: Mapping[str, Any], on: date, tariffs: Tariffs) -> None:
     minutes = fields.get("minutes")
     if minutes is None:
         return
+    refusal = _legacy_refusal(tariffs, fields["code"], on, minutes, fields.get("planned_minutes"))
+    if refusal is not None:
+        raise NotAllowed(f"activity {fields['activity']}: {refusal}")
+
+
+# Most records of a cluster-model ledger carry minutes, and name the same few codes, minutes and
+# days over and over: the verdict is remembered (the registry is immutable, so it is part of the key).
+@functools.lru_cache(maxsize=1 << 16)
+def _legacy_refusal(tariffs: Tariffs, code: str, on: date, minutes: int, planned: int | None) -> str | None:
+    """Why Z4.6 refuses a legacy record naming ``code`` with these minutes (after "activity A1: "), or None."""
     try:
-        row = tariffs.row(fields["code"], on).row
+        row = tariffs.row(code, on).row
     except NoTariff:
-        return
+        return None
     if row.kind is None or row.min_minutes is None:
-        return
-    activity = fields["activity"]
-    m = effective_minutes(minutes, fields.get("planned_minutes")) if row.kind == "consult" else minutes
+        return None
+    m = effective_minutes(minutes, planned) if row.kind == "consult" else minutes
     if row.kind in BANDS and m < BANDS[row.kind][0]:
         what = "a consult" if row.kind == "consult" else "an intercollegiaal overleg"
         tail = " and cannot be declared" if row.kind == "consult" else ""
-        raise NotAllowed(f"activity {activity}: {what} of {m} minutes is under 5 minutes{tail}")
+        return f"{what} of {m} minutes is under 5 minutes{tail}"
     key = {column: getattr(row, column) for column in _KEYS}
     try:
         chosen = tariffs.find(row.kind, on, minutes=m, **key).row
     except NoTariff as error:
-        raise NotAllowed(f"activity {activity}: {error}") from None
+        return str(error)
     if chosen.code != row.code:
-        raise NotAllowed(f"activity {activity}: code {row.code} is {row.title}; {m} minutes give {chosen.code}")
+        return f"code {row.code} is {row.title}; {m} minutes give {chosen.code}"
+    return None
 
 
 _KEYS = ("consult_type", "setting", "beroep_category", "group_size", "care_level", "security_level", "surcharge_type")

@@ -445,11 +445,21 @@ def _may_repeat(line: str | bytes, obj: dict[str, Any]) -> bool:
 
     Every key in the text is followed by a colon, so the text holds at least as many
     colons as keys, and more than the objects read hold when a key repeats. As many
-    colons as keys read (the record's and its HoNOS scores', the one object a record
-    nests) leave no room for a repeat; any other line gets the exact check.
+    colons as keys read (the record's and those of the objects a record nests: HoNOS
+    scores, a contract's code amounts) plus the colon of a ZPM ``start`` time leave no
+    room for a repeat; any other line gets the exact check.
     """
+    keys = len(obj)
     honos = obj.get("honos")
-    keys = len(obj) + len(honos) if type(honos) is dict else len(obj)
+    if type(honos) is dict:
+        keys += len(honos)
+    if len(obj) > 9:  # only ZPM records are this long: their start time and code amounts hold colons
+        start = obj.get("start")
+        if type(start) is str:
+            keys += start.count(":")
+        amounts = obj.get("code_amounts")
+        if type(amounts) is dict:
+            keys += len(amounts)
     colons = line.count(b":") if isinstance(line, bytes) else line.count(":")
     return colons != keys
 
