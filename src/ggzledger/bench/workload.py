@@ -55,28 +55,33 @@ def trajectories_for(events: int) -> int:
     return math.ceil(expected * (1 + 2.5 / math.sqrt(expected)))
 
 
-def workload(events: int, seed: int = 1, catalogue: Catalogue | None = None) -> Iterator[bytes]:
+def workload(
+    events: int, seed: int = 1, catalogue: Catalogue | None = None, zpm_share: float = ZPM_SHARE
+) -> Iterator[bytes]:
     """``events`` JSON lines (each ending in a newline) of one provider's 2024, the same for the same seed.
 
     The year starts with the provider's insurer contracts. Trajectories open through the year (a
     quarter of them as January's intake), are assessed (HoNOS+ items 1..12), clustered across the
-    catalogue and seen weekly: about two in five as ZPM prestaties (consults by several professions
-    and settings, group units, overleg, travel surcharges: :mod:`~ggzledger.bench.zpm_care`), the
-    others by code (zpm-2024b consult codes, some demo-2017 ``CONSULT``); some have clinical stays (``VERBLIJF`` per day), reviews come on
-    their cluster's term (some overdue) with step-ups and step-downs, a few activities are
-    registered late or voided, and trajectories that end within the year are referred back.
-    Lines come in the order a source system would send them (by registration date). Every line
-    is accepted by an empty ledger that holds the bench's own table (``zpm_care.BENCH_TABLE``).
+    catalogue and seen weekly: a ``zpm_share`` of them (two in five by default) as ZPM prestaties
+    (consults by several professions and settings, group units, overleg, travel surcharges:
+    :mod:`~ggzledger.bench.zpm_care`), the others by code (zpm-2024b consult codes, some demo-2017
+    ``CONSULT``). Some have clinical stays (``VERBLIJF`` per day), reviews come on their cluster's
+    term (some overdue) with step-ups and step-downs, a few activities are registered late or
+    voided, and trajectories that end within the year are referred back. Lines come in the order a
+    source system would send them (by registration date). Every line is accepted by an empty
+    ledger that holds the bench's own table (``zpm_care.BENCH_TABLE``); with ``zpm_share`` 0 the
+    lines are the cluster model's only (no contracts), which an empty ledger of any version takes.
     Stops early only if the year runs out of lines first.
     """
     catalogue = catalogue or load_catalogue()
-    return itertools.islice(_Year(events, seed, catalogue).lines(), events)
+    return itertools.islice(_Year(events, seed, catalogue, zpm_share).lines(), events)
 
 
 class _Year:
     """The simulation: a queue of dated steps, each trajectory scheduling its own next step."""
 
-    def __init__(self, events: int, seed: int, catalogue: Catalogue) -> None:
+    def __init__(self, events: int, seed: int, catalogue: Catalogue, zpm_share: float = ZPM_SHARE) -> None:
+        self.zpm_share = zpm_share
         self.rng = random.Random(seed)
         self.seed = seed
         self.catalogue = catalogue
@@ -92,8 +97,9 @@ class _Year:
 
     def lines(self) -> Iterator[bytes]:
         rng = self.rng
-        for record in contracts(PROVIDER, YEAR, self.record_id):
-            yield self.line(record)
+        if self.zpm_share:
+            for record in contracts(PROVIDER, YEAR, self.record_id):
+                yield self.line(record)
         intake = self.count // 4
         for index in range(self.count):
             if index < intake:
@@ -193,7 +199,7 @@ class _Trajectory:
         self.demo = rng.random() < 0.08
         self.started = False
         # How a ZPM trajectory is treated; None: its activities are recorded by code.
-        self.practice = practice(rng, index) if not self.demo and rng.random() < ZPM_SHARE else None
+        self.practice = practice(rng, index) if not self.demo and rng.random() < year.zpm_share else None
 
     def _stay(self, rng: random.Random) -> tuple[date, date]:
         latest = (self.ends_on or _LAST) - self.opened_on
