@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["format_euro"]
+__all__ = ["MAX_CENTS", "format_euro"]
+
+MAX_CENTS = 100_000_000
+"""The largest amount one price may be, in cents (€ 1.000.000,00): far above any NZa tariff, and far enough
+below the store's 64-bit integers that no sum of lines overflows them. An amount past those integers
+would be stored in the event and then stop every view that copies it (SQLite and PostgreSQL both refuse
+it), so it is refused where it comes in: a contract's code_amounts and a tariff table's amount."""
 
 
 def format_euro(cents: int) -> str:

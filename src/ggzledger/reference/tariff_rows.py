@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from ggzledger.domain.money import MAX_CENTS
 from ggzledger.domain.text import has_control
 from ggzledger.reference.beroepen import CATEGORIES
 from ggzledger.reference.kinds import (
@@ -53,6 +54,9 @@ def _cents(_instance: object, attribute: attrs.Attribute[Any], value: object) ->
     # bool is an int subclass; a price of True cents is a bug, not a tariff.
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise TariffError(f"{attribute.name} {value!r} must be a positive integer number of cents")
+    if value > MAX_CENTS:
+        # A price the store's integers cannot hold would stop every view that copies it (domain.money).
+        raise TariffError(f"{attribute.name} {value} is more than {MAX_CENTS:,} cents, the most a price may be")
 
 
 def _day(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -15,6 +15,7 @@ import attrs
 import orjson
 
 from ggzledger.domain.errors import Malformed, NotAllowed, OutOfOrder
+from ggzledger.domain.money import MAX_CENTS
 from ggzledger.domain.months import is_month, month_of
 from ggzledger.domain.text import bidi_control, has_control, invisible
 from ggzledger.domain.values import (
@@ -233,6 +234,10 @@ def _code_amounts(name: str, value: Any, today: date) -> dict[str, int]:
             raise Malformed(
                 f"field {name!r}: code {code} must have a positive JSON integer of cents, got {_show(cents)}"
             )
+        if cents > MAX_CENTS:
+            # A vrij code has no cap (zpm.md Z5.3): without this bound an amount the store cannot hold
+            # would be recorded, and every view that copies it would fail from then on.
+            raise Malformed(f"field {name!r}: code {code} is {cents:,} cents; an amount is at most {MAX_CENTS:,}")
     return dict(value)
 
 
