@@ -83,6 +83,28 @@ def test_demo_prints_the_seeds_february_zorgnota(tmp_path: Path) -> None:
     assert result.stderr == ""
 
 
+def test_demo_zpm_prints_the_zpm_examples_november_zorgnota_under_privacy(tmp_path: Path) -> None:
+    result = run_cli("demo", "zpm", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    # zpm.md Z12: twenty records, two refused on purpose, November's nota of € 219,97 under privacy.
+    assert "recorded 20, unchanged 0, refused 2" in result.stdout
+    assert [line.split(":")[0] for line in result.stderr.splitlines()] == ["line 20", "line 21"]
+    for text in (
+        "volgnummer 2",
+        "Privacyverklaring: ja",
+        "Regiebehandelaar      11111111 (gz_psycholoog)",
+        "€ 219,97",
+        "€ 737,30",
+        "€ 957,27",
+        "door 22222222 (klinisch_psycholoog), 45 minuten",
+    ):
+        assert text in result.stdout
+    assert "Zorgvraagtype" not in result.stdout
+    assert (tmp_path / "ggzledger-demo-zpm.db").exists()
+    assert not (tmp_path / "ggzledger-demo.db").exists()
+
+
 @pytest.fixture
 def henk_db(tmp_path: Path) -> str:
     db = str(tmp_path / "henk.db")

@@ -111,10 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command(
         "demo",
         writes.cmd_demo,
-        "record the seed's Meneer Henk and print his February 2017 zorgnota",
+        "record a worked example (Meneer Henk, 2017; or zpm, 2024) and print its last zorgnota",
         "ggzledger demo",
+        "ggzledger demo zpm",
         "ggzledger --db /tmp/try.db demo",
-        note="Writes a fresh ggzledger-demo.db, or an empty --db; $GGZLEDGER_DB is not used.",
+        note="Writes a fresh ggzledger-demo.db (ggzledger-demo-zpm.db for zpm), or an empty --db;"
+        " $GGZLEDGER_DB is not used.",
+    )
+    sub.add_argument(
+        "scenario",
+        nargs="?",
+        choices=tuple(writes.DEMOS),
+        default="henk",
+        help="henk: the seed's cluster-model example (default); zpm: the zorgprestatiemodel example (docs/zpm.md)",
     )
 
     sub = command(

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 
@@ -27,7 +28,7 @@ from ggzledger.reference import TariffError, TariffTable
 from ggzledger.service.ingest import ingest
 from ggzledger.service.records import bounded_lines
 
-__all__ = ["cmd_ingest", "cmd_close", "cmd_demo", "cmd_tariffs", "cmd_bench", "DEMO_DB"]
+__all__ = ["cmd_ingest", "cmd_close", "cmd_demo", "cmd_tariffs", "cmd_bench", "DEMO_DB", "DEMOS"]
 
 DEMO_DB = "ggzledger-demo.db"
 # How an encoding is named to the reader of a message.
@@ -106,20 +107,44 @@ def close_lines(results: Sequence[ComputedClose]) -> list[str]:
     return lines
 
 
+class Demo(NamedTuple):
+    """A worked example shipped with the package: its input, its fresh ledger, and the nota it ends with."""
+
+    file: str
+    db: str
+    trajectory: str
+    month: str
+    told: str
+
+
+DEMOS = {
+    "henk": Demo("meneer-henk.jsonl", DEMO_DB, "T-HENK", "2017-02", "Meneer Henk recorded"),
+    "zpm": Demo(
+        "zpm-example.jsonl",
+        "ggzledger-demo-zpm.db",
+        "T-ZPM1",
+        "2024-11",
+        # zpm.md Z12 refuses two of its lines on purpose: a 3-minute consult and a wrong code.
+        "The zorgprestatiemodel example (docs/zpm.md; its two refusals are part of it) recorded",
+    ),
+}
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Record Meneer Henk in a fresh demo ledger (or an empty --db) and print his February zorgnota."""
+    """Record a worked example in a fresh demo ledger (or an empty --db) and print its last zorgnota."""
+    demo = DEMOS[args.scenario]
     # GGZLEDGER_DB is not read: it may name the production ledger, where a fictional patient is forever.
-    db = args.db or DEMO_DB
+    db = args.db or demo.db
     if args.db is None:
         for suffix in ("", "-wal", "-shm"):
             Path(db + suffix).unlink(missing_ok=True)
-    scenario = resources.files("ggzledger") / "scenarios" / "meneer-henk.jsonl"
+    scenario = resources.files("ggzledger") / "scenarios" / demo.file
     with open_ledger(db, create=True) as ledger:
         if ledger.projector.head():
             raise UsageError(f"the demo needs an empty ledger; {db} holds events already")
         summary = ingest(ledger, scenario.read_bytes().splitlines(), _refused)
-        declaration = ledger.declaration("T-HENK", "2017-02")
-    print(f"Meneer Henk recorded in {db}: {summary}; months closed through 2017-02.\n")
+        declaration = ledger.declaration(demo.trajectory, demo.month)
+    print(f"{demo.told} in {db}: {summary}; months closed through {demo.month}.\n")
     assert declaration is not None
     print(render_declaration(declaration))
     return 0
