@@ -23,7 +23,7 @@ from ggzledger.store import TypedMapper
 from processes import run_cli
 
 # The pages whose console examples are sessions that start from an empty directory.
-PAGES = ["overview.md", "input.md", "rules.md", "audit.md"]
+PAGES = ["overview.md", "input.md", "rules.md", "audit.md", "zpm.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)
