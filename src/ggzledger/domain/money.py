@@ -4,11 +4,11 @@ from __future__ import annotations
 
 __all__ = ["MAX_CENTS", "format_euro"]
 
-MAX_CENTS = 100_000_000
-"""The largest amount one price may be, in cents (€ 1.000.000,00): far above any NZa tariff, and far enough
-below the store's 64-bit integers that no sum of lines overflows them. An amount past those integers
-would be stored in the event and then stop every view that copies it (SQLite and PostgreSQL both refuse
-it), so it is refused where it comes in: a contract's code_amounts and a tariff table's amount."""
+MAX_CENTS = 10**12
+"""The largest amount one price may be, in cents (€ 10.000.000.000,00): far above any tariff, and far below
+the store's 64-bit integers, which only millions of lines at this amount could add up past. An amount past
+those integers would be stored in the event and then stop every view that copies it (SQLite and PostgreSQL
+both refuse it), so it is refused where it comes in: a contract's code_amounts and a tariff table's amount."""
 
 
 def format_euro(cents: int) -> str:
