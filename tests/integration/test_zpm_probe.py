@@ -310,6 +310,20 @@ def test_a_voided_zpm_line_is_credited_without_type_and_its_surcharge_rules_hold
     assert set(april) == {"A1-C", "A2", "S4"}
 
 
+# Z3.2: minutes are optional for a surcharge; only a type whose rows have bands needs them (Z4.3).
+
+
+def test_a_surcharge_type_without_rows_is_refused_for_the_missing_row_not_for_missing_minutes(clerk: Clerk) -> None:
+    clerk.given(opened("T1", "2024-03-01"), consult("A1", "2024-03-05", consult_type="diagnostiek", minutes=120))
+    # No shipped table has a psychodiagnostiek row: 3.12g, whether or not minutes are given.
+    expected = "line 1: activity S1: no prestatie in force on 2024-03-05 for surcharge psychodiagnostiek"
+    assert clerk.refusal(surcharge("S1", "2024-03-05", "A1", minutes=None, kind="psychodiagnostiek")) == expected
+    # reistijd has banded rows (TC0009, TC0010): without travel minutes it lacks a required field (3.12b).
+    assert clerk.refusal(surcharge("S1", "2024-03-05", "A1", minutes=None)) == (
+        "line 1: activity S1: prestatie surcharge reistijd requires 'minutes'"
+    )
+
+
 # rules.md 3.8, Z3.3: repeats of the new records.
 
 

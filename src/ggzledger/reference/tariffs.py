@@ -378,6 +378,11 @@ class Tariffs:
                     return Found(row=row, table=table.version)
         return None
 
+    def surcharge_bands(self, surcharge_type: str, on: date) -> tuple[int, ...]:
+        """The bands (min_minutes) the rows of a surcharge type in force on ``on`` define; () when it has none
+        (a type such as psychodiagnostiek, or one no loaded table knows)."""
+        return self._surcharge_bands((surcharge_type,), on)
+
     def _surcharge_bands(self, key: tuple[object, ...], on: date) -> tuple[int, ...]:
         # A surcharge type's bands are the min_minutes its rows in force define, over every table.
         return tuple(

@@ -209,8 +209,10 @@ def _row(
             minutes=minutes,
         )
     except NoTariff as error:
-        if kind == "surcharge" and minutes is None:
-            # The type's rows have bands, so its travel minutes are needed (3.12b).
+        if kind == "surcharge" and minutes is None and tariffs.surcharge_bands(fields["surcharge_type"], on):
+            # The type's rows have bands, so its travel minutes are needed (3.12b). A type without
+            # banded rows (none in force at all, say) is a missing row (3.12g): minutes are optional
+            # for a surcharge (zpm.md Z3.2).
             _needs(fields, kind, "minutes")
         raise NotAllowed(f"activity {activity}: {error}") from None
 
