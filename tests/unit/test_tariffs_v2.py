@@ -84,7 +84,7 @@ def test_a_v1_table_keeps_loading_with_every_zpm_column_empty():
         (f"A,a,consult,1,{Y2024},maximum,consult,diagnostiek,9,overig,45,,,,,", "setting 9 must be a whole number 1 to 8"),
         (f"A,a,consult,1,{Y2024},maximum,consult,diagnostiek,3,psycholoog,45,,,,,", "beroep_category 'psycholoog' is not one of arts,"),
         (f"A,a,consult,1,{Y2024},maximum,group,,,overig,,1,30,,,", "group_size 1 must be a whole number at least 2"),
-        (f"A,a,consult,1,{Y2024},maximum,consult,diagnostiek,3,overig,40,,,,,", "min_minutes 40 is not a consult band"),
+        (f"A,a,consult,1,{Y2024},maximum,consult,diagnostiek,3,overig,40,,,,,", "min_minutes 40 is not a band of consult"),
         (f"A,a,consult,1,{Y2024},maximum,consult,ander,3,overig,45,,,,,", "consult_type 'ander' is not one of"),
         (f"A,a,consult,1,{Y2024},duur,consult,diagnostiek,3,overig,45,,,,,", "tariff_type 'duur' is not one of"),
         (f"A,a,consult,1,{Y2024},maximum,dbc,diagnostiek,3,overig,45,,,,,", "kind 'dbc' is not one of"),

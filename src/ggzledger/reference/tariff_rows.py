@@ -136,7 +136,7 @@ class TariffRow:
         if bands is not None and self.min_minutes not in bands:
             # Z4.3's band rule would never choose such a row.
             raise TariffError(
-                f"min_minutes {self.min_minutes} is not a {self.kind} band ({', '.join(map(str, bands))})"
+                f"min_minutes {self.min_minutes} is not a band of {self.kind} ({', '.join(map(str, bands))})"
             )
 
     def in_force(self, day: date) -> bool:
