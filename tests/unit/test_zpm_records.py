@@ -131,11 +131,14 @@ def test_3_12b_a_travel_surcharge_without_its_minutes_is_refused_the_band_needs_
     assert "minutes" not in parse_object(psychodiagnostiek, TODAY).fields
 
 
-def test_3_12c_a_beroep_outside_the_list_is_refused_naming_field_options_and_value() -> None:
+def test_3_12c_a_beroep_outside_the_list_is_refused_naming_field_the_closest_options_and_value() -> None:
+    # 35 beroepen do not fit a one-line message: it names where the list is, and the closest codes.
     message = str(refusal(consult(beroep="psycholoog")))
 
-    assert message.startswith("field 'beroep' must be one of arts, verslavingsarts, avg, ")
-    assert message.endswith(', wo_orthopedagoog, wo_psycholoog; got "psycholoog"')
+    assert message.startswith("field 'beroep' must be one of the 35 codes of docs/input.md's beroepen table")
+    assert "(closest: wo_psycholoog, gz_psycholoog, klinisch_psycholoog)" in message
+    assert message.endswith('; got "psycholoog"')
+    assert str(refusal(consult(beroep="xyz"))).endswith('beroepen table; got "xyz"')
 
 
 @pytest.mark.parametrize(

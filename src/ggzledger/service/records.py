@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import hashlib
 import json
@@ -141,10 +142,19 @@ def _ranged(low: int, high: int) -> Check:
     return check
 
 
-def _choice(options: tuple[str, ...]) -> Check:
+def _choice(options: tuple[str, ...], listed_in: str | None = None) -> Check:
+    """The check of a closed list; a long list (``listed_in`` names where it is written out) is not
+    repeated in the message, which names the closest options instead."""
+
     def check(name: str, value: Any, today: date) -> str:
         if value not in options or not isinstance(value, str):
-            raise Malformed(f"field {name!r} must be one of {', '.join(options)}; got {_show(value)}")
+            if listed_in is None:
+                raise Malformed(f"field {name!r} must be one of {', '.join(options)}; got {_show(value)}")
+            closest = difflib.get_close_matches(value, options, n=3, cutoff=0.5) if isinstance(value, str) else []
+            hint = f" (closest: {', '.join(closest)})" if closest else ""
+            raise Malformed(
+                f"field {name!r} must be one of the {len(options)} codes {listed_in}{hint}; got {_show(value)}"
+            )
         return value
 
     return check
@@ -255,7 +265,7 @@ def _jsonable(value: Any) -> bool:
 
 
 _setting = _ranged(1, 8)
-_beroep = _choice(tuple(BEROEPEN))
+_beroep = _choice(tuple(BEROEPEN), "of docs/input.md's beroepen table")
 _practitioner = _digits(8)
 
 # type -> (required fields, optional fields); every type also takes "id".
