@@ -96,6 +96,26 @@ def test_stored_state_is_plain_json_under_the_explicit_topic() -> None:
             assert state["on"] == event.on.isoformat()
 
 
+def test_a_prestatie_is_stored_without_its_empty_fields_and_read_back_with_them_as_none() -> None:
+    mapper = TypedMapper()
+    surcharge = next(
+        e for e in ALL_EVENTS if isinstance(e, Trajectory.PrestatieDelivered) and e.prestatie == "surcharge"
+    )
+
+    stored = mapper.to_stored_event(surcharge)
+    state = orjson.loads(stored.state)
+
+    empty = [name for name in Trajectory.PrestatieDelivered.OMITTED_WHEN_NONE if getattr(surcharge, name) is None]
+    assert "consult_type" in empty and "beroep" in empty
+    assert not set(empty) & set(state)
+    assert state["surcharge_type"] == surcharge.surcharge_type  # what a prestatie holds is stored
+    # What the views read (current_state) and the domain event alike have every field back.
+    current = mapper.current_state(stored.topic, orjson.loads(stored.state))
+    assert all(current[name] is None for name in empty)
+    assert mapper.is_versioned(stored.topic)
+    assert vars(mapper.to_domain_event(stored)) == vars(surcharge)
+
+
 @pytest.mark.parametrize("sealing", ["compressed", "encrypted", "compressed-and-encrypted"])
 def test_a_sealed_state_is_not_plain_json_and_decodes_to_what_the_plain_mapper_stores(sealing: str) -> None:
     mapper, plain = MAPPERS[sealing](), TypedMapper()

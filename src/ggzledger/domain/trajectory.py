@@ -164,6 +164,13 @@ class Trajectory(Aggregate):
         """
 
         TOPIC = "ggzledger.Trajectory.PrestatieDelivered"
+        # Each prestatie fills a few of these; stored, the empty ones are left out (half the bytes
+        # of the state) and read back as None (store.codec.TypedMapper).
+        OMITTED_WHEN_NONE = (
+            "minutes", "professional", "setting", "care_form", "consult_type", "beroep", "beroep_category",
+            "practitioner", "planned_minutes", "start", "group_size", "care_level", "security_level",
+            "surcharge_type", "linked_activity", "effective_minutes", "band", "max_amount",
+        )  # fmt: skip
         prestatie: str | None
         consult_type: str | None
         beroep: str | None

@@ -75,6 +75,10 @@ class TypedMapper(Mapper[UUID]):
     ``class_version``) run on the raw dict before the types are restored, so an
     upcaster sees exactly what an older version stored.
 
+    An event class may name ``OMITTED_WHEN_NONE`` fields: those holding None are left out of
+    the stored state, and every read (:meth:`current_state`, so :meth:`to_domain_event` and
+    the views alike) puts them back as None.
+
     ``compressor`` and ``cipher`` are the library's (COMPRESSOR_TOPIC, CIPHER_TOPIC and
     CIPHER_KEY; see :func:`mapper_for`), applied as its Mapper does: a state is
     compressed then encrypted when stored, decrypted then decompressed when read.
@@ -86,18 +90,22 @@ class TypedMapper(Mapper[UUID]):
         super().__init__(transcoder=transcoder or OrjsonTranscoder(), compressor=compressor, cipher=cipher)
         self._converters: dict[type, list[tuple[str, Converter]]] = {}
         # Per event class and per stored topic, what each direction needs: looked up once, not per event.
-        self._outgoing: dict[type, tuple[str, int]] = {}
+        self._outgoing: dict[type, tuple[str, int, tuple[str, ...]]] = {}
         self._incoming: dict[str, tuple[type, int, list[tuple[str, Converter]]]] = {}
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         cls = type(domain_event)
         outgoing = self._outgoing.get(cls)
         if outgoing is None:
-            outgoing = self._outgoing[cls] = (get_topic(cls), getattr(cls, "class_version", 1))
-        topic, class_version = outgoing
+            outgoing = (get_topic(cls), getattr(cls, "class_version", 1), getattr(cls, "OMITTED_WHEN_NONE", ()))
+            self._outgoing[cls] = outgoing
+        topic, class_version, omitted = outgoing
         state = domain_event.__dict__.copy()
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
+        for name in omitted:
+            if state[name] is None:
+                del state[name]
         if class_version > 1:
             state["class_version"] = class_version
         data = self.transcoder.encode(state)
@@ -159,16 +167,20 @@ class TypedMapper(Mapper[UUID]):
         """
         incoming = self._incoming.get(topic) or self._incoming_for(topic)
         from_version = state.pop("class_version", 1)
+        cls = incoming[0]
         if from_version < incoming[1]:
-            cls = incoming[0]
             while from_version < incoming[1]:
                 getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
                 from_version += 1
+        for name in getattr(cls, "OMITTED_WHEN_NONE", ()):
+            state.setdefault(name, None)
         return state
 
     def is_versioned(self, topic: str) -> bool:
-        """True when the topic's class has versions (its stored states may need :meth:`current_state`)."""
-        return (self._incoming.get(topic) or self._incoming_for(topic))[1] > 1
+        """True when the topic's stored states may need :meth:`current_state`: its class has versions,
+        or leaves fields out (``OMITTED_WHEN_NONE``)."""
+        cls, version, _ = self._incoming.get(topic) or self._incoming_for(topic)
+        return version > 1 or bool(getattr(cls, "OMITTED_WHEN_NONE", ()))
 
     def _incoming_for(self, topic: str) -> tuple[type, int, list[tuple[str, Converter]]]:
         incoming = self._incoming.get(topic)
