@@ -1,12 +1,21 @@
 """The price of a ZPM activity and the contracts that set it (zpm.md Z5.2–Z5.4)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from ggzledger.domain.contracts import Contract
 from ggzledger.reference import TariffTable, load_tariffs
-from ggzledger.reference.pricing import ContractRefused, NoPrice, Price, cap_of, check_contract, price
+from ggzledger.reference.pricing import (
+    ContractIndex,
+    ContractRefused,
+    NoPrice,
+    Price,
+    cap_of,
+    check_contract,
+    contract_for,
+    price,
+)
 
 HEADER = (
     "code,description,unit,amount,valid_from,valid_to,tariff_type,kind,consult_type,setting,beroep_category,"
@@ -243,3 +252,26 @@ def test_a_code_amount_for_a_fixed_code_is_refused_and_for_a_free_code_has_no_ca
 
 def test_a_max_max_code_amount_up_to_the_cap_passes():
     check_contract(contract(code_amounts={"CO0432": 17567}, max_max=True), [], load_tariffs())
+
+
+def test_the_contract_index_finds_what_reading_every_contract_finds() -> None:
+    # The batch prices with an index of the contracts; it must choose exactly as Z5.4 step 2 does.
+    contracts = [
+        Contract(f"K-{p}-{i}-{y}-{h}", p, i, date(y, 1 if h == 1 else 7, 1), date(y, 6 if h == 1 else 12, 30), 9000)
+        for p in ("12345678", "87654321")
+        for i in ("3311", "7029", None)
+        for y in (2024, 2025)
+        for h in (1, 2)
+        if not (i == "7029" and y == 2025) and not (i is None and h == 2)
+    ]
+    index = ContractIndex(contracts)
+    day = date(2023, 12, 25)
+    while day < date(2026, 1, 5):
+        for provider in ("12345678", "87654321", "99999999"):
+            for insurer in ("3311", "7029", "0101"):
+                assert index.contract_for(day, provider, insurer) == contract_for(contracts, day, provider, insurer)
+        day += timedelta(days=3)
+    # Spot checks by hand: the insurer's own contract, the provider's list where there is none.
+    assert contract_for(index, date(2024, 3, 1), "12345678", "3311") == contracts[0]
+    assert contract_for(index, date(2025, 3, 1), "12345678", "7029").contract == "K-12345678-None-2025-1"
+    assert contract_for(index, date(2025, 8, 1), "12345678", "7029") is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import attrs
@@ -10,7 +10,17 @@ import attrs
 from ggzledger.domain.contracts import FULL_BP, MAX_MAX_BP, Contract
 from ggzledger.reference.tariffs import Found, NoTariff, TariffRow, Tariffs
 
-__all__ = ["ContractRefused", "NoPrice", "Price", "cap_of", "check_contract", "contract_for", "price"]
+__all__ = [
+    "ContractIndex",
+    "ContractRefused",
+    "Contracts",
+    "NoPrice",
+    "Price",
+    "cap_of",
+    "check_contract",
+    "contract_for",
+    "price",
+]
 
 
 class ContractRefused(ValueError):
@@ -42,12 +52,46 @@ def cap_of(row: TariffRow, max_max: bool) -> int | None:
     return row.amount * MAX_MAX_BP // FULL_BP if max_max else row.amount
 
 
-def contract_for(contracts: Sequence[Contract], on: date, provider: str, insurer: str | None) -> Contract | None:
+class ContractIndex:
+    """Contracts by provider and insurer, so that pricing an activity reads the few of its own pair.
+
+    A ledger's contracts grow by a handful per provider, insurer and year; an ingest prices every
+    ZPM activity with them, and a scan of them all would cost each activity more as years pass.
+    """
+
+    __slots__ = ("_by_pair",)
+
+    def __init__(self, contracts: Iterable[Contract]) -> None:
+        by_pair: dict[tuple[str, str | None], list[Contract]] = {}
+        for contract in contracts:
+            by_pair.setdefault((contract.provider, contract.insurer), []).append(contract)
+        self._by_pair = by_pair
+
+    def contract_for(self, on: date, provider: str, insurer: str | None) -> Contract | None:
+        """What :func:`contract_for` finds, from the index."""
+        if insurer is not None:
+            for contract in self._by_pair.get((provider, insurer), ()):
+                if contract.covers(on):
+                    return contract
+        for contract in self._by_pair.get((provider, None), ()):
+            if contract.covers(on):
+                return contract
+        return None
+
+
+Contracts = Sequence[Contract] | ContractIndex
+"""What prices an activity: the contracts as recorded, or indexed (:class:`ContractIndex`)."""
+
+
+def contract_for(contracts: Contracts, on: date, provider: str, insurer: str | None) -> Contract | None:
     """The contract that prices care of ``provider`` for ``insurer`` on ``on`` (Z5.4 step 2).
 
     The provider's contract with that insurer whose period contains ``on``; else the provider's
-    own price list (a contract without insurer); else None.
+    own price list (a contract without insurer); else None. Contracts of one provider and insurer
+    never overlap (Z5.3), so at most one of them covers a date.
     """
+    if isinstance(contracts, ContractIndex):
+        return contracts.contract_for(on, provider, insurer)
     own = None
     for contract in contracts:
         if contract.provider != provider or not contract.covers(on):
@@ -59,7 +103,7 @@ def contract_for(contracts: Sequence[Contract], on: date, provider: str, insurer
     return own
 
 
-def price(found: Found, on: date, provider: str, insurer: str | None, contracts: Sequence[Contract]) -> Price:
+def price(found: Found, on: date, provider: str, insurer: str | None, contracts: Contracts) -> Price:
     """The price of an activity on ``on`` priced by ``found``'s row (zpm.md Z5.4 steps 1–4).
 
     ``vast``: the row's amount. ``vrij``: the contract's amount for the code. ``maximum``: the

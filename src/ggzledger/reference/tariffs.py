@@ -270,8 +270,9 @@ class Tariffs:
         # (code, date) -> PricedCode: the registry never changes, and an ingest prices the same
         # few codes on the same days over and over.
         self._priced: dict[tuple[str, date], PricedCode] = {}
-        # find's answers (None: no row), keyed by kind, date, key and band, for the same reason.
-        self._found: dict[tuple[object, ...], Found | None] = {}
+        # find's candidate rows, keyed by kind, key and band (not by date: a year's consults name
+        # a few hundred keys on every one of its days).
+        self._found: dict[tuple[object, ...], tuple[Found, ...]] = {}
         # row's answers (None: no row), keyed by code and date: every legacy record with minutes asks.
         self._rows: dict[tuple[str, date], Found | None] = {}
 
@@ -363,20 +364,24 @@ class Tariffs:
             band = None if minutes is None else band_of(minutes, bands)
             if band is None:
                 raise NoTariff(_no_prestatie(prestatie, on, given, minutes))
-        memo = (prestatie, on, key, band)
-        if memo not in self._found:
-            self._found[memo] = self._find(prestatie, on, key, band, banded=bool(bands))
-        found = self._found[memo]
-        if found is None:
-            raise NoTariff(_no_prestatie(prestatie, on, given, minutes))
-        return found
+        memo = (prestatie, key, band)
+        candidates = self._found.get(memo)
+        if candidates is None:
+            candidates = self._found[memo] = self._candidates(prestatie, key, band, banded=bool(bands))
+        for found in candidates:
+            if found.row.in_force(on):
+                return found
+        raise NoTariff(_no_prestatie(prestatie, on, given, minutes))
 
-    def _find(self, kind: str, on: date, key: tuple[object, ...], band: int | None, *, banded: bool) -> Found | None:
-        for table in reversed(self._tables):
-            for row in table.keyed(kind, *key):
-                if row.in_force(on) and (not banded or row.min_minutes == band):
-                    return Found(row=row, table=table.version)
-        return None
+    def _candidates(self, kind: str, key: tuple[object, ...], band: int | None, *, banded: bool) -> tuple[Found, ...]:
+        """Every row of the kind, key and band, of every period, last-added table first: the first in
+        force on a date is the one that prices it (a table's rows of one key and band never overlap)."""
+        return tuple(
+            Found(row=row, table=table.version)
+            for table in reversed(self._tables)
+            for row in table.keyed(kind, *key)
+            if not banded or row.min_minutes == band
+        )
 
     def surcharge_bands(self, surcharge_type: str, on: date) -> tuple[int, ...]:
         """The bands (min_minutes) the rows of a surcharge type in force on ``on`` define; () when it has none

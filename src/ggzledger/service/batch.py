@@ -9,6 +9,7 @@ from uuid import UUID
 
 from ggzledger.domain import Trajectory, trajectory_id
 from ggzledger.domain.errors import Conflict, NotAllowed, UnknownTrajectory
+from ggzledger.reference.pricing import ContractIndex
 from ggzledger.service.commands import apply_record, open_trajectory
 from ggzledger.service.outcomes import Outcome
 from ggzledger.service.records import Record
@@ -43,7 +44,7 @@ class Batch:
         self.trajectories = self._load(numbers)
         # The contracts as they are when the batch starts price its ZPM activities (zpm.md Z5.4):
         # a contract_agreed record is its own transaction, between batches.
-        self.contracts = ledger.contracts()
+        self.contracts = ContractIndex(ledger.contracts())
         self.keys: dict[str, KeyRow] = ledger.recorder.select_keys(wanted) if wanted else {}
         self.new_keys: list[KeyRow] = []
         self.changed: dict[str, Trajectory] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -10,6 +10,7 @@ from ggzledger.domain import Contract, Trajectory
 from ggzledger.domain.errors import NotAllowed
 from ggzledger.reference import Catalogue, NoTariff, Tariffs, UnknownCluster
 from ggzledger.reference.beroepen import REGIEBEHANDELAARS
+from ggzledger.reference.pricing import Contracts
 from ggzledger.service.prestatie import check_legacy, derive, effective_minutes
 from ggzledger.service.records import Record
 
@@ -60,7 +61,7 @@ def apply_record(
     record: Record,
     tariffs: Tariffs,
     catalogue: Catalogue,
-    contracts: Sequence[Contract] = (),
+    contracts: Contracts = (),
 ) -> None:
     """Call the command a (non-opening) record stands for; raises the domain's Refused.
 
@@ -139,7 +140,7 @@ def _deliver_prestatie(
     trajectory: Trajectory,
     fields: Mapping[str, Any],
     tariffs: Tariffs,
-    contracts: Sequence[Contract],
+    contracts: Contracts,
     common: dict[str, Any],
 ) -> None:
     """A ZPM activity: its prestatie derived and priced (3.12d-k), then the trajectory's own rules."""

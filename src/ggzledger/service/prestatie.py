@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, Protocol
 
 import attrs
 
-from ggzledger.domain.contracts import Contract
 from ggzledger.domain.errors import NotAllowed
 from ggzledger.reference import NoTariff, Tariffs
 from ggzledger.reference.beroepen import category_of
 from ggzledger.reference.kinds import BANDS
-from ggzledger.reference.pricing import NoPrice, price
+from ggzledger.reference.pricing import Contracts, NoPrice, price
 from ggzledger.reference.tariffs import Found, TariffRow
 
 __all__ = ["Derived", "check_legacy", "derive", "effective_minutes"]
@@ -67,9 +66,7 @@ def effective_minutes(minutes: int, planned_minutes: int | None) -> int:
     return minutes
 
 
-def derive(
-    fields: Mapping[str, Any], trajectory: _Trajectory, tariffs: Tariffs, contracts: Sequence[Contract]
-) -> Derived:
+def derive(fields: Mapping[str, Any], trajectory: _Trajectory, tariffs: Tariffs, contracts: Contracts) -> Derived:
     """The prestatie of an ``activity_delivered`` with ``prestatie`` (zpm.md Z4, Z5.4).
 
     ``fields`` are the record's parsed fields (``date`` a date); the record's own shape (Z3.2's
