@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -70,17 +71,7 @@ def render_declaration(d: dict[str, Any]) -> str:
     for line, description, amount in zip(d["lines"], described, amounts, strict=True):
         day = date.fromisoformat(line["date"]).strftime("%d-%m-%Y")
         rows.append(f"{day:<12}{line['code']:<11}{description:<{label - 23}}{amount:>{money}}")
-    rows += [
-        "-" * width,
-        f"{'Totaal deze maand':<{label}}{totals[0]:>{money}}",
-        f"{'Eerder gedeclareerd':<{label}}{totals[1]:>{money}}",
-        f"{'Totaal gedeclareerd':<{label}}{totals[2]:>{money}}",
-    ]
-    if any(line["late"] for line in d["lines"]):
-        rows.append(_LATE_NOTE)
-    if d.get("digest"):
-        rows.append(f"digest {d['digest']}")
-    return "\n".join(rows)
+    return "\n".join(rows + _footer(d, totals, width, label, money))
 
 
 def _described(line: dict[str, Any]) -> str:
@@ -136,8 +127,13 @@ def _render_zpm(d: dict[str, Any]) -> str:
             wrapped += _wrap(_delivered(line), _PAGE - _DATE - _CODE, _PAGE - _DATE - _CODE)
         rows.append(f"{day:<{_DATE}}{line['code']:<{_CODE}}{wrapped[0]:<{room}}{amount:>{money}}")
         rows += [" " * (_DATE + _CODE) + more for more in wrapped[1:]]
-    rows += [
-        "-" * _PAGE,
+    return "\n".join(rows + _footer(d, totals, _PAGE, label, money))
+
+
+def _footer(d: dict[str, Any], totals: Sequence[str], width: int, label: int, money: int) -> list[str]:
+    """The rows under the lines, the same on every nota: the three totals, the late note, the digest."""
+    rows = [
+        "-" * width,
         f"{'Totaal deze maand':<{label}}{totals[0]:>{money}}",
         f"{'Eerder gedeclareerd':<{label}}{totals[1]:>{money}}",
         f"{'Totaal gedeclareerd':<{label}}{totals[2]:>{money}}",
@@ -146,7 +142,7 @@ def _render_zpm(d: dict[str, Any]) -> str:
         rows.append(_LATE_NOTE)
     if d.get("digest"):
         rows.append(f"digest {d['digest']}")
-    return "\n".join(rows)
+    return rows
 
 
 def _wrap(text: str, first: int, rest: int) -> list[str]:
