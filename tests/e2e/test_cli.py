@@ -89,7 +89,9 @@ def test_demo_zpm_prints_the_zpm_examples_november_zorgnota_under_privacy(tmp_pa
     assert result.returncode == 0, result.stderr
     # zpm.md Z12: twenty records, two refused on purpose, November's nota of € 219,97 under privacy.
     assert "recorded 20, unchanged 0, refused 2" in result.stdout
-    assert [line.split(":")[0] for line in result.stderr.splitlines()] == ["line 20", "line 21"]
+    assert "  line 20: activity A-09: a consult of 3 minutes is under 5 minutes" in result.stdout
+    assert "  line 21: activity A-10: code CO0432 is consult diagnostiek vanaf 45 min" in result.stdout
+    assert result.stderr == ""
     for text in (
         "volgnummer 2",
         "Privacyverklaring: ja",
