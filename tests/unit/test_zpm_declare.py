@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from ggzledger.interfaces.text.declaration import render_declaration
+from ggzledger.interfaces.text.declaration import _wrap, render_declaration
 from ggzledger.projections.declarations import (
     Activity,
     Assignment,
@@ -325,6 +325,17 @@ def test_the_zpm_nota_names_who_delivered_what_for_how_long_on_one_page() -> Non
     assert "CO0473" in block and "(neuro)psycholoog setting 1 (nagekomen)" in block and "€ 161,32" in block
     assert "door 22222222 (klinisch_psycholoog), 45 minuten" in block
     assert any(row.startswith("Totaal deze maand") and row.endswith("€ 219,97") for row in rows)
+
+
+def test_a_wrapped_description_never_leaves_a_lone_short_word_on_a_row() -> None:
+    description = "Diagnostiek vanaf 60 min GZ-psycholoog setting 1"
+    # One character too long for its first row: "setting 1" goes down together, not a lone "1".
+    assert _wrap(description, len(description) - 1, 57) == ["Diagnostiek vanaf 60 min GZ-psycholoog", "setting 1"]
+    assert _wrap(description, len(description), 57) == [description]
+    assert _wrap("Groepsconsult per patient groep 5 GZ-psycholoog", 34, 57) == [
+        "Groepsconsult per patient groep 5",
+        "GZ-psycholoog",
+    ]
 
 
 def test_a_zpm_nota_without_privacy_shows_the_zorgvraagtype() -> None:

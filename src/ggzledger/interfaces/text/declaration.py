@@ -149,6 +149,10 @@ def _wrap(text: str, first: int, rest: int) -> list[str]:
     """Text in rows of at most ``first`` characters, then ``rest``; split at spaces only (a longer word
     is split where it must be), so no word is cut short."""
     head = textwrap.wrap(text, first, break_on_hyphens=False) or [""]
+    if len(head) == 2 and " " not in head[1] and len(head[1]) <= 3 and " " in head[0]:
+        # "… setting" over a lone "1" reads badly: the number goes down with the word it belongs to.
+        kept, moved = head[0].rsplit(" ", 1)
+        head = [kept, f"{moved} {head[1]}"]
     tail = " ".join(head[1:])
     return head[:1] + textwrap.wrap(tail, rest, break_on_hyphens=False)
 
