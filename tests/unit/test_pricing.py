@@ -275,3 +275,29 @@ def test_the_contract_index_finds_what_reading_every_contract_finds() -> None:
     assert contract_for(index, date(2024, 3, 1), "12345678", "3311") == contracts[0]
     assert contract_for(index, date(2025, 3, 1), "12345678", "7029").contract == "K-12345678-None-2025-1"
     assert contract_for(index, date(2025, 8, 1), "12345678", "7029") is None
+
+
+# --- the remembered price (pricing._priced) -------------------------------------------------------
+
+
+def test_a_remembered_price_is_what_pricing_afresh_gives_and_never_another_contracts():
+    from ggzledger.reference.pricing import _priced
+
+    tariffs = special_tables()
+    terms = [contract(percentage_bp=9000), contract(code_amounts={"CO0432": 15000, "XX0001": 4200}), None]
+    for code in ("CO0432", "CO0497", "XX0001"):
+        row = found(code, tariffs=tariffs).row
+        for _ in range(2):  # the second round is answered from the memo
+            for each in terms:
+                try:
+                    fresh = _priced.__wrapped__(row, each)
+                except NoPrice as error:
+                    with pytest.raises(NoPrice, match=str(error)):
+                        _priced(row, each)
+                    continue
+                assert _priced(row, each) == fresh
+                assert (
+                    price(found(code, tariffs=tariffs), ON, PROVIDER, INSURER, [] if each is None else [each]) == fresh
+                )
+    # A contract of equal name but other terms is another key: its own price, not the first one's.
+    assert _priced(found("CO0432").row, contract(percentage_bp=8000)).amount == (15970 * 8000 + 5000) // 10000

@@ -24,7 +24,7 @@ def _frozen_amounts(value: Mapping[str, int] | None) -> tuple[tuple[str, int], .
     return None if value is None else tuple(sorted(value.items()))
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # a key of pricing's memo: hashed once
 class Contract:
     """What a ``contract_agreed`` record agrees (zpm.md Z3.3, Z5.3).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -116,7 +117,15 @@ def price(found: Found, on: date, provider: str, insurer: str | None, contracts:
     if row.tariff_type == "vast":
         assert row.amount is not None  # only vrij rows lack an amount
         return Price(amount=row.amount, basis="vast", max_amount=row.amount)
-    contract = contract_for(contracts, on, provider, insurer)
+    return _priced(row, contract_for(contracts, on, provider, insurer))
+
+
+# A year's ZPM activities name a few hundred rows under a handful of contracts: the price of a row
+# under a contract is remembered. Both are values (compared by content, their hashes cached), so
+# no registry or contract set is ever given another's answer; NoPrice is raised anew each time.
+@functools.lru_cache(maxsize=1 << 14)
+def _priced(row: TariffRow, contract: Contract | None) -> Price:
+    """Steps 3 and 4 of Z5.4 for a ``maximum`` or ``vrij`` row under ``contract`` (None: no contract)."""
     if row.tariff_type == "vrij":
         agreed = None if contract is None else contract.amount_for(row.code)
         if contract is None or agreed is None:

@@ -89,7 +89,7 @@ def _optional_label(instance: object, attribute: attrs.Attribute[Any], value: ob
         _label(instance, attribute, value)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # a key of pricing's memo: hashed once
 class TariffRow:
     """The price of one code over one period: ``amount`` cents per ``unit``, valid_from..valid_to.
 

@@ -348,22 +348,15 @@ class Tariffs:
         """
         if prestatie not in KINDS or prestatie == "other":
             raise ValueError(f"find looks up consult, group, overleg, stay or surcharge, not {prestatie!r}")
-        given = {
-            "consult_type": consult_type,
-            "setting": setting,
-            "beroep_category": beroep_category,
-            "group_size": group_size,
-            "care_level": care_level,
-            "security_level": security_level,
-            "surcharge_type": surcharge_type,
-        }
-        key = tuple(given[column] for column in KEY_COLUMNS[prestatie])
+        values = (consult_type, setting, beroep_category, group_size, care_level, security_level, surcharge_type)
+        # Every ZPM activity comes by here: its key is picked by position, not through a dict of names.
+        key = tuple(values[i] for i in _KEY_POSITIONS[prestatie])
         bands = BANDS.get(prestatie) or (self._surcharge_bands(key, on) if prestatie == "surcharge" else ())
         band = None
         if bands:
             band = None if minutes is None else band_of(minutes, bands)
             if band is None:
-                raise NoTariff(_no_prestatie(prestatie, on, given, minutes))
+                raise NoTariff(_no_prestatie(prestatie, on, dict(zip(_GIVEN, values, strict=True)), minutes))
         memo = (prestatie, key, band)
         candidates = self._found.get(memo)
         if candidates is None:
@@ -371,7 +364,7 @@ class Tariffs:
         for found in candidates:
             if found.row.in_force(on):
                 return found
-        raise NoTariff(_no_prestatie(prestatie, on, given, minutes))
+        raise NoTariff(_no_prestatie(prestatie, on, dict(zip(_GIVEN, values, strict=True)), minutes))
 
     def _candidates(self, kind: str, key: tuple[object, ...], band: int | None, *, banded: bool) -> tuple[Found, ...]:
         """Every row of the kind, key and band, of every period, last-added table first: the first in
@@ -412,6 +405,11 @@ class Tariffs:
 
     def __repr__(self) -> str:
         return f"Tariffs({[table.version for table in self._tables]!r})"
+
+
+_GIVEN = ("consult_type", "setting", "beroep_category", "group_size", "care_level", "security_level", "surcharge_type")
+# The arguments of find, in order; per kind, where its KEY_COLUMNS are among them.
+_KEY_POSITIONS = {kind: tuple(_GIVEN.index(column) for column in columns) for kind, columns in KEY_COLUMNS.items()}
 
 
 def _no_prestatie(kind: str, on: date, given: dict[str, Any], minutes: int | None) -> str:
