@@ -145,6 +145,8 @@ def _deliver_prestatie(
 ) -> None:
     """A ZPM activity: its prestatie derived and priced (3.12d-k), then the trajectory's own rules."""
     derived = derive(fields, trajectory, tariffs, contracts)
+    get = fields.get
+    # The given ZPM fields (_GIVEN) are named one by one: the most frequent ZPM path builds no extra dict.
     trajectory.deliver_prestatie(
         activity=fields["activity"],
         on=fields["date"],
@@ -153,10 +155,10 @@ def _deliver_prestatie(
         unit=derived.unit,
         amount=derived.amount,
         tariff=derived.tariff,
-        minutes=fields.get("minutes"),
-        professional=fields.get("professional"),
-        setting=fields.get("setting"),
-        care_form=fields.get("care_form"),
+        minutes=get("minutes"),
+        professional=get("professional"),
+        setting=get("setting"),
+        care_form=get("care_form"),
         prestatie=fields["prestatie"],
         beroep_category=derived.beroep_category,
         effective_minutes=derived.effective_minutes,
@@ -164,7 +166,16 @@ def _deliver_prestatie(
         tariff_type=derived.tariff_type,
         max_amount=derived.max_amount,
         price_basis=derived.price_basis,
-        **_given(fields),
+        consult_type=get("consult_type"),
+        beroep=get("beroep"),
+        practitioner=get("practitioner"),
+        planned_minutes=get("planned_minutes"),
+        start=get("start"),
+        group_size=get("group_size"),
+        care_level=get("care_level"),
+        security_level=get("security_level"),
+        surcharge_type=get("surcharge_type"),
+        linked_activity=get("linked_activity"),
         **common,
     )
 
