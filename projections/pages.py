@@ -35,7 +35,7 @@ from urllib.request import pathname2url
 from ggzledger.collector import fewer_collections
 from ggzledger.projections.bulk import BulkRebuild, Spilled
 from ggzledger.projections.decoding import Decoder, prepare_chunks
-from ggzledger.store import TypedMapper, read_states
+from ggzledger.store import TypedMapper, create_private, read_states
 
 if TYPE_CHECKING:
     from ggzledger.projections.view import View
@@ -68,6 +68,7 @@ class Scratch:
     def put(self, table: str, rows: Sequence[Sequence[Any]]) -> Spilled:
         """Store rows (all of one width) in ``table``; returns where the projector finds them."""
         if self._connection is None:
+            create_private(self.path)  # it holds patients' rows; its folder is the owner's only already
             self._connection = sqlite3.connect(self.path, isolation_level=None)
             self._connection.execute("PRAGMA journal_mode=OFF")
             self._connection.execute("PRAGMA synchronous=OFF")

@@ -28,7 +28,7 @@ from ggzledger.feed.public import Feed
 from ggzledger.service.ingest import ingest
 from ggzledger.service.ledger import Ledger
 from ggzledger.service.records import parse_line
-from ggzledger.store import store_env
+from ggzledger.store import create_private, store_env
 
 __all__ = ["FIGURES", "BenchError", "run"]
 
@@ -279,6 +279,7 @@ def _raw_sqlite_insert(ledger: Ledger, store: str, postgres: bool, path: Path, p
     ``synchronous`` setting as the ledger's event connection, 20,000 rows per transaction. Only
     the inserts and commits are timed, not reading the rows from the ledger.
     """
+    create_private(str(path))
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA synchronous={_event_synchronous(ledger)}")
@@ -328,6 +329,8 @@ def _baseline(lines_file: Path, records: int, store: str, progress: bool) -> tup
     postgres = store.startswith(("postgresql://", "postgres://"))
     if postgres:
         _drop_baseline_tables(store)
+    else:
+        create_private(store)  # the library's own recorder would make it 0644 (in the bench's 0700 folder)
     app = LibraryLedger(env)
     try:
         today = date.today()

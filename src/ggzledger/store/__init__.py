@@ -7,7 +7,7 @@ ledger never loads.
 from ggzledger.store.codec import OrjsonTranscoder, TypedMapper, mapper_for
 from ggzledger.store.protocol import KeyRow, LedgerRecorder, Listener, head_of
 from ggzledger.store.settings import DEFAULT_DB, StoreError, store_env
-from ggzledger.store.sqlite_store import SQLiteLedgerRecorder, read_states
+from ggzledger.store.sqlite_store import SQLiteLedgerRecorder, create_private, read_states
 
 __all__ = [
     "DEFAULT_DB",
@@ -18,6 +18,7 @@ __all__ = [
     "SQLiteLedgerRecorder",
     "StoreError",
     "TypedMapper",
+    "create_private",
     "head_of",
     "mapper_for",
     "read_states",

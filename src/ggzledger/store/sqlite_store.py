@@ -18,7 +18,31 @@ from ggzledger.store.protocol import KeyRow, Listener
 from ggzledger.store.settings import StoreError
 from ggzledger.store.sql import chunked, placeholders
 
-__all__ = ["SQLiteLedgerRecorder", "read_states"]
+__all__ = ["SQLiteLedgerRecorder", "create_private", "read_states"]
+
+PRIVATE = 0o600
+"""The mode of every SQLite file the ledger creates: patients' data, for the owner only."""
+
+
+def create_private(path: str) -> None:
+    """Create ``path`` as an empty file readable and writable by its owner only, whatever the umask.
+
+    An empty file is an empty SQLite database, and SQLite gives the ``-wal`` and
+    ``-shm`` files it makes beside a database the database file's mode. An
+    existing file is left as it is, mode included (docs/operations.md): it is the
+    owner's to chmod. SQLite URIs and in-memory names are left alone, and so is a
+    path that cannot be created: opening it then fails as SQLite says.
+    """
+    if not path or path.startswith("file:") or ":memory:" in path:
+        return
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
+    except OSError:
+        return
+    try:
+        os.fchmod(descriptor, PRIVATE)  # a umask can take bits away from the mode asked for; this cannot
+    finally:
+        os.close(descriptor)
 
 
 def _writer_pragmas() -> tuple[str, ...]:
@@ -52,6 +76,8 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     hands_over_commit = True
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
+        # Before the first connection (the pool opens them lazily): SQLite would create the file 0644.
+        create_private(datastore.pool.db_name)
         super().__init__(datastore, events_table_name)
         self.writer_pragmas = _writer_pragmas()
         self._tuned: weakref.WeakSet[Any] = weakref.WeakSet()
