@@ -35,15 +35,16 @@ def get(url: str, token: str | None = None) -> tuple[int, Any]:
         return error.code, json.load(error)
 
 
-def serving(db: str, port: int, token: str | None = None) -> subprocess.Popen[bytes]:
+def serving(db: str, port: int, token: str | None = None, *more: str, umask: int = 0o022) -> subprocess.Popen[bytes]:
     env = {key: value for key, value in os.environ.items() if key not in ("GGZLEDGER_DB", "GGZLEDGER_TOKEN")}
     if token:
         env["GGZLEDGER_TOKEN"] = token
     server = subprocess.Popen(
-        [sys.executable, "-m", "ggzledger", "--db", db, "serve", "--port", str(port)],
+        [sys.executable, "-m", "ggzledger", "--db", db, "serve", "--port", str(port), *more],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
+        preexec_fn=lambda: os.umask(umask),
     )
     deadline = time.monotonic() + 30
     while True:
@@ -135,3 +136,66 @@ def test_serve_refuses_a_non_local_address_without_a_token(tmp_path: Path) -> No
     assert result.stderr.strip() == (
         "ggzledger: refusing to listen on 0.0.0.0 without a bearer token: set GGZLEDGER_TOKEN"
     )
+
+
+def raw_request(port: int, request: bytes) -> tuple[int, dict[str, str], Any]:
+    """Send ``request`` as it is (e.g. HTTP/1.0 without Host); the status, headers and JSON body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, json.loads(body)
+
+
+def test_every_response_of_a_real_server_says_no_store(tmp_path: Path) -> None:
+    db = str(tmp_path / "ledger.db")
+    assert run_cli("--db", db, "ingest", str(HENK)).returncode == 0
+    port = free_port()
+    server = serving(db, port)
+    try:
+        for path, expected in [
+            ("/trajectories/T-HENK/declarations/2017-02", 200),
+            ("/trajectories/T-HENK/declarations/2015-01", 404),
+            ("/totals?by=nothing", 400),
+        ]:
+            request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+            status, headers, _ = raw_request(port, request.encode())
+            assert (status, headers["cache-control"]) == (expected, "no-store"), path
+    finally:
+        stop(server)
+
+
+def test_a_real_server_refuses_a_foreign_host_and_answers_its_own_names(tmp_path: Path) -> None:
+    port = free_port()
+    server = serving(str(tmp_path / "ledger.db"), port, None, "--server-name", "ledger.example.nl")
+    try:
+
+        def status_for(host_line: str, version: str = "1.1") -> tuple[int, dict[str, str], Any]:
+            return raw_request(port, f"GET /status HTTP/{version}\r\n{host_line}Connection: close\r\n\r\n".encode())
+
+        # A page of rebound.example whose name now points at 127.0.0.1 (DNS rebinding) reads nothing.
+        status, headers, body = status_for(f"Host: rebound.example:{port}\r\n")
+        assert (status, headers["cache-control"]) == (421, "no-store")
+        assert body == {"error": "this server does not serve the host named in the Host header"}
+        status, _, body = status_for("", version="1.0")  # no Host at all
+        assert (status, body) == (400, {"error": "a request needs exactly one Host header naming this server"})
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}", "[::1]", "ledger.example.nl", "LEDGER.example.nl:443"):
+            status, _, body = status_for(f"Host: {host}\r\n")
+            assert status == 200 and "head" in body, host
+    finally:
+        stop(server)
+
+
+def test_a_server_name_that_is_not_a_host_name_is_one_line_and_exit_status_2(tmp_path: Path) -> None:
+    result = run_cli(
+        "--db", str(tmp_path / "ledger.db"), "serve", "--port", str(free_port()), "--server-name", "https://x.nl/"
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "ggzledger: --server-name: not a host name or IP address (no port, no scheme): 'https://x.nl/'"
+    ]

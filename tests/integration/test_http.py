@@ -17,9 +17,11 @@ from starlette.testclient import TestClient
 from builders import HENK, HENK_EXPECTED
 from ggzledger import Ledger, ingest
 from ggzledger.feed.public import Feed
-from ggzledger.interfaces.http import create_app, is_loopback
+from ggzledger.interfaces.http import create_app, is_loopback, served_names
 from ggzledger.service.records import parse_line
 
+# The Host a loopback server answers to (the test client's own "testserver" is refused).
+LOCAL = "http://127.0.0.1"
 TOKEN = "s3cret-for-tests"
 
 
@@ -31,7 +33,7 @@ def henk(ledger: Ledger) -> Ledger:
 
 @pytest.fixture
 def client(henk: Ledger) -> Iterator[TestClient]:
-    with TestClient(create_app(henk)) as test_client:
+    with TestClient(create_app(henk), base_url=LOCAL) as test_client:
         yield test_client
 
 
@@ -189,7 +191,7 @@ def test_status_reports_the_head_and_the_projection_lag(client: TestClient, henk
 
 
 def test_with_a_token_every_request_needs_the_bearer_header(henk: Ledger) -> None:
-    with TestClient(create_app(henk, token=TOKEN)) as client:
+    with TestClient(create_app(henk, token=TOKEN), base_url=LOCAL) as client:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
             for path in ("/feed", "/openapi.json", "/months/2017-01/declarations"):
                 refused = client.get(path, headers=headers)
@@ -232,7 +234,7 @@ def test_a_database_that_went_away_is_a_json_503(henk: Ledger, monkeypatch: pyte
         raise OperationalError("server closed the connection unexpectedly\n\tThis probably means ...")
 
     monkeypatch.setattr(henk, "declarations", unreachable)
-    with TestClient(create_app(henk)) as client:
+    with TestClient(create_app(henk), base_url=LOCAL) as client:
         response = client.get("/months/2017-01/declarations")
 
     assert response.status_code == 503
@@ -247,3 +249,67 @@ def test_a_trajectory_longer_than_an_identifier_or_with_invisible_characters_is_
             assert response.json() == {
                 "error": "not a trajectory number: at most 64 characters, no control or invisible ones"
             }
+
+
+def test_every_response_errors_included_carries_no_store(henk: Ledger) -> None:
+    with TestClient(create_app(henk, token=TOKEN), base_url=LOCAL, raise_server_exceptions=False) as client:
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        answers = [
+            client.get("/feed", headers=bearer),  # 200
+            client.get("/trajectories/T-HENK/declarations/2015-01", headers=bearer),  # 404
+            client.get("/totals?by=nothing", headers=bearer),  # 400
+            client.get("/feed"),  # 401
+            client.get("/feed", headers={**bearer, "Host": "rebound.example"}),  # 421
+            client.get("/nowhere", headers=bearer),  # 404 of the router
+        ]
+        assert [answer.status_code for answer in answers] == [200, 404, 400, 401, 421, 404]
+        assert all(answer.headers["cache-control"] == "no-store" for answer in answers)
+
+
+def test_an_unexpected_error_is_a_500_with_no_store_too(henk: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(month: str) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(henk, "declarations", broken)
+    with TestClient(create_app(henk), base_url=LOCAL, raise_server_exceptions=False) as client:
+        response = client.get("/months/2017-01/declarations")
+
+    assert response.status_code == 500
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_host_the_server_does_not_serve_is_refused_with_a_json_421(client: TestClient) -> None:
+    for host in ("rebound.example", "rebound.example:8080", "localhost.", "127.0.0.2", "[::2]", "ggzledger"):
+        response = client.get("/trajectories/T-HENK/history", headers={"Host": host})
+        assert response.status_code == 421, host
+        assert response.json() == {"error": "this server does not serve the host named in the Host header"}
+
+
+def test_a_host_header_that_is_not_a_host_is_a_json_400(client: TestClient) -> None:
+    for host in ("", "localhost:http", "local host", "exa_mple.org", "a/b", "[::1", "user@localhost"):
+        response = client.get("/feed", headers={"Host": host})
+        assert response.status_code == 400, host
+        assert response.json() == {"error": "the Host header is not a host name or address"}
+
+
+def test_the_loopback_names_are_served_with_any_port_and_in_any_case(client: TestClient) -> None:
+    for host in ("localhost", "LocalHost:8080", "127.0.0.1", "127.0.0.1:1", "[::1]", "[::1]:8080", "[0:0::1]"):
+        assert client.get("/status", headers={"Host": host}).status_code == 200, host
+
+
+def test_further_names_are_served_beside_the_bind_address(henk: Ledger) -> None:
+    names = served_names("127.0.0.1", ["Ledger.Example.NL", "10.0.0.5", "::ffff:10.0.0.6"])
+    with TestClient(create_app(henk, hosts=names), base_url="http://ledger.example.nl") as client:
+        for host in ("ledger.example.nl", "ledger.example.nl:443", "10.0.0.5:8080", "localhost", "[::ffff:a00:6]"):
+            assert client.get("/status", headers={"Host": host}).status_code == 200, host
+        assert client.get("/status", headers={"Host": "other.example.nl"}).status_code == 421
+
+
+def test_a_server_on_every_address_serves_only_the_names_it_is_given() -> None:
+    assert served_names("0.0.0.0") == {"0.0.0.0"}
+    assert served_names("::", ["ledger.example.nl"]) == {"[::]", "ledger.example.nl"}
+    assert served_names("127.0.0.2") == {"127.0.0.2", "localhost", "127.0.0.1", "[::1]"}
+    assert served_names("::1") == {"localhost", "127.0.0.1", "[::1]"}
+    for bad in ("ledger.example.nl:443", "https://ledger.example.nl", "", "a b", "*.example.nl"):
+        with pytest.raises(ValueError):
+            served_names("127.0.0.1", [bad])

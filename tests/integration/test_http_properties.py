@@ -16,6 +16,9 @@ from builders import HENK
 from ggzledger import Ledger, ingest
 from ggzledger.interfaces.http import create_app
 
+# The Host a loopback server answers to (the test client's own "testserver" is refused).
+LOCAL = "http://127.0.0.1"
+
 ROUTES = [
     "/feed",
     "/trajectories/{}/declarations/{}",
@@ -62,6 +65,7 @@ headers = st.dictionaries(
             "X-Forwarded-For",
             "Cookie",
             "Accept-Encoding",
+            "Host",
         ]
     ),
     st.one_of(latin1, st.just("Bearer t0ken")),
@@ -76,7 +80,9 @@ def client(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
     ledger = Ledger(str(Path(tmp_path_factory.mktemp("http")) / "ledger.db"))
     ingest(ledger, HENK.read_bytes().splitlines(), lambda n, m: None)
     try:
-        with TestClient(create_app(ledger, token=request.param), raise_server_exceptions=False) as test_client:
+        with TestClient(
+            create_app(ledger, token=request.param), base_url=LOCAL, raise_server_exceptions=False
+        ) as test_client:
             yield test_client
     finally:
         ledger.close()
@@ -104,6 +110,7 @@ def test_no_request_gets_a_server_error(
     response = client.request(method, url, headers={name: value.encode("latin-1") for name, value in sent.items()})
 
     assert response.status_code < 500, (url, response.text)
+    assert response.headers["cache-control"] == "no-store", url
     if method != "HEAD":
         assert response.headers["content-type"] == "application/json", url
         assert isinstance(json.loads(response.content), dict)

@@ -7,11 +7,12 @@ import contextlib
 import hmac
 import ipaddress
 import logging
+import re
 import signal
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError
@@ -22,7 +23,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ggzledger.audit import findings, reports
 from ggzledger.domain.errors import Malformed, UnknownTrajectory
@@ -34,12 +35,26 @@ from ggzledger.interfaces.openapi import document
 from ggzledger.service.ledger import Ledger
 from ggzledger.service.records import MAX_ID, check_identifier
 
-__all__ = ["create_app", "serve", "ServeError", "is_loopback", "PAGE_DEFAULT", "PAGE_MAX", "WAIT_MAX"]
+__all__ = [
+    "create_app",
+    "serve",
+    "served_names",
+    "server_name",
+    "ServeError",
+    "is_loopback",
+    "LOOPBACK_NAMES",
+    "PAGE_DEFAULT",
+    "PAGE_MAX",
+    "WAIT_MAX",
+]
 
 PAGE_DEFAULT = 100
 PAGE_MAX = 1000
 WAIT_MAX = 30.0
 """The longest a feed request waits for new events (seconds)."""
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+"""The names a server on a loopback address answers to besides its address (docs/operations.md)."""
+_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?")
 
 
 class ServeError(Exception):
@@ -56,26 +71,71 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(db: str | None, host: str = "127.0.0.1", port: int = 8080, token: str | None = None) -> None:
+def server_name(text: str) -> str:
+    """The form a ``Host`` header's name is compared in: lower case, an IPv6 address in brackets.
+
+    ``text`` is a DNS name or an IP address (IPv6 with or without brackets), without
+    a port. Raises ValueError for anything else.
+    """
+    name = text.strip().lower()
+    bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+    try:
+        address = ipaddress.ip_address(bare)
+    except ValueError:
+        if bare != name or len(name) > 253 or not _HOSTNAME.fullmatch(name):
+            raise ValueError(f"not a host name or IP address (no port, no scheme): {text[:60]!r}") from None
+        return name
+    return f"[{address.compressed}]" if address.version == 6 else address.compressed
+
+
+def served_names(host: str, extra: Iterable[str] = ()) -> frozenset[str]:
+    """The ``Host`` names a server bound to ``host`` answers to, in server_name's form.
+
+    The bind address; for a loopback one also LOOPBACK_NAMES; and ``extra`` (the
+    ``--server-name`` values, e.g. the name a reverse proxy forwards). Raises
+    ValueError naming a value that is not a host name or IP address.
+    """
+    names = {server_name(host), *(server_name(name) for name in extra)}
+    if is_loopback(host):
+        names.update(LOOPBACK_NAMES)
+    return frozenset(names)
+
+
+def serve(
+    db: str | None,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    token: str | None = None,
+    server_names: Iterable[str] = (),
+) -> None:
     """Serve the ledger in ``db`` (a --db value) over HTTP until SIGINT or SIGTERM.
 
-    Raises ServeError, before opening anything, when ``host`` is not a loopback
-    address and no token is given (the ledger holds patients' care data and is
-    never served openly), or when the address cannot be listened on (in use, not
-    a port, not this machine's). Raises StoreError when the store cannot be used.
+    Requests are answered only when their ``Host`` names one of served_names(host,
+    server_names). Raises ServeError, before opening anything, when ``host`` is not
+    a loopback address and no token is given (the ledger holds patients' care data
+    and is never served openly), when a server name is not a host name, or when the
+    address cannot be listened on (in use, not a port, not this machine's). Raises
+    StoreError when the store cannot be used.
     """
     if not is_loopback(host) and not token:
         raise ServeError(f"refusing to listen on {host} without a bearer token: set GGZLEDGER_TOKEN")
+    try:
+        names = served_names(host, server_names)
+    except ValueError as error:
+        raise ServeError(f"--server-name: {error}") from None
     with _listen(host, port) as listening:
-        _serve(listening, Ledger(db), host, port, token)
+        _serve(listening, Ledger(db), host, port, token, names)
 
 
-def _serve(listening: socket.socket, ledger: Ledger, host: str, port: int, token: str | None) -> None:
+def _serve(
+    listening: socket.socket, ledger: Ledger, host: str, port: int, token: str | None, names: frozenset[str]
+) -> None:
     import uvicorn
 
     try:
+        app = create_app(ledger, token=token, hosts=names)
         # Long-polls in flight at shutdown are cut after a few seconds; clients resume with the same ``after``.
-        config = uvicorn.Config(create_app(ledger, token=token), timeout_graceful_shutdown=3, log_level="info")
+        config = uvicorn.Config(app, timeout_graceful_shutdown=3, log_level="info")
         server = uvicorn.Server(config)
         logging.getLogger("uvicorn.error").info(
             "serving the ledger on http://%s (Ctrl-C to stop)", _address(host, port)
@@ -126,8 +186,13 @@ def _stopping(server: Any) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def create_app(ledger: Ledger, token: str | None = None) -> Starlette:
-    """The ASGI application over an open ledger; with ``token``, every request needs ``Authorization: Bearer``."""
+def create_app(ledger: Ledger, token: str | None = None, hosts: Iterable[str] = LOOPBACK_NAMES) -> Starlette:
+    """The ASGI application over an open ledger.
+
+    Only requests whose ``Host`` names one of ``hosts`` (see served_names) are
+    answered; with ``token``, every request needs ``Authorization: Bearer``. Every
+    response, errors included, carries ``Cache-Control: no-store``.
+    """
     api = _Api(ledger)
     routes = [
         Route("/feed", api.feed),
@@ -139,8 +204,10 @@ def create_app(ledger: Ledger, token: str | None = None) -> Starlette:
         Route("/status", api.status),
         Route("/openapi.json", api.openapi),
     ]
-    middleware = [Middleware(_BearerToken, token=token)] if token else []
-    return Starlette(
+    middleware = [Middleware(_HostCheck, hosts=frozenset(server_name(host) for host in hosts))]
+    if token:
+        middleware.append(Middleware(_BearerToken, token=token))
+    return _Application(
         routes=routes,
         middleware=middleware,
         lifespan=api.lifespan,
@@ -167,6 +234,76 @@ async def _too_many_months(request: Request, exc: Exception) -> Response:
 
 
 _HANDLERS = {HTTPException: _http_error, PersistenceError: _store_error, SpanTooLong: _too_many_months}
+
+
+class _Application(Starlette):
+    """Starlette, with ``Cache-Control: no-store`` on every response it sends, a 500 from its error handler too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return _NoStore(super().build_middleware_stack())
+
+
+class _NoStore:
+    """Adds ``Cache-Control: no-store`` to every response: patients' data is kept by no cache or proxy."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
+                message = {**message, "headers": [*headers, (b"cache-control", b"no-store")]}
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+class _HostCheck:
+    """Answers only requests whose ``Host`` names a served host, port aside (DNS rebinding).
+
+    A page on another site whose name was re-pointed at this machine's address reaches
+    the server with that site's name as ``Host``: 421 with a JSON error. A missing or
+    malformed ``Host`` is a 400.
+    """
+
+    def __init__(self, app: ASGIApp, hosts: frozenset[str]) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            refusal = self._refusal([value for key, value in scope["headers"] if key == b"host"])
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, given: list[bytes]) -> Response | None:
+        if len(given) != 1:
+            return _error(400, "a request needs exactly one Host header naming this server")
+        try:
+            name = server_name(_without_port(given[0].decode("ascii")))
+        except (UnicodeDecodeError, ValueError):
+            return _error(400, "the Host header is not a host name or address")
+        if name not in self.hosts:
+            # Not echoed: the name is the requester's, and the error is read by whoever sent it anyway.
+            return _error(421, "this server does not serve the host named in the Host header")
+        return None
+
+
+def _without_port(host: str) -> str:
+    """``host`` of a Host header ``host[:port]`` (``[v6]:port`` too); ValueError for a port that is not digits."""
+    head, colon, port = host.rpartition(":")
+    if not colon or (head and not head.endswith("]") and ":" in head):
+        return host  # no port, or an IPv6 address without brackets
+    if not (port.isascii() and port.isdigit() and len(port) <= 5):
+        raise ValueError(host)
+    return head
 
 
 class _BearerToken:

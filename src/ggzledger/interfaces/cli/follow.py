@@ -90,7 +90,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # A service may start before the first ingest: it may make the ledger, but only from a sane --db.
     check_store(args.db, create=True)
     try:
-        serve(args.db, host=args.host, port=args.port, token=os.environ.get("GGZLEDGER_TOKEN") or None)
+        token = os.environ.get("GGZLEDGER_TOKEN") or None
+        serve(args.db, host=args.host, port=args.port, token=token, server_names=args.server_name)
     except ServeError as error:
         raise UsageError(str(error)) from None
     return 0

@@ -306,10 +306,19 @@ def build_parser() -> argparse.ArgumentParser:
         follow.cmd_serve,
         "the HTTP interface: feed, declarations, histories, totals, status, OpenAPI (docs/operations.md)",
         "ggzledger serve",
-        "GGZLEDGER_TOKEN=secret ggzledger serve --host 0.0.0.0 --port 8080",
+        "ggzledger serve --server-name ledger.example.nl",
+        "GGZLEDGER_TOKEN=secret ggzledger serve --host 0.0.0.0 --port 8080 --server-name ledger.example.nl",
     )
     sub.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; any other needs GGZLEDGER_TOKEN)"
     )
     sub.add_argument("--port", type=_count("--port", _PORT_MAX, 1), default=8080, help="port 1..65535 (default 8080)")
+    sub.add_argument(
+        "--server-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a further name the Host header may give, e.g. the one a reverse proxy forwards (repeatable;"
+        " answered besides the --host address, and localhost, 127.0.0.1 and [::1] on loopback)",
+    )
     return parser
