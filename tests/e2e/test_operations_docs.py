@@ -22,4 +22,4 @@ def test_every_console_example_of_the_operations_page_gives_the_output_shown(tmp
             got = result.stderr + result.stdout
             assert same_output(got, expected), f"$ {command}\n--- shown ---\n{expected}\n--- got ---\n{got}"
             ran += 1
-    assert ran == 3
+    assert ran == 4
