@@ -91,9 +91,17 @@ class Crasher:
     def crash(
         self, phase: str, args: tuple[str, ...], attempts: int, longest: float
     ) -> subprocess.CompletedProcess[str]:
-        """Start ARGS ``attempts`` times, each SIGKILLed (with any process it started) after a random delay
-        of up to ``longest`` seconds; then run it to the end and return that last run."""
-        for _ in range(attempts):
+        """Start ARGS until ``attempts`` runs were SIGKILLed (with any process each started) after a random
+        delay of up to ``longest`` seconds; then run it to the end and return that last run.
+
+        A run that ended before its delay was no kill: the next delays are drawn from a shorter span
+        (a restart often has less left to do), so the kills asked for land on a slow or a fast
+        machine alike; at most four times ``attempts`` runs are started.
+        """
+        killed_runs = 0
+        for _ in range(attempts * 4):
+            if killed_runs == attempts:
+                break
             delay = self.rng.uniform(0.05, longest)
             # A session of its own: the kill takes the command's whole process group, as a crash would.
             process = subprocess.Popen(
@@ -107,6 +115,9 @@ class Crasher:
             killed = process.poll() is None
             if killed:
                 os.killpg(process.pid, signal.SIGKILL)
+                killed_runs += 1
+            else:
+                longest = max(0.1, delay * 0.7)
             process.wait()
             self.kills.append(Kill(phase, delay, killed))
         return self.run(*args)

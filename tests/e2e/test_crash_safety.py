@@ -32,8 +32,8 @@ SEED = int(os.environ.get("GGZLEDGER_CRASH_SEED", "13"))
 LINES = 4_000
 CASES = 4  # seeds per store
 CLOSE_THROUGH = "2024-10"
-# Attempts killed per phase and case, before the run that completes (an attempt whose command ended
-# before its delay counts as no kill).
+# Kills per phase and case, before the run that completes (an attempt whose command ended before
+# its delay counts as no kill, and another attempt is made: Crasher.crash).
 ATTEMPTS = {"ingest": 5, "project": 3, "close": 4, "rebuild": 4}
 # How much longer than on SQLite each phase runs on PostgreSQL (measured, rounded down), so that the
 # kills spread over the whole run there too.
