@@ -3,7 +3,7 @@ and the ledger's book of them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -19,9 +19,15 @@ MAX_MAX_BP = 11_000
 """110.00%: the most a written max-max agreement may reach (zpm.md Z2.1, Z5.3)."""
 
 
-def _frozen_amounts(value: Mapping[str, int] | None) -> tuple[tuple[str, int], ...] | None:
-    # Events hold immutable values; sorted so that equal contracts compare equal.
-    return None if value is None else tuple(sorted(value.items()))
+def _frozen_amounts(
+    value: Mapping[str, int] | Iterable[tuple[str, int]] | None,
+) -> tuple[tuple[str, int], ...] | None:
+    # Events hold immutable values; sorted so that equal contracts compare equal. Pairs as an event
+    # stores them are taken as they are, a mapping as the input gives it.
+    if value is None:
+        return None
+    pairs = value.items() if isinstance(value, Mapping) else value
+    return tuple(sorted((code, cents) for code, cents in pairs))
 
 
 @attrs.frozen(cache_hash=True)  # a key of pricing's memo: hashed once
@@ -55,6 +61,9 @@ class Contract:
             if known == code:
                 return cents
         return None
+
+
+_CONTRACT_FIELDS = tuple(field.name for field in attrs.fields(Contract))
 
 
 class ContractBook(Aggregate):
@@ -94,18 +103,8 @@ class ContractBook(Aggregate):
         max_max: bool
 
         def apply(self, book: ContractBook) -> None:
-            book.contracts += (
-                Contract(
-                    contract=self.contract,
-                    provider=self.provider,
-                    insurer=self.insurer,
-                    valid_from=self.valid_from,
-                    valid_to=self.valid_to,
-                    percentage_bp=self.percentage_bp,
-                    code_amounts=None if self.code_amounts is None else dict(self.code_amounts),
-                    max_max=self.max_max,
-                ),
-            )
+            # The event holds the Contract's own fields (ContractBook.agree): one field list, not two.
+            book.contracts += (Contract(**{name: getattr(self, name) for name in _CONTRACT_FIELDS}),)
 
     @staticmethod
     def create_id(**_: Any) -> UUID:
@@ -127,15 +126,5 @@ class ContractBook(Aggregate):
         if self.get(contract.contract) is not None:
             raise ValueError(f"contract {contract.contract} is in the book already")
         self.trigger_event(
-            self.ContractAgreed,
-            record_id=record_id,
-            fingerprint=fingerprint,
-            contract=contract.contract,
-            provider=contract.provider,
-            insurer=contract.insurer,
-            valid_from=contract.valid_from,
-            valid_to=contract.valid_to,
-            percentage_bp=contract.percentage_bp,
-            code_amounts=contract.code_amounts,
-            max_max=contract.max_max,
+            self.ContractAgreed, record_id=record_id, fingerprint=fingerprint, **attrs.asdict(contract, recurse=False)
         )
