@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import attrs
@@ -55,6 +55,10 @@ class Trajectory(Aggregate):
 
     class Event(Aggregate.Event):
         TOPIC = "ggzledger.Trajectory.Event"
+        # The fields that hold a patient's personal or health data (docs/security.md): sealed with
+        # the patient's data key when stored, None once that key is erased. The rest (ids, codes,
+        # amounts, dates, provider, insurer) stays plain: what a claim and its audit need.
+        PERSONAL_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     # Never triggered (the creation event is below). Declared with a topic of its own because the
     # library otherwise derives it from Aggregate.Created, and it would inherit and take over the
@@ -66,6 +70,7 @@ class Trajectory(Aggregate):
         """The opening. Version 2 records the referral (zpm.md Z3.1)."""
 
         TOPIC = "ggzledger.Trajectory.Opened"
+        PERSONAL_FIELDS = ("patient", "referrer", "referrer_agb", "referral_date")
         class_version = 2
         trajectory: str
         record_id: str | None
@@ -90,6 +95,7 @@ class Trajectory(Aggregate):
         """A HoNOS+ rating. Version 2 records its total (items 1-12 without 9s, rules.md §8), 3 its route."""
 
         TOPIC = "ggzledger.Trajectory.Assessed"
+        PERSONAL_FIELDS = ("scores", "assessor", "total")
         class_version = 3
         trajectory: str
         record_id: str | None
@@ -119,6 +125,7 @@ class Trajectory(Aggregate):
         """A typing of the care need. Version 2 records the hoofdgroep (zpm.md Z3.1)."""
 
         TOPIC = "ggzledger.Trajectory.Clustered"
+        PERSONAL_FIELDS = ("cluster", "hoofdgroep")
         class_version = 2
         trajectory: str
         record_id: str | None
@@ -137,6 +144,7 @@ class Trajectory(Aggregate):
 
     class ActivityDelivered(Event):
         TOPIC = "ggzledger.Trajectory.ActivityDelivered"
+        PERSONAL_FIELDS = ("professional",)
         trajectory: str
         record_id: str | None
         fingerprint: str
@@ -208,6 +216,7 @@ class Trajectory(Aggregate):
 
     class ActivityVoided(Event):
         TOPIC = "ggzledger.Trajectory.ActivityVoided"
+        PERSONAL_FIELDS = ("reason",)
         trajectory: str
         record_id: str | None
         fingerprint: str
@@ -234,6 +243,7 @@ class Trajectory(Aggregate):
         """
 
         TOPIC = "ggzledger.Trajectory.Reviewed"
+        PERSONAL_FIELDS = ("cluster", "scores", "total", "hoofdgroep")
         class_version = 3
         trajectory: str
         record_id: str | None
@@ -261,6 +271,7 @@ class Trajectory(Aggregate):
 
     class ReferredBack(Event):
         TOPIC = "ggzledger.Trajectory.ReferredBack"
+        PERSONAL_FIELDS = ("reason",)
         trajectory: str
         record_id: str | None
         fingerprint: str
