@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.postgres import PostgresFactory as LibraryPostgresFactory
 from eventsourcing.utils import Environment
@@ -18,6 +18,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
+from ggzledger.store.chain import ZERO, ChainedRow, extend
 from ggzledger.store.protocol import KeyRow, Listener
 from ggzledger.store.settings import CONNECT_OPTIONS, StoreError
 
@@ -68,6 +69,16 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             " WHERE originator_id = ANY(%s) GROUP BY originator_id"
         ).format(schema=schema, table=Identifier(self.events_table_name))
         self._events_table = SQL("{schema}.{table}").format(schema=schema, table=Identifier(self.events_table_name))
+        # The event chain (store/chain.py), and where a sealed copy's chain starts (one row, or none).
+        self._chain_table = SQL("{schema}.ledger_chain").format(schema=schema)
+        self._base_table = SQL("{schema}.ledger_chain_base").format(schema=schema)
+        for table in (self._chain_table, self._base_table):
+            self.sql_create_statements.append(
+                SQL("CREATE TABLE IF NOT EXISTS {table} (position bigint PRIMARY KEY, hash bytea NOT NULL)").format(
+                    table=table
+                )
+            )
+        self._upgraded: tuple[int, bytes] | None = None
 
     def create_table(self) -> None:
         """Create the type, tables and indexes, one process at a time.
@@ -144,6 +155,120 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 ).format(table=self._events_table, head=SQL(str(int(head))))
             )
         super()._insert_stored_events(curs, stored_events, **kwargs)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The new events' positions, once their chain rows are written: still under the table lock,
+        in the same transaction, so chains cannot interleave."""
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if ids:
+            curs.execute(SQL("SELECT hash FROM {chain} ORDER BY position DESC LIMIT 1").format(chain=self._chain_table))
+            row = curs.fetchone()
+            previous = bytes(row["hash"]) if row is not None else self._chain_start(curs, ids[0])
+            rows = [
+                (p, s.originator_id, s.originator_version, s.topic, s.state)
+                for p, s in zip(ids, stored_events, strict=True)
+            ]
+            self._insert_links(curs, extend(previous, rows))
+        return ids
+
+    def _insert_links(self, curs: Cursor[DictRow], links: list[tuple[int, bytes]]) -> None:
+        # One statement for the batch: executemany in pipeline mode is one round trip anyway, but
+        # unnest binds two arrays instead of a parameter pair per row.
+        curs.execute(
+            SQL("INSERT INTO {chain} (position, hash) SELECT * FROM unnest(%s::bigint[], %s::bytea[])").format(
+                chain=self._chain_table
+            ),
+            ([p for p, _ in links], [h for _, h in links]),
+        )
+
+    def _chain_start(self, curs: Cursor[DictRow], first: int) -> bytes:
+        """The hash an empty chain starts from: a sealed copy's base, else h_0 after chaining the
+        events recorded before the chain existed (once: the upgrade, in this same transaction)."""
+        curs.execute(SQL("SELECT hash FROM {base}").format(base=self._base_table))
+        base = curs.fetchone()
+        previous = ZERO if base is None else bytes(base["hash"])
+        after = 0
+        select = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {table}"
+            " WHERE notification_id > %s AND notification_id < %s ORDER BY notification_id LIMIT 10000"
+        ).format(table=self._events_table)
+        while True:
+            curs.execute(select, (after, first))
+            page = [
+                (r["notification_id"], r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+                for r in curs.fetchall()
+            ]
+            if not page:
+                break
+            links = extend(previous, page)
+            self._insert_links(curs, links)
+            after, previous = links[-1]
+            self._upgraded = (after, previous)
+        return previous
+
+    @property
+    def chain_upgraded(self) -> tuple[int, bytes] | None:
+        """(position, hash) of the chain's head when this recorder chained the events of a ledger
+        recorded before the chain existed; None when it did not."""
+        return self._upgraded
+
+    def select_chain(self, after: int, stop: int, limit: int) -> list[tuple[int, bytes]]:
+        """(position, hash) of the chain rows after ``after`` up to ``stop``, at most ``limit``."""
+        statement = SQL(
+            "SELECT position, hash FROM {chain} WHERE position > %s AND position <= %s ORDER BY position LIMIT %s"
+        ).format(chain=self._chain_table)
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, (after, stop, limit), prepare=True)
+            return [(row["position"], bytes(row["hash"])) for row in curs.fetchall()]
+
+    def chain_base(self) -> tuple[int, bytes] | None:
+        """(position, hash) of the plain ledger's head a sealed copy's chain starts from; None if not a copy."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT position, hash FROM {base}").format(base=self._base_table))
+            row = curs.fetchone()
+        return None if row is None else (row["position"], bytes(row["hash"]))
+
+    def insert_copied(self, rows: Sequence[ChainedRow], base: tuple[int, bytes]) -> None:
+        """Insert events of another ledger at their own positions, chained onto ``base`` (see the protocol).
+
+        Under the table lock, as every write of events; the position sequence is then moved past
+        the last copied position, so that the next event recorded comes after them.
+        """
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)
+            curs.execute(SQL("SELECT position, hash FROM {base}").format(base=self._base_table))
+            recorded = curs.fetchone()
+            if recorded is None:
+                curs.execute(SQL("SELECT 1 FROM {table} LIMIT 1").format(table=self._events_table))
+                if curs.fetchone() is not None:
+                    raise IntegrityError("a copy goes into a new ledger only: this one holds events")
+                curs.execute(SQL("INSERT INTO {base} (position, hash) VALUES (%s, %s)").format(base=self._base_table),
+                             base)  # fmt: skip
+            elif (recorded["position"], bytes(recorded["hash"])) != tuple(base):
+                raise IntegrityError(f"this ledger's chain starts from position {recorded['position']}, not {base[0]}")
+            curs.execute(
+                SQL("SELECT position, hash FROM {chain} ORDER BY position DESC LIMIT 1").format(chain=self._chain_table)
+            )
+            last = curs.fetchone()
+            if last is not None and rows and rows[0].position <= last["position"]:
+                raise IntegrityError(f"copied rows must come after position {last['position']}")
+            previous = base[1] if last is None else bytes(last["hash"])
+            if not rows:
+                return
+            curs.executemany(
+                SQL(
+                    "INSERT INTO {table} (notification_id, originator_id, originator_version, topic, state)"
+                    " VALUES (%s, %s, %s, %s, %s)"
+                ).format(table=self._events_table),
+                [(r.position, r.stream, r.version, r.topic, r.state) for r in rows],
+            )
+            curs.execute(
+                SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s)"),
+                (f"{self.datastore.schema}.{self.events_table_name}", rows[-1].position),
+            )
+            self._insert_links(curs, extend(previous, rows))
 
     def select_states(self, after: int, limit: int, stop: int) -> list[tuple[int, str, bytes]]:
         """(position, topic, state) of the events after ``after`` up to ``stop``, at most ``limit``."""

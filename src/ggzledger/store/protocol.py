@@ -9,7 +9,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 
-__all__ = ["KeyRow", "LedgerRecorder", "Listener", "head_of"]
+from ggzledger.store.chain import ChainedRow
+
+__all__ = ["ChainedRow", "KeyRow", "LedgerRecorder", "Listener", "head_of"]
 
 # (key, fingerprint, trajectory): one row of the ledger-wide index of ids that
 # must be unique across trajectories ("activity:<id>", "record:<id>").
@@ -92,6 +94,29 @@ class LedgerRecorder(Protocol):
 
     def listen(self) -> Listener | None:
         """A :class:`Listener` woken by every write transaction; None where the store has none (poll)."""
+
+    # The event chain (store/chain.py, trust.md §2). insert_events chains every event it stores, in
+    # the same transaction; a ledger recorded before the chain gets its chain on its first write.
+
+    @property
+    def chain_upgraded(self) -> tuple[int, bytes] | None:
+        """(position, hash) of the head when this recorder chained a ledger recorded before the chain; else None."""
+
+    def select_chain(self, after: int, stop: int, limit: int) -> list[tuple[int, bytes]]:
+        """(position, hash) of the chain rows after ``after`` up to ``stop``, at most ``limit``, in position order."""
+
+    def chain_base(self) -> tuple[int, bytes] | None:
+        """(position, hash) a sealed copy's chain starts from (the plain ledger's head); None if not a copy."""
+
+    def insert_copied(self, rows: Sequence[ChainedRow], base: tuple[int, bytes]) -> None:
+        """Insert another ledger's events at exactly their positions, in one transaction, chained onto ``base``.
+
+        For ``ggzledger seal --into NEW``: ``rows`` in position order, each after the ledger's
+        head. The first call records ``base`` (the plain ledger's head position and hash) and
+        needs a ledger without events; later calls (a large copy in batches) must give the same
+        base and continue from the last chain row. The next event recorded comes after the last
+        copied position. Raises IntegrityError, storing nothing, otherwise.
+        """
 
 
 def head_of(recorder: LedgerRecorder) -> int:

@@ -14,11 +14,15 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Notification, OperationalError, PersistenceError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
+from ggzledger.store.chain import ZERO, ChainedRow, extend
 from ggzledger.store.protocol import KeyRow, Listener
 from ggzledger.store.settings import StoreError
 from ggzledger.store.sql import chunked, placeholders
 
 __all__ = ["SQLiteLedgerRecorder", "create_private", "read_states"]
+
+# Events chained per query while a ledger recorded before the chain gets its chain.
+_UPGRADE_PAGE = 10_000
 
 PRIVATE = 0o600
 """The mode of every SQLite file the ledger creates: patients' data, for the owner only."""
@@ -84,11 +88,16 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         # Stream ids already read, by their stored hex form.
         self._streams: dict[str, UUID] = {}
         self._pending_commit: Future[None] | None = None
+        self._upgraded: tuple[int, bytes] | None = None
 
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
             "CREATE TABLE IF NOT EXISTS ledger_keys (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, trajectory TEXT)",
+            # The event chain (store/chain.py): one hash per event, by its position (the rowid).
+            "CREATE TABLE IF NOT EXISTS ledger_chain (position INTEGER PRIMARY KEY, hash BLOB NOT NULL)",
+            # Where the chain of a sealed copy starts: the plain ledger's head (one row, or none).
+            "CREATE TABLE IF NOT EXISTS ledger_chain_base (position INTEGER PRIMARY KEY, hash BLOB NOT NULL)",
         ]
 
     def insert_events(
@@ -171,7 +180,75 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         keys: Iterable[KeyRow] | None = kwargs.get("keys")
         if keys:
             c.executemany("INSERT INTO ledger_keys (key, fingerprint, trajectory) VALUES (?, ?, ?)", list(keys))
+        if ids:
+            self._chain(c, ids, stored_events)
         return ids
+
+    def _chain(self, c: SQLiteCursor, ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> None:
+        """Chain the new events onto the last chain row, under the write lock the inserts took."""
+        c.execute("SELECT hash FROM ledger_chain ORDER BY position DESC LIMIT 1")
+        row = c.fetchone()
+        previous = row[0] if row is not None else self._chain_start(c, ids[0])
+        rows = [
+            (p, s.originator_id, s.originator_version, s.topic, s.state)
+            for p, s in zip(ids, stored_events, strict=True)
+        ]
+        c.executemany("INSERT INTO ledger_chain (position, hash) VALUES (?, ?)", extend(previous, rows))
+
+    def _chain_start(self, c: SQLiteCursor, first: int) -> bytes:
+        """The hash an empty chain starts from: a sealed copy's base, else h_0 after chaining the
+        events recorded before the chain existed (once: the upgrade, in this same transaction)."""
+        c.execute("SELECT position, hash FROM ledger_chain_base")
+        base = c.fetchone()
+        previous: bytes = ZERO if base is None else base[1]
+        after = 0
+        while True:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name}"
+                " WHERE rowid > ? AND rowid < ? ORDER BY rowid LIMIT ?",
+                (after, first, _UPGRADE_PAGE),
+            )
+            page = c.fetchall()
+            if not page:
+                break
+            links = extend(previous, page)
+            c.executemany("INSERT INTO ledger_chain (position, hash) VALUES (?, ?)", links)
+            after, previous = links[-1]
+            self._upgraded = (after, previous)
+        return previous
+
+    @property
+    def chain_upgraded(self) -> tuple[int, bytes] | None:
+        """(position, hash) of the chain's head when this recorder chained the events of a ledger
+        recorded before the chain existed; None when it did not."""
+        return self._upgraded
+
+    def select_chain(self, after: int, stop: int, limit: int) -> list[tuple[int, bytes]]:
+        """(position, hash) of the chain rows after ``after`` up to ``stop``, at most ``limit``."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT position, hash FROM ledger_chain WHERE position > ? AND position <= ? ORDER BY position LIMIT ?",
+                (after, stop, limit),
+            )
+            return [(row[0], bytes(row[1])) for row in c.fetchall()]
+
+    def chain_base(self) -> tuple[int, bytes] | None:
+        """(position, hash) of the plain ledger's head a sealed copy's chain starts from; None if not a copy."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT position, hash FROM ledger_chain_base")
+            row = c.fetchone()
+        return None if row is None else (row[0], bytes(row[1]))
+
+    def insert_copied(self, rows: Sequence[ChainedRow], base: tuple[int, bytes]) -> None:
+        """Insert events of another ledger at their own positions, chained onto ``base`` (see the protocol)."""
+        with _translated(), self.datastore.transaction(commit=True) as c:
+            previous = _copy_start(c, base, rows, self.events_table_name)
+            c.executemany(
+                f"INSERT INTO {self.events_table_name} (rowid, originator_id, originator_version, topic, state)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(r.position, r.stream.hex, r.version, r.topic, r.state) for r in rows],
+            )
+            c.executemany("INSERT INTO ledger_chain (position, hash) VALUES (?, ?)", extend(previous, rows))
 
     def _insert_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
         """Insert the events with one executemany (the library runs one execute per event); their positions.
@@ -310,6 +387,25 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                 )
                 for row in c.fetchall()
             ]
+
+
+def _copy_start(c: Any, base: tuple[int, bytes], rows: Sequence[ChainedRow], table: str) -> bytes:
+    """The hash copied rows are chained onto: ``base`` (recorded by the first copy), or the last
+    chain row of an earlier copy. Raises IntegrityError for another base or rows not after the head."""
+    c.execute("SELECT position, hash FROM ledger_chain_base")
+    recorded = c.fetchone()
+    if recorded is None:
+        c.execute(f"SELECT 1 FROM {table} LIMIT 1")
+        if c.fetchone() is not None:
+            raise IntegrityError("a copy goes into a new ledger only: this one holds events")
+        c.execute("INSERT INTO ledger_chain_base (position, hash) VALUES (?, ?)", base)
+    elif (recorded[0], bytes(recorded[1])) != tuple(base):
+        raise IntegrityError(f"this ledger's chain starts from position {recorded[0]}, not {base[0]}")
+    c.execute("SELECT position, hash FROM ledger_chain ORDER BY position DESC LIMIT 1")
+    last = c.fetchone()
+    if last is not None and rows and rows[0].position <= last[0]:
+        raise IntegrityError(f"copied rows must come after position {last[0]}")
+    return base[1] if last is None else bytes(last[1])
 
 
 def read_states(cursor: Any, table: str, after: int, stop: int, limit: int = -1) -> list[tuple[int, str, bytes]]:

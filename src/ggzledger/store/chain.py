@@ -1,0 +1,127 @@
+"""The event chain: every stored event's hash over the hash before it (trust.md §2), and anchors.
+
+``h_n = SHA-256(h_prev ‖ canonical(n))`` where ``h_prev`` is the hash of the event before it in
+position order (32 zero bytes before the first, or the base a sealed copy starts from) and
+``canonical(n)`` is five fields, each as a 4-byte big-endian length followed by its bytes:
+
+1. the position, in decimal ASCII digits;
+2. the stream id, as the 36-character lowercase UUID text (``str(uuid)``), ASCII;
+3. the stream version, in decimal ASCII digits;
+4. the topic, UTF-8;
+5. the state, exactly the bytes stored (ciphertext where fields are sealed).
+
+Decimal text and the UUID's usual form rather than each store's own column types, so that a
+SQLite ledger and a PostgreSQL ledger of the same events have the same chain, and an auditor
+can recompute it from an export with a few lines of any language (docs/audit.md shows one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+from uuid import UUID
+
+__all__ = [
+    "ZERO",
+    "Anchor",
+    "AnchorError",
+    "ChainedRow",
+    "canonical",
+    "extend",
+    "link",
+    "parse_anchor",
+    "read_anchors",
+    "stream_text",
+]
+
+ZERO = bytes(32)
+"""h_0: what the first event of a ledger (without a base) is chained onto."""
+
+_LENGTH = 4
+
+
+class ChainedRow(NamedTuple):
+    """What the chain covers of one stored event (and what ``insert_copied`` takes)."""
+
+    position: int
+    stream: UUID
+    version: int
+    topic: str
+    state: bytes
+
+
+def stream_text(stream: UUID | str) -> bytes:
+    """A stream id as the chain hashes it: the 36-character UUID text, whatever form a store keeps it in."""
+    return str(stream if isinstance(stream, UUID) else UUID(str(stream))).encode()
+
+
+def canonical(position: int, stream: UUID | str, version: int, topic: str, state: bytes) -> bytes:
+    """The bytes of one event the chain hashes: each field length-prefixed (see the module's docstring)."""
+    parts = (str(position).encode(), stream_text(stream), str(version).encode(), topic.encode(), bytes(state))
+    return b"".join(len(part).to_bytes(_LENGTH, "big") + part for part in parts)
+
+
+def link(previous: bytes, position: int, stream: UUID | str, version: int, topic: str, state: bytes) -> bytes:
+    """The chain hash of one event: SHA-256 over the previous hash and the event's canonical bytes."""
+    return hashlib.sha256(previous + canonical(position, stream, version, topic, state)).digest()
+
+
+def extend(previous: bytes, rows: Iterable[tuple[int, UUID | str, int, str, bytes]]) -> list[tuple[int, bytes]]:
+    """(position, hash) of each of ``rows`` (in position order), chained onto ``previous``."""
+    links = []
+    sha256 = hashlib.sha256
+    for position, stream, version, topic, state in rows:
+        previous = sha256(previous + canonical(position, stream, version, topic, state)).digest()
+        links.append((position, previous))
+    return links
+
+
+class AnchorError(ValueError):
+    """An anchor an auditor gave that cannot be read; the message names it and says what is wrong."""
+
+
+class Anchor(NamedTuple):
+    """A position and the chain hash an auditor kept for it, outside the database."""
+
+    position: int
+    hash: bytes
+
+    def __str__(self) -> str:
+        """The line close and verify print, and --anchors reads back: ``anchor <position> <hex hash>``."""
+        return f"anchor {self.position} {self.hash.hex()}"
+
+
+def parse_anchor(text: str, where: str) -> Anchor:
+    """An anchor from ``P:H``, ``P H`` or ``anchor P H``; raises AnchorError naming ``where``."""
+    words = text.replace(":", " ").split()
+    if words and words[0] == "anchor":
+        words = words[1:]
+    if len(words) != 2:
+        raise AnchorError(f"{where}: {text.strip()!r} is not an anchor: give POSITION:HASH or 'anchor POSITION HASH'")
+    position, digest = words
+    if not position.isdigit() or int(position) < 1:
+        raise AnchorError(f"{where}: the position {position!r} is not a whole number of 1 or more")
+    try:
+        hashed = bytes.fromhex(digest)
+    except ValueError:
+        hashed = b""
+    if len(hashed) != len(ZERO):
+        raise AnchorError(f"{where}: the hash {digest!r} is not 64 hexadecimal digits")
+    return Anchor(int(position), hashed)
+
+
+def read_anchors(path: str) -> list[Anchor]:
+    """The anchors of a file of lines as close and verify print them (or ``P:H``); blank lines and
+    ``#`` comments are skipped. Raises AnchorError naming the file and line."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise AnchorError(f"cannot read the anchors file {path}: {getattr(error, 'strerror', None) or error}") from None
+    anchors = []
+    for number, line in enumerate(text.splitlines(), 1):
+        kept = line.split("#", 1)[0].strip()
+        if kept:
+            anchors.append(parse_anchor(kept, f"{path} line {number}"))
+    return anchors
