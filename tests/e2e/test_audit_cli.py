@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -138,7 +139,9 @@ def test_build_then_rebuild_then_verify_exits_0(db: str) -> None:
     verified = ok(run_cli("--db", db, "verify"))
 
     assert rebuilt.startswith("rebuilt every view from position 0 to 49 in ")
-    assert verified == "verify: 49 events, 4 closes, 5 declarations recomputed; every digest matches\n"
+    summary, anchor = verified.splitlines()
+    assert summary == "verify: 49 events, 4 closes, 5 declarations recomputed; the chain holds and every digest matches"
+    assert re.fullmatch("anchor 49 [0-9a-f]{64}", anchor)
 
 
 def test_an_amount_altered_in_the_sqlite_file_is_found_by_verify_which_names_the_declaration(db: str) -> None:
@@ -157,7 +160,13 @@ def test_an_amount_altered_in_the_sqlite_file_is_found_by_verify_which_names_the
 
     assert verified.returncode == 1
     lines = verified.stdout.splitlines()
-    assert lines[0].endswith("2 differences")
+    assert lines[0].endswith("3 differences")
+    # The chain names the altered event first; the digests then say what it changed.
+    assert (
+        lines[1]
+        == f"  chain at position {rowid}: an event was altered, inserted or deleted here: its chain hash differs"
+    )
+    del lines[1]
     assert lines[1] == (
         "  declaration T-HENK 2017-02: digest differs from the issued declaration:"
         " total: recorded € 1.300,00, log gives € 2.100,00;"
@@ -193,7 +202,7 @@ def test_audit_and_verify_on_postgresql(postgres_db: str) -> None:
 
     assert ok(run_cli("--db", postgres_db, "audit", "T-HENK", "2016-11")).startswith("audit T-HENK 2016-11: the")
     assert ok(run_cli("--db", postgres_db, "rebuild")).startswith("rebuilt every view from position 0 to 42")
-    assert ok(run_cli("--db", postgres_db, "verify")).endswith("every digest matches\n")
+    assert "; the chain holds and every digest matches\nanchor 42 " in ok(run_cli("--db", postgres_db, "verify"))
 
 
 def test_rebuild_shows_a_progress_bar_only_when_standard_error_is_a_terminal(db: str) -> None:

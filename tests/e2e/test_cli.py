@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -145,10 +146,16 @@ def test_close_prints_each_close_and_refuses_a_closed_month(tmp_path: Path) -> N
     result = run_cli("--db", db, "close", "2017-01")
     # Henk's November: 6 consults and 8 stay days; December: 4 consults and 7 stay days; January: 4 consults.
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.splitlines() == [
+    assert result.stdout.splitlines()[:3] == [
         "2016-11: 1 declaration, total € 3.800,00",
         "2016-12: 1 declaration, total € 3.200,00",
         "2017-01: 1 declaration, total € 400,00",
+    ]
+    # Then the chain's head at each close's own event (three events, recorded together after 38).
+    anchors = result.stdout.splitlines()[3:]
+    assert [re.sub("[0-9a-f]{64}", "H", line) for line in anchors] == [
+        f"anchor {position} H  # close of {month}"
+        for position, month in ((39, "2016-11"), (40, "2016-12"), (41, "2017-01"))
     ]
 
     again = run_cli("close", "2016-12", "--db", db)

@@ -1,8 +1,8 @@
-"""Verifying a whole ledger: every close recomputed from the log and compared with what was recorded."""
+"""Verifying a whole ledger: the event chain and anchors, and every close recomputed from the log."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -13,19 +13,22 @@ from ggzledger.domain.money import format_euro
 from ggzledger.progress import Progress
 from ggzledger.projections.replay import Replay, ReplayedClose
 from ggzledger.service.ledger import Ledger
+from ggzledger.store.chain import ZERO, Anchor, ChainCheck
 
 __all__ = ["Difference", "Verification", "verify"]
 
 _PAGE = 5000
+# The head of a ledger without events.
+_EMPTY = Anchor(0, ZERO)
 # How many differences of one declaration verify spells out.
 _SHOWN = 3
 
 
 @attrs.frozen
 class Difference:
-    """Something verify found: a declaration, a close, or a stored event that does not match."""
+    """Something verify found: a declaration, a close, a stored event, the chain or an anchor that does not match."""
 
-    kind: str  # "declaration", "close" or "event"
+    kind: str  # "declaration", "close", "event", "chain" or "anchor"
     where: str
     message: str
 
@@ -41,19 +44,33 @@ class Verification:
     closes: int
     declarations: int
     differences: tuple[Difference, ...]
+    # The chain's head as recomputed from the events: what verify prints for an auditor to keep.
+    head: Anchor = _EMPTY
+    anchors: int = 0
+    # What verify could not check, and says (an anchor before a sealing, a chain not stored yet).
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.differences
 
 
-def _log(ledger: Ledger, head: int, found: list[Difference], progress: Progress | None) -> Iterator[tuple[int, Any]]:
-    """Every event up to ``head`` in position order; an event that cannot be read is a difference."""
+def _log(
+    ledger: Ledger, head: int, found: list[Difference], chain: ChainCheck, progress: Progress | None
+) -> Iterator[tuple[int, Any]]:
+    """Every event up to ``head`` in position order, its chain checked; an event that cannot be read is a difference."""
+    recorder = ledger.recorder
     position = 0
     while position < head:
-        page = ledger.recorder.select_notifications(start=position, limit=_PAGE, stop=head, inclusive_of_start=False)
+        page = recorder.select_notifications(start=position, limit=_PAGE, stop=head, inclusive_of_start=False)
         if not page:
             break
+        # The chain rows of the same positions, gaps (deleted events) included.
+        last = head if len(page) < _PAGE else page[-1].id
+        chain.page(
+            ((n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in page),
+            recorder.select_chain(position, last, 10 * _PAGE + last - position),
+        )
         for notification in page:
             try:
                 event = ledger.mapper.to_domain_event(notification)
@@ -66,9 +83,12 @@ def _log(ledger: Ledger, head: int, found: list[Difference], progress: Progress 
             progress(position, head)
 
 
-def verify(ledger: Ledger, progress: Progress | None = None) -> Verification:
-    """Recompute every close from the whole log and compare it with what was recorded.
+def verify(ledger: Ledger, progress: Progress | None = None, anchors: Sequence[Anchor] = ()) -> Verification:
+    """Recompute the event chain and every close from the whole log and compare them with what was recorded.
 
+    The chain is recomputed from the stored bytes of every event (store/chain.py): an event
+    whose hash differs from its stored chain row, an event without a row and a row without an
+    event are differences, and so is an anchor the recomputed chain does not pass through.
     Replays the log in position order in memory with the pure declaration
     arithmetic. Each recomputed declaration's digest is compared with the
     issued declaration stored at its close, and each close's chained digest
@@ -77,16 +97,32 @@ def verify(ledger: Ledger, progress: Progress | None = None) -> Verification:
     """
     head = ledger.projector.catch_up()
     found: list[Difference] = []
+    chain = _chain_check(ledger, head, anchors)
     replay = Replay(ledger.catalogue)
     events = closes = declarations = 0
-    for position, event in _log(ledger, head, found, progress):
+    for position, event in _log(ledger, head, found, chain, progress):
         events += 1
         close = replay.apply(position, event)
         if close is not None:
             closes += 1
             declarations += len(close.declarations)
             found.extend(_check_close(ledger, close))
-    return Verification(events, closes, declarations, tuple(found))
+    chain.finish(ledger.recorder.select_chain(head, 2**62, _PAGE))
+    found[:0] = [Difference(*difference) for difference in chain.differences]
+    return Verification(
+        events, closes, declarations, tuple(found), chain.head, chain.anchors_checked, tuple(chain.notes)
+    )
+
+
+def _chain_check(ledger: Ledger, head: int, anchors: Sequence[Anchor]) -> ChainCheck:
+    """A chain check from h_0, or from a sealed copy's base; a ledger recorded before the chain
+    existed has no chain rows until its next write, which verify says instead of naming every event."""
+    base = ledger.recorder.chain_base()
+    stored = base is not None or head == 0 or bool(ledger.recorder.select_chain(0, head, 1))
+    chain = ChainCheck(base, anchors, stored=stored)
+    if not stored:
+        chain.notes.append("the chain is not stored yet (a ledger recorded before it): the next write stores it")
+    return chain
 
 
 def _check_close(ledger: Ledger, close: ReplayedClose) -> list[Difference]:

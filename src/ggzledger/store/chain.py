@@ -125,3 +125,109 @@ def read_anchors(path: str) -> list[Anchor]:
         if kept:
             anchors.append(parse_anchor(kept, f"{path} line {number}"))
     return anchors
+
+
+# How many chain differences verify spells out; past them it counts.
+_SHOWN = 10
+
+
+class ChainCheck:
+    """The chain recomputed from the stored events, page by page, against the stored chain and anchors.
+
+    Feed it pages of events and the chain rows of the same positions (:meth:`page`), then
+    :meth:`finish` with the chain rows after the head. It keeps two running hashes: the chain
+    recomputed from the events alone (what an anchor is checked against: an auditor's own
+    recomputation gives it), and one that restarts from each stored hash, so that every altered
+    event is named at its own position rather than only the first.
+    """
+
+    def __init__(self, base: tuple[int, bytes] | None, anchors: Iterable[Anchor] = (), *, stored: bool = True) -> None:
+        self.base = base
+        self.stored = stored
+        self.computed = ZERO if base is None else base[1]
+        self._local = self.computed
+        self.head = Anchor(0 if base is None else base[0], self.computed)
+        self.events = 0
+        self.differences: list[tuple[str, str, str]] = []  # (kind, where, what): "chain" or "anchor"
+        self.notes: list[str] = []
+        self._hidden = 0
+        self._anchors: dict[int, list[Anchor]] = {}
+        # Anchors a sealed copy cannot check against its own chain: at or before its base.
+        self._sealed: dict[int, list[Anchor]] = {}
+        for anchor in anchors:
+            sealed = base is not None and anchor.position <= base[0]
+            (self._sealed if sealed else self._anchors).setdefault(anchor.position, []).append(anchor)
+        self.anchors_checked = 0
+
+    def _differ(self, where: str, what: str) -> None:
+        kind, _, where = where.partition(" ")
+        if len(self.differences) < _SHOWN:
+            self.differences.append((kind, where, what))
+        else:
+            self._hidden += 1
+
+    def page(
+        self, events: Iterable[tuple[int, UUID | str, int, str, bytes]], links: Iterable[tuple[int, bytes]]
+    ) -> None:
+        """Check one page: events and chain rows of the same positions, each in position order."""
+        stored = dict(links)
+        sha256 = hashlib.sha256
+        for position, stream, version, topic, state in events:
+            data = canonical(position, stream, version, topic, state)
+            before, self.computed = self.computed, sha256(self.computed + data).digest()
+            # While the stored chain agrees, both running hashes are one: hash once.
+            local = self.computed if self._local == before else sha256(self._local + data).digest()
+            self.head = Anchor(position, self.computed)
+            self.events += 1
+            kept = stored.pop(position, None)
+            if kept is None:
+                if self.stored:
+                    self._differ(
+                        f"chain at position {position}",
+                        "an event without a chain row (inserted after its chain was written)",
+                    )
+                self._local = local
+            else:
+                if kept != local:
+                    self._differ(
+                        f"chain at position {position}",
+                        "an event was altered, inserted or deleted here: its chain hash differs",
+                    )
+                self._local = kept
+            if position in self._anchors:
+                self._check(self._anchors.pop(position), self.computed)
+        for position in sorted(stored):
+            self._differ(f"chain at position {position}", "a chain row without an event (an event was deleted)")
+
+    def _check(self, anchors: list[Anchor], actual: bytes) -> None:
+        for anchor in anchors:
+            self.anchors_checked += 1
+            if anchor.hash != actual:
+                self._differ(
+                    f"anchor {anchor.position}",
+                    f"the chain no longer passes through {anchor.hash.hex()[:12]}…: an event at or before"
+                    f" position {anchor.position} was altered, inserted or deleted",
+                )
+
+    def finish(self, links_after_head: Iterable[tuple[int, bytes]] = ()) -> None:
+        """Chain rows after the last event, and the anchors no event reached."""
+        for position, _ in links_after_head:
+            self._differ(f"chain at position {position}", "a chain row without an event (an event was deleted)")
+        for position, anchors in sorted(self._sealed.items()):
+            assert self.base is not None  # only a copy has anchors before its base
+            if position == self.base[0]:
+                self._check(anchors, self.base[1])
+            else:
+                self.notes.append(
+                    f"anchor {position} lies before the sealing at {self.base[0]}: check it against the plain ledger"
+                )
+        for position in sorted(self._anchors):
+            anchors = self._anchors.pop(position)
+            if position > self.head.position:
+                self.anchors_checked += len(anchors)
+                self._differ(f"anchor {position}", f"lies beyond the head, position {self.head.position}")
+            else:
+                self.anchors_checked += len(anchors)
+                self._differ(f"anchor {position}", "no event is stored at that position (was it deleted?)")
+        if self._hidden:
+            self.differences.append(("chain", "…", f"{self._hidden} more differences"))

@@ -13,6 +13,7 @@ import orjson
 from ggzledger.progress import Progress
 from ggzledger.service.ledger import Ledger
 from ggzledger.store import store_env
+from ggzledger.store.chain import Anchor
 
 __all__ = [
     "UsageError", "print_json", "counted", "progress_bar", "position_bar", "check_store", "bring_up_to_date",
@@ -116,4 +117,15 @@ def open_ledger(db: str | None, *, create: bool = False, catch_up: bool = False)
             bring_up_to_date(ledger)
         yield ledger
     finally:
+        _tell_chain_upgrade(ledger)
         ledger.close()
+
+
+def _tell_chain_upgrade(ledger: Ledger) -> None:
+    """Once, on the write that chained a ledger recorded before the chain: the anchor of that moment.
+
+    Only when the chain rows were committed (a transaction that upgraded can still roll back).
+    """
+    upgraded = ledger.recorder.chain_upgraded
+    if upgraded is not None and ledger.recorder.select_chain(upgraded[0] - 1, upgraded[0], 1) == [upgraded]:
+        print(f"the events recorded before the event chain existed are chained now: {Anchor(*upgraded)}")

@@ -15,6 +15,7 @@ from ggzledger.interfaces.cli import follow, reads, writes
 from ggzledger.interfaces.numbers import POSITION_MAX, parse_count
 from ggzledger.projections.totals import DIMENSIONS
 from ggzledger.service.records import check_identifier
+from ggzledger.store.chain import Anchor, AnchorError, parse_anchor
 
 __all__ = ["build_parser"]
 
@@ -48,6 +49,13 @@ def _date(text: str) -> date:
     except ValueError:
         pass
     raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD")
+
+
+def _anchor(text: str) -> Anchor:
+    try:
+        return parse_anchor(text, "--anchor")
+    except AnchorError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--anchor: ")) from None
 
 
 def _encoding(text: str) -> str:
@@ -273,9 +281,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--month", type=_month, metavar="MONTH", help="only the findings on lines dated in MONTH, YYYY-MM")
     json_flag(sub)
 
-    command(
-        "verify", reads.cmd_verify, "recompute every close from the log; exit 1 naming what differs", "ggzledger verify"
+    sub = command(
+        "verify",
+        reads.cmd_verify,
+        "recompute the event chain and every close from the log; exit 1 naming what differs",
+        "ggzledger verify",
+        "ggzledger verify --anchor 1200:3f9a…c41e --anchors kept-anchors.txt",
+        note="Prints 'anchor POSITION HASH' for the head: keep it outside the database (docs/audit.md).",
     )
+    sub.add_argument(
+        "--anchor", type=_anchor, action="append", default=[], metavar="P:H",
+        help="a position and the chain hash kept for it; the chain must still pass through it (repeatable)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--anchors", metavar="FILE",
+        help="a file of anchors, one a line as close and verify print them ('anchor P H') or P:H; # comments",
+    )  # fmt: skip
     command("rebuild", reads.cmd_rebuild, "drop every view and rebuild it from position 0", "ggzledger rebuild")
 
     position = _count("--after", POSITION_MAX)

@@ -124,9 +124,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Recompute every close and its digest chain; exit 1 naming what differs."""
     from ggzledger.audit.verification import verify
     from ggzledger.interfaces.text.audit import render_verification
+    from ggzledger.store.chain import AnchorError, read_anchors
 
+    anchors = list(args.anchor)
+    if args.anchors is not None:
+        try:
+            anchors += read_anchors(args.anchors)
+        except AnchorError as error:
+            raise UsageError(str(error)) from None
     with open_ledger(args.db) as ledger, position_bar("verify") as bar:
-        result = verify(ledger, bar)
+        result = verify(ledger, bar, anchors)
     print(render_verification(result))
     return 0 if result.ok else 1
 

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import orjson
 
+from ggzledger.domain import BillingCalendar
 from ggzledger.domain.money import format_euro
 from ggzledger.domain.months import month_of
 from ggzledger.interfaces.cli.console import (
@@ -26,7 +27,9 @@ from ggzledger.interfaces.text.declaration import render_declaration
 from ggzledger.projections import ComputedClose
 from ggzledger.reference import TariffError, TariffTable
 from ggzledger.service.ingest import ingest
+from ggzledger.service.ledger import Ledger
 from ggzledger.service.records import bounded_lines
+from ggzledger.store.chain import Anchor
 
 __all__ = ["cmd_ingest", "cmd_close", "cmd_demo", "cmd_tariffs", "cmd_bench", "DEMO_DB", "DEMOS"]
 
@@ -69,9 +72,25 @@ def cmd_close(args: argparse.Namespace) -> int:
         bring_up_to_date(ledger)
         # A closed or future month is refused like any other record: exit 1.
         results = ledger.close_month(args.month)
-    for line in close_lines(results):
+        anchors = close_anchors(ledger, results)
+    for line in close_lines(results) + anchors:
         print(line)
     return 0
+
+
+def close_anchors(ledger: Ledger, results: Sequence[ComputedClose]) -> list[str]:
+    """``anchor P H  # close of MONTH`` for each month closed: the chain's head at its MonthClosed event.
+
+    The close's events are the calendar stream's last ones (recorded together, in month order).
+    """
+    if not results:
+        return []
+    closed = ledger.recorder.select_stream_with_positions(BillingCalendar.ID)[-len(results) :]
+    lines = []
+    for result, (position, _) in zip(results, closed, strict=True):
+        for at, hashed in ledger.recorder.select_chain(position - 1, position, 1):
+            lines.append(f"{Anchor(at, hashed)}  # close of {result.month}")
+    return lines
 
 
 def _confirm_current(month: str) -> None:

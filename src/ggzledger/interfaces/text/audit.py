@@ -133,9 +133,14 @@ def render_audit(result: Audit) -> str:
 def render_verification(result: Verification) -> str:
     """The outcome of verify: a summary line, then each difference on a line of its own."""
     done = f"{result.events} events, {result.closes} closes, {result.declarations} declarations recomputed"
+    if result.anchors:
+        done += f", {result.anchors} anchor{'s' if result.anchors != 1 else ''} checked"
+    notes = [f"  note: {note}" for note in result.notes]
     if result.ok:
-        return f"verify: {done}; every digest matches"
+        # The head's anchor only for a ledger that verifies: an auditor keeps it outside the database.
+        head = [str(result.head)] if result.head.position else []
+        return "\n".join([f"verify: {done}; the chain holds and every digest matches", *notes, *head])
     count = len(result.differences)
     lines = [f"verify: {done}; {count} difference{'s' if count != 1 else ''}"]
     lines += [f"  {difference}" for difference in result.differences]
-    return "\n".join(lines)
+    return "\n".join(lines + notes)
