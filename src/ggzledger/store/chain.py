@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
 __all__ = [
@@ -72,8 +72,23 @@ def extend(previous: bytes, rows: Iterable[tuple[int, UUID | str, int, str, byte
     """(position, hash) of each of ``rows`` (in position order), chained onto ``previous``."""
     links = []
     sha256 = hashlib.sha256
+    # canonical() inlined, with each stream's and topic's prefixed bytes made once per call: ingest
+    # chains every event it records, and most of a batch's events share a few topics and streams.
+    made: dict[Any, bytes] = {}
     for position, stream, version, topic, state in rows:
-        previous = sha256(previous + canonical(position, stream, version, topic, state)).digest()
+        id_part = made.get(stream)
+        if id_part is None:
+            text = stream_text(stream)
+            id_part = made[stream] = len(text).to_bytes(4, "big") + text
+        topic_part = made.get(topic)
+        if topic_part is None:
+            text = topic.encode()
+            topic_part = made[topic] = len(text).to_bytes(4, "big") + text
+        at, step = str(position).encode(), str(version).encode()
+        previous = sha256(
+            b"".join((previous, len(at).to_bytes(4, "big"), at, id_part, len(step).to_bytes(4, "big"), step,
+                      topic_part, len(state).to_bytes(4, "big"), state))
+        ).digest()  # fmt: skip
         links.append((position, previous))
     return links
 
