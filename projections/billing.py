@@ -21,6 +21,7 @@ from ggzledger.projections.closes import (
     store_close,
 )
 from ggzledger.projections.declarations import line_minutes
+from ggzledger.projections.erasure import purge
 from ggzledger.projections.store import Cursor
 from ggzledger.projections.view import Recorded, TableView
 from ggzledger.reference import Catalogue
@@ -29,13 +30,18 @@ __all__ = ["BillingView", "ComputedClose"]
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS billing_trajectories (
-        trajectory TEXT PRIMARY KEY, patient TEXT NOT NULL, provider TEXT NOT NULL, insurer TEXT NOT NULL,
+        trajectory TEXT PRIMARY KEY, patient TEXT, provider TEXT NOT NULL, insurer TEXT NOT NULL,
         region TEXT, referrer TEXT, opened_on TEXT NOT NULL, ended_on TEXT, ended_position BIGINT,
         declarations INTEGER NOT NULL DEFAULT 0, declared_total BIGINT NOT NULL DEFAULT 0,
         referral_type TEXT, referrer_agb TEXT, referral_date TEXT)""",
     """CREATE TABLE IF NOT EXISTS billing_clusterings (
-        trajectory TEXT NOT NULL, position BIGINT NOT NULL, on_date TEXT NOT NULL, cluster INTEGER NOT NULL,
+        trajectory TEXT NOT NULL, position BIGINT NOT NULL, on_date TEXT NOT NULL, cluster INTEGER,
         PRIMARY KEY (trajectory, position))""",
+    # What an erasure moves in the totals by cluster, group and supercluster (see purge): written
+    # and read back within the transaction that applies the PersonalDataErased event.
+    """CREATE TABLE IF NOT EXISTS billing_erased_moves (
+        position BIGINT NOT NULL, dimension TEXT NOT NULL, key TEXT NOT NULL, total BIGINT NOT NULL,
+        PRIMARY KEY (position, dimension, key))""",
     # Keyed by the position of the ActivityDelivered event: rows are appended in key order.
     # INTEGER PRIMARY KEY is SQLite's rowid itself, no index beside the table (BIGINT would
     # be one); the PostgreSQL store makes it BIGINT.
@@ -85,6 +91,7 @@ _TABLES = (
     "billing_voids",
     "billing_declarations",
     "billing_closes",
+    "billing_erased_moves",
 )
 
 
@@ -108,6 +115,8 @@ _STATEMENTS = {
     "referred": "UPDATE billing_trajectories SET ended_on = ?, ended_position = ? WHERE trajectory = ?",
     "voided": "UPDATE billing_activities SET voided_position = ? WHERE activity = ?",
 }
+# The kinds of rows a segment gathers: those with a statement, then the erasures (applied after them).
+_KINDS = (*_STATEMENTS, "erased")
 _VOID_LATER = "INSERT INTO billing_voids (position, activity) VALUES (?, ?)"
 # Delivered rows a rebuild's child put in the page's scratch database (see spill), copied over.
 _COPY_DELIVERED = (
@@ -116,6 +125,7 @@ _COPY_DELIVERED = (
 )
 _MONTH_CLOSED = BillingCalendar.MonthClosed.TOPIC
 _PRESTATIE_DELIVERED = Trajectory.PrestatieDelivered.TOPIC
+_ERASED = Trajectory.PersonalDataErased.TOPIC
 
 
 # States of events recorded before a field existed lack it: the new fields are read with get().
@@ -181,7 +191,8 @@ class BillingView(TableView):
     """
 
     name = "billing"
-    version = 5
+    # 6: personal columns may be NULL (an erased trajectory's), and the erasure's totals move.
+    version = 6
     topics = frozenset(
         {
             Trajectory.Opened.TOPIC,
@@ -194,6 +205,7 @@ class BillingView(TableView):
             Trajectory.PrivacyStatementWithdrawn.TOPIC,
             Trajectory.ActivityVoided.TOPIC,
             Trajectory.ReferredBack.TOPIC,
+            Trajectory.PersonalDataErased.TOPIC,
             BillingCalendar.MonthClosed.TOPIC,
         }
     )
@@ -221,7 +233,7 @@ class BillingView(TableView):
         after the rows of every event before it and before any after it.
         """
         segments: list[Segment] = []
-        gathered: dict[str, Any] = {kind: [] for kind in _STATEMENTS}
+        gathered: dict[str, Any] = {kind: [] for kind in _KINDS}
         make = _ROWS
         for position, topic, state in events:
             found = make.get(topic)
@@ -231,13 +243,15 @@ class BillingView(TableView):
                 s = state
                 close = (position, s["month"], s["up_to"], s["declarations"], s["total"], s["digest"], s["timestamp"])
                 segments.append((gathered, close))
-                gathered = {kind: [] for kind in _STATEMENTS}
+                gathered = {kind: [] for kind in _KINDS}
             elif topic == _PRESTATIE_DELIVERED:
                 # Its v1 row goes with the others (and is spilled with them in a rebuild); its ZPM
                 # facts, when it has a prestatie (a legacy record with planned minutes has none), beside it.
                 gathered["delivered"].append(_delivered(position, state))
                 if state.get("prestatie") is not None:
                     gathered["prestatie"].append(_prestatie(position, state))
+            elif topic == _ERASED:
+                gathered["erased"].append((state["trajectory"], position))
         segments.append((gathered, None))
         return segments
 
@@ -261,6 +275,9 @@ class BillingView(TableView):
             for kind, rows in gathered.items():
                 if isinstance(rows, tuple):  # spilled: (table, first seq, last seq)
                     c.execute(_COPY_DELIVERED.format(rows[0]), rows[1:])
+                elif kind == "erased":
+                    for trajectory, position in rows:
+                        purge(c, trajectory, position, self.catalogue)
                 elif rows:
                     # While rebuilding there is no index by activity yet: each update
                     # would read the whole table, so voids wait in billing_voids.

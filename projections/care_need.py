@@ -25,7 +25,7 @@ __all__ = [
     "due_for_review",
 ]
 
-CHANGES = ("initial", "unchanged", "step_up", "step_down", "lateral", "ended")
+CHANGES = ("initial", "unchanged", "step_up", "step_down", "lateral", "ended", "erased")
 """The values of Entry.change."""
 
 FINDINGS = (
@@ -64,7 +64,7 @@ class Mark:
     on: date
     position: int
     event: str
-    cluster: int | None  # None for a referral back
+    cluster: int | None  # None for a referral back, and once erased with the patient's data
 
     def order(self) -> tuple[date, bool, int]:
         """The order of "in force": date, then recording order; a referral back ends its date."""
@@ -135,7 +135,8 @@ def care_need_of(events: Iterable[Any], trajectory: str | None = None) -> CareNe
         if isinstance(event, Trajectory.Opened):
             opened_on = event.opened_on
         elif isinstance(event, Trajectory.Assessed):
-            assessments.append(Assessment(event.on, position, event.scores))
+            if event.scores is not None:  # None: erased
+                assessments.append(Assessment(event.on, position, event.scores))
         elif isinstance(event, Trajectory.Clustered):
             marks.append(Mark(event.on, position, CLUSTERED, event.cluster))
         elif isinstance(event, Trajectory.Reviewed):
@@ -193,6 +194,11 @@ def entries(marks: Iterable[Mark], assessments: Iterable[Assessment], catalogue:
         findings: list[str] = []
         if mark.event == REFERRED_BACK:
             target, change, likelihood = None, "ended", None
+        elif mark.cluster is None:
+            # Erased with the patient's data: the date and the event stay, nothing derived from the care need.
+            result.append(Entry(mark.on, mark.event, None, None, "erased", None, None, None))
+            in_force, previous_total = mark, None
+            continue
         else:
             assert mark.cluster is not None
             target = mark.cluster
@@ -235,6 +241,7 @@ def due_for_review(facts: CareNeed, as_of: date, catalogue: Catalogue) -> tuple[
     if not typings:
         return None
     shown = max(typings, key=Mark.order)
-    assert shown.cluster is not None
+    if shown.cluster is None:  # erased: no cluster, no review
+        return None
     due = catalogue.lookup(shown.cluster).review_term.add_to(shown.on)
     return (shown.cluster, due) if due <= as_of else None

@@ -40,7 +40,7 @@ class Clustering:
 
     on: date
     position: int
-    cluster: int
+    cluster: int | None  # None once erased with the patient's data
 
 
 @attrs.frozen
@@ -318,7 +318,7 @@ def declare(
     end_date = facts.ended_on if facts.ended_on is not None and facts.ended_on <= month_end else None
     # Under a privacy statement the header shows no type either (Z6.4).
     shown = None if privacy else in_force(facts.clusterings, end_date or month_end)
-    cluster = catalogue.lookup(shown.cluster) if shown is not None else None
+    cluster = catalogue.lookup(shown.cluster) if shown is not None and shown.cluster is not None else None
     return Declaration(
         trajectory=facts.trajectory,
         month=month,

@@ -65,19 +65,22 @@ _INSERT_ENTRY = (
     " likelihood, honos_total, honos_delta, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
-_OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK = (
+_OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK, _ERASED = (
     Trajectory.Opened.TOPIC,
     Trajectory.Assessed.TOPIC,
     Trajectory.Clustered.TOPIC,
     Trajectory.Reviewed.TOPIC,
     Trajectory.ReferredBack.TOPIC,
+    Trajectory.PersonalDataErased.TOPIC,
 )
 
 
 # What a page of events adds to the view: rows of history_trajectories, history_marks,
-# history_assessments, the ends (ended_on, trajectory), and the trajectories whose entries
-# change. Plain lists and tuples: a page prepared in another process is sent by marshal.
-Facts = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[str]]
+# history_assessments, the ends (ended_on, trajectory), the trajectories whose entries
+# change, and those erased. Plain lists and tuples: a page prepared in another process is sent by marshal.
+Facts = tuple[
+    list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[str], list[str]
+]
 
 
 class HistoryView(TableView):
@@ -95,8 +98,9 @@ class HistoryView(TableView):
     name = "history"
     # 2: the catalogue's clusters-v2 (clusters 6 and 7 at need level 5) changes stored entries'
     # step up / lateral; a ledger with version 1 entries rebuilds this view on its next catch-up.
-    version = 2
-    topics = frozenset({_OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK})
+    # 3: an erased trajectory's marks keep no cluster and its assessments no row.
+    version = 3
+    topics = frozenset({_OPENED, _ASSESSED, _CLUSTERED, _REVIEWED, _REFERRED_BACK, _ERASED})
     schema = _SCHEMA
     indexes = _INDEXES
     tables = _TABLES
@@ -112,11 +116,13 @@ class HistoryView(TableView):
         assessments: list[tuple[Any, ...]] = []
         ended: list[tuple[Any, ...]] = []
         touched: set[str] = set()
+        erased: list[str] = []
         for position, topic, s in events:
             if topic == _OPENED:
                 opened.append((s["trajectory"], s["opened_on"]))
             elif topic == _ASSESSED:
-                assessments.append(_assessment_row(position, s))
+                if s["scores"] is not None:  # None: erased with the patient's data
+                    assessments.append(_assessment_row(position, s))
                 touched.add(s["trajectory"])
             elif topic in (_CLUSTERED, _REVIEWED):
                 on, cluster = s["on"], s["cluster"]
@@ -130,7 +136,10 @@ class HistoryView(TableView):
                 marks.append((s["trajectory"], position, s["on"], REFERRED_BACK, None, None))
                 ended.append((s["on"], s["trajectory"]))
                 touched.add(s["trajectory"])
-        return (opened, marks, assessments, ended, sorted(touched))
+            elif topic == _ERASED:
+                erased.append(s["trajectory"])
+                touched.add(s["trajectory"])
+        return (opened, marks, assessments, ended, sorted(touched), erased)
 
     def write(self, c: Cursor, facts: Facts) -> None:
         """Store prepared facts inside the caller's transaction, and the entries of the trajectories touched."""
@@ -141,7 +150,7 @@ class HistoryView(TableView):
     def write_bulk(self, c: Cursor, facts: Facts) -> None:
         """Store prepared facts only, while rebuilding: every trajectory's entries are computed
         once, by :meth:`finish_rebuild`, instead of after every page that touches it."""
-        opened, marks, assessments, ended, _touched = facts
+        opened, marks, assessments, ended, _touched, erased = facts
         c.executemany("INSERT INTO history_trajectories (trajectory, opened_on) VALUES (?, ?)", opened)
         c.executemany(
             "INSERT INTO history_marks (trajectory, position, on_date, event, cluster, review_due)"
@@ -153,6 +162,11 @@ class HistoryView(TableView):
             assessments,
         )
         c.executemany("UPDATE history_trajectories SET ended_on = ? WHERE trajectory = ?", ended)
+        # An erasure: the scores and clusters go (the connection deletes securely); dates and events stay.
+        c.executemany("DELETE FROM history_assessments WHERE trajectory = ?", [(t,) for t in erased])
+        c.executemany(
+            "UPDATE history_marks SET cluster = NULL, review_due = NULL WHERE trajectory = ?", [(t,) for t in erased]
+        )
 
     def spill(self, facts: Facts, put: Put) -> Facts:
         """Nothing is spilled: a rebuild keeps this view's prepared pages for :meth:`prepare_finish`."""
@@ -176,8 +190,9 @@ class HistoryView(TableView):
 
     def prepare_finish(self, pages: Sequence[Facts]) -> list[tuple[Any, ...]]:
         """The entry rows of every trajectory, from the facts prepared from every page since position 0."""
-        marks = [row[:5] for page in pages for row in page[1]]
-        assessments = [row for page in pages for row in page[2]]
+        erased = {number for page in pages for number in page[5]}
+        marks = [(*row[:4], None) if row[0] in erased else row[:5] for page in pages for row in page[1]]
+        assessments = [row for page in pages for row in page[2] if row[0] not in erased]
         return self._entry_rows(marks, assessments)
 
     def _entry_rows(
@@ -212,8 +227,10 @@ class HistoryView(TableView):
                 rows.append(_entry_row(number, seq, entry))
         return rows
 
-    def _review_due(self, cluster: int, on: str) -> str:
+    def _review_due(self, cluster: int | None, on: str) -> str | None:
         """The typing's date plus its cluster's review term, as ISO text (memoised: few distinct pairs)."""
+        if cluster is None:  # erased
+            return None
         due = self._due.get((cluster, on))
         if due is None:
             term = self.catalogue.lookup(cluster).review_term

@@ -146,7 +146,8 @@ def prepared_pages(
     count = -(-(stop - after) // page_size)
     try:
         # The children decode as the ledger's mapper does: with its compressor and cipher, if any.
-        sealing = (None, None) if mapper is None else (mapper.compressor, mapper.cipher)
+        # And with its sealer, which a child rebuilds from the key store's location (its own connection).
+        sealing = (None, None, None) if mapper is None else (mapper.compressor, mapper.cipher, mapper.sealer)
         pickle.dumps(sealing)
     except Exception as error:  # whatever keeps a cipher from being pickled
         raise OSError(f"the mapper's compressor or cipher cannot be sent to a child process: {error}") from error
@@ -247,14 +248,16 @@ def _prepare(
     turn: int,
     turns: int,
     scratch: str,
-    sealing: tuple[Any, Any],
+    sealing: tuple[Any, Any, Any],
 ) -> None:
     """A child's work: read, decode, prepare and send pages ``turn``, ``turn + turns``, ...
 
     Each view spills what it can of each page into the page's scratch database
     in ``scratch`` (see :class:`Scratch`), which is finished before the page is sent.
     """
-    decode = Decoder(TypedMapper(compressor=sealing[0], cipher=sealing[1]), views)
+    mapper = TypedMapper(compressor=sealing[0], cipher=sealing[1])
+    mapper.sealer = sealing[2]
+    decode = Decoder(mapper, views)
     # Read-only: the child never writes, and must hold nothing that could block the writer.
     connection = sqlite3.connect(f"file:{pathname2url(os.path.abspath(path))}?mode=ro", uri=True)
     cursor = connection.cursor()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -30,6 +31,10 @@ class ProjectionStore(Protocol):
     def transaction(self, *, write: bool) -> Any:
         """A context manager yielding a cursor; a write transaction commits on success."""
 
+    def checkpoint(self) -> None:
+        """Leave no old copy of deleted values in the database's log files (SQLite's -wal); a no-op where
+        the server keeps its own log (PostgreSQL: VACUUM and WAL archives, docs/sealing.md)."""
+
     def close(self) -> None:
         """Release connections."""
 
@@ -56,11 +61,11 @@ class SQLiteProjectionStore:
         # pages instead of after nearly every page of events.
         self._connection.execute("PRAGMA cache_size=-65536")
         self._connection.execute("PRAGMA wal_autocheckpoint=10000")
-        # Debian and others build SQLite with secure deletion on: dropping a view's tables
-        # for a rebuild then writes every freed page again as zeros, which took a tenth of a
-        # rebuild. FAST still clears what is deleted inside the pages that stay in use; freed
-        # pages keep their bytes until the rebuild writes over them (docs/performance.md).
-        self._connection.execute("PRAGMA secure_delete=FAST")
+        # Views hold personal fields until an erasure purges them: what is deleted or
+        # overwritten must not stay readable in freed pages (erasure.md §2, docs/sealing.md).
+        # Some builds default to OFF; FAST would leave freed pages as they were. Dropping a
+        # view's tables for a rebuild costs more for it (docs/performance.md).
+        self._connection.execute("PRAGMA secure_delete=ON")
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[sqlite3.Cursor]:
@@ -90,6 +95,16 @@ class SQLiteProjectionStore:
             yield
         finally:
             self._connection.execute(f"DETACH DATABASE {schema}")
+
+    def checkpoint(self) -> None:
+        """Copy the -wal into the file and truncate it to nothing: no old page (with values an
+        erasure removed) is left in it. Retried briefly while a reader holds an old snapshot."""
+        for _ in range(50):
+            busy = self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            time.sleep(0.1)
+        raise sqlite3.OperationalError("the -wal could not be checkpointed: another process keeps reading; run again")
 
     def close(self) -> None:
         self._connection.close()

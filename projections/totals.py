@@ -10,14 +10,17 @@ from typing import Any
 import attrs
 import orjson
 
-from ggzledger.domain import BillingCalendar
+from ggzledger.domain import BillingCalendar, Trajectory
 from ggzledger.projections.declarations import Clustering, in_force
 from ggzledger.projections.store import Cursor
 from ggzledger.projections.view import Recorded, TableView
 from ggzledger.reference import Catalogue
 from ggzledger.store.sql import chunked, placeholders
 
-__all__ = ["DIMENSIONS", "NONE", "PRIVACY", "UNCLUSTERED", "Parties", "TotalsView", "breakdown", "sort_rows"]
+__all__ = [
+    "DIMENSIONS", "CLUSTER_DIMENSIONS", "ERASED", "NONE", "PRIVACY", "UNCLUSTERED", "Parties", "TotalsView",
+    "breakdown", "sort_rows",
+]  # fmt: skip
 
 DIMENSIONS = (
     "month", "insurer", "provider", "region", "cluster", "group", "supercluster", "care_form", "trajectory",
@@ -37,11 +40,18 @@ UNCLUSTERED = "unclustered"
 PRIVACY = "privacy"
 """The cluster, group and supercluster key of a line on a declaration under a privacy statement (zpm.md Z6.4)."""
 
+ERASED = "erased"
+"""The cluster, group and supercluster key of a line whose cluster in force was erased with its patient's data."""
+
+CLUSTER_DIMENSIONS = frozenset({"cluster", "group", "supercluster"})
+"""The dimensions an erasure moves (the rest hold no personal data and stay as they are)."""
+
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS totals_by (
         dimension TEXT NOT NULL, key TEXT NOT NULL, total BIGINT NOT NULL, PRIMARY KEY (dimension, key))""",
 )
 _MONTH_CLOSED = BillingCalendar.MonthClosed.TOPIC
+_ERASED = Trajectory.PersonalDataErased.TOPIC
 
 
 @attrs.frozen
@@ -88,7 +98,7 @@ def breakdown(
             code = PRIVACY
         else:
             shown = in_force(clusterings, date.fromisoformat(line["date"]))
-            code = None if shown is None else shown.cluster
+            code = None if shown is None else ERASED if shown.cluster is None else shown.cluster
         by_cluster[code] = by_cluster.get(code, 0) + amount
         form = care_forms.get(line["activity"]) or NONE
         by_form[form] = by_form.get(form, 0) + amount
@@ -127,7 +137,7 @@ def sort_rows(rows: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
 
     def order(row: tuple[str, int]) -> tuple[int, int, str]:
         key = row[0]
-        if key in (NONE, PRIVACY, UNCLUSTERED):
+        if key in (NONE, PRIVACY, UNCLUSTERED, ERASED):
             return (2, 0, key)
         return (0, int(key), key) if key.isdigit() else (1, 0, key)
 
@@ -148,21 +158,33 @@ class TotalsView(TableView):
     name = "totals"
     # 2: the setting, beroep and prestatie dimensions and the privacy key (zpm.md Z7).
     version = 2
-    topics = frozenset({_MONTH_CLOSED})
+    topics = frozenset({_MONTH_CLOSED, _ERASED})
     schema = _SCHEMA
     tables = ("totals_by",)
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
 
-    def prepare(self, events: Sequence[Recorded]) -> list[tuple[str, int]]:
-        """(month, up_to) of each month close among the events (its only topic)."""
-        return [(state["month"], state["up_to"]) for _position, _topic, state in events]
+    def prepare(self, events: Sequence[Recorded]) -> list[tuple[str | None, int]]:
+        """(month, up_to) of each month close among the events, (None, position) of each erasure."""
+        return [
+            (state["month"], state["up_to"]) if topic == _MONTH_CLOSED else (None, position)
+            for position, topic, state in events
+        ]
 
-    def write(self, c: Cursor, closes: list[tuple[str, int]]) -> None:
-        """Add the declarations of the closes, stored by the billing view just before, to the totals."""
+    def write(self, c: Cursor, closes: list[tuple[str | None, int]]) -> None:
+        """Add the declarations of the closes, stored by the billing view just before, to the totals;
+        move what each erasure takes out of the totals by cluster under ``erased`` (billing worked it out)."""
         counts: Counts = Counter()
+        moved: set[tuple[str, str]] = set()
         for month, up_to in closes:
+            if month is None:
+                c.execute("SELECT dimension, key, total FROM billing_erased_moves WHERE position = ?", (up_to,))
+                move = {(dimension, key): total for dimension, key, total in c.fetchall()}
+                counts.update(move)
+                moved.update(key for key, total in move.items() if total < 0)
+                c.execute("DELETE FROM billing_erased_moves WHERE position = ?", (up_to,))
+                continue
             c.execute("SELECT body FROM billing_declarations WHERE month = ?", (month,))
             # update(), not +=: a Counter's + drops the negative sums that credits can make.
             counts.update(self.count(c, [orjson.loads(row[0]) for row in c.fetchall()], up_to))
@@ -172,6 +194,8 @@ class TotalsView(TableView):
                 " ON CONFLICT (dimension, key) DO UPDATE SET total = totals_by.total + excluded.total",
                 [(dimension, key, total) for (dimension, key), total in sorted(counts.items())],
             )
+        # A cluster an erasure emptied keeps no row: its key alone would say which cluster it was.
+        c.executemany("DELETE FROM totals_by WHERE dimension = ? AND key = ? AND total = 0", sorted(moved))
 
     def count(self, c: Cursor, declarations: Sequence[Mapping[str, Any]], up_to: int) -> Counts:
         """What declarations (contract JSON) add to the totals, with facts recorded by position ``up_to``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,16 +19,19 @@ from ggzledger import Ledger
 
 
 @pytest.fixture
-def postgres_db() -> Iterator[str]:
-    """The URL of a fresh, empty PostgreSQL database, dropped afterwards."""
+def postgres_db(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database, dropped afterwards (with the key store a sealed
+    ledger makes beside it, ``<name>_keys``, whose KEK the environment gives, as on PostgreSQL it must)."""
     postgres_or_skip()
     name = f"ggzledger_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
+    monkeypatch.setenv("GGZLEDGER_KEK", base64.b64encode(os.urandom(32)).decode())
     base = POSTGRES_ADMIN.rsplit("/", 1)[0]
     yield f"{base}/{name}"
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}_keys" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import signal
@@ -59,11 +60,17 @@ def fresh_postgres(tag: str) -> Iterator[str]:
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
+    # A sealed ledger on PostgreSQL needs its KEK given (its key store, <name>_keys, has no file beside it).
+    kek = os.environ.get("GGZLEDGER_KEK")
+    os.environ["GGZLEDGER_KEK"] = kek or base64.b64encode(os.urandom(32)).decode()
     try:
         yield f"{POSTGRES_ADMIN.rsplit('/', 1)[0]}/{name}"
     finally:
+        if kek is None:
+            del os.environ["GGZLEDGER_KEK"]
         with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}_keys" WITH (FORCE)')
 
 
 @attrs.define

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ggzledger.domain import BillingCalendar, Contract, ContractBook, Scores, Trajectory
@@ -40,6 +40,9 @@ def trajectory_events() -> list[Any]:
     trajectory.review(on=date(2016, 12, 2), cluster=3, scores=None, record_id=None, fingerprint="f7")
     _zpm_events(trajectory)
     trajectory.refer_back(on=date(2016, 12, 3), to="huisarts", reason=None, record_id=None, fingerprint="f8")
+    trajectory.erase_personal_data(
+        subject="0123456789abcdef0123456789abcdef", basis="AVG17", erased_at=datetime(2025, 3, 1, 12, tzinfo=UTC)
+    )
     return list(trajectory.collect_events())
 
 

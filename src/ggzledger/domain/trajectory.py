@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -350,6 +350,23 @@ class Trajectory(Aggregate):
             trajectory.admitted_on = None
             trajectory._seen(self.fingerprint)
 
+    class PersonalDataErased(Event):
+        """The patient's data key was erased (AVG art. 17 or WGBO art. 7:455; docs/sealing.md).
+
+        Holds no personal data: the subject (a random id), the legal basis and the moment. From
+        then on every personal field of the trajectory's events reads None, and the trajectory
+        takes no more records; its codes, amounts and dates stay for the fiscal retention duty.
+        """
+
+        TOPIC = "ggzledger.Trajectory.PersonalDataErased"
+        trajectory: str
+        subject: str
+        basis: str
+        erased_at: datetime
+
+        def apply(self, trajectory: Trajectory) -> None:
+            trajectory.erased = self.basis
+
     @staticmethod
     def create_id(trajectory: str, **_: Any) -> UUID:
         return trajectory_id(trajectory)
@@ -395,6 +412,8 @@ class Trajectory(Aggregate):
         self.latest_care_need_on: date | None = None
         self.activities: dict[str, DeliveredActivity] = {}
         self.fingerprints: set[str] = {fingerprint}
+        # The basis of the erasure of the patient's personal data, once erased: no more records.
+        self.erased: str | None = None
 
     # Queries the application asks before it commands.
 
@@ -604,6 +623,12 @@ class Trajectory(Aggregate):
             )
         self._trigger(self.ReferredBack, on=on, to=to, reason=reason, record_id=record_id, fingerprint=fingerprint)
 
+    def erase_personal_data(self, *, subject: str, basis: str, erased_at: datetime) -> None:
+        """Record that the patient's data key was erased; refused when it was recorded already."""
+        if self.erased is not None:
+            raise NotAllowed(f"trajectory {self.number}: its personal data was erased already ({self.erased})")
+        self._trigger(self.PersonalDataErased, subject=subject, basis=basis, erased_at=erased_at)
+
     def assign_regiebehandelaar(
         self, *, on: date, practitioner: str, beroep: str, record_id: str | None, fingerprint: str
     ) -> None:
@@ -708,6 +733,11 @@ class Trajectory(Aggregate):
         The event mutates the trajectory through the library's own mutate (which checks
         id and version, applies it, and moves version and modified_on).
         """
+        if self.erased is not None:
+            raise NotAllowed(
+                f"trajectory {self.number}: its patient's personal data was erased ({self.erased}); it takes no"
+                " more records (a returning patient is recorded on a new trajectory)"
+            )
         new_event = build_event(
             event_class,
             {

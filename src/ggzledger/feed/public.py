@@ -59,7 +59,7 @@ def _assessed(e: Any) -> dict[str, Any]:
     return {
         "id": e.record_id,
         "date": e.on.isoformat(),
-        "honos": dict(e.scores),
+        "honos": None if e.scores is None else dict(e.scores),  # None once erased
         "total": e.total,
         "assessor": e.assessor,
         "route": getattr(e, "route", None),
@@ -119,6 +119,10 @@ def _regie(e: Any) -> dict[str, Any]:
     return {"id": e.record_id, "date": e.on.isoformat(), "practitioner": e.practitioner, "beroep": e.beroep}
 
 
+def _erased(e: Any) -> dict[str, Any]:
+    return {"subject": e.subject, "basis": e.basis, "date": e.erased_at.date().isoformat()}
+
+
 def _dated(e: Any) -> dict[str, Any]:
     return {"id": e.record_id, "date": e.on.isoformat()}
 
@@ -172,6 +176,8 @@ _PUBLIC: dict[str, tuple[str, Data]] = {
     f"{_T.TOPIC}.PrivacyStatementWithdrawn": ("privacy_withdrawn", _dated),
     f"{_T.TOPIC}.Admitted": ("admitted", _admitted),
     f"{_T.TOPIC}.Discharged": ("discharged", _dated),
+    # Tells integrators to delete what they hold of the trajectory's personal data (AVG art. 19).
+    _T.PersonalDataErased.TOPIC: ("personal_data_erased", _erased),
     BillingCalendar.MonthClosed.TOPIC: ("month_closed", _closed),
     "ggzledger.ContractBook.ContractAgreed": ("contract_agreed", _contract),
 }

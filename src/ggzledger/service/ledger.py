@@ -69,6 +69,8 @@ class Ledger(Application[UUID]):
         self.cache = wiring.cache
         self.today = wiring.today
         self.billing = self.projector.views.billing
+        # The key store of a sealed ledger (None: a plain one, recorded before sealing existed).
+        self.keys = wiring.keys
 
     def construct_mapper(self) -> TypedMapper:
         return mapper_for(self.factory)
@@ -130,10 +132,25 @@ class Ledger(Application[UUID]):
         if self.snapshots is not None or self.repository.cache is not None:  # pragma: no cover - not configured
             return [r.notification.id for r in self.save(*trajectories, keys=keys)]
         to_stored_event = self.mapper.to_stored_event
-        stored = [to_stored_event(event) for trajectory in trajectories for event in trajectory.collect_events()]
-        if not stored:
-            return []
-        return list(self.recorder.insert_events(stored, keys=keys, commit_in=commit_in))
+        sealer = self.mapper.sealer
+        if sealer is None:
+            stored = [to_stored_event(event) for trajectory in trajectories for event in trajectory.collect_events()]
+            if not stored:
+                return []
+            return list(self.recorder.insert_events(stored, keys=keys, commit_in=commit_in))
+        try:
+            # The data keys minted for the batch's new patients are committed before its events
+            # (a crash between leaves an unused key), and each opening's subject goes into the
+            # key index in the events' own transaction.
+            with sealer.keys.deferred():
+                stored = [to_stored_event(e) for trajectory in trajectories for e in trajectory.collect_events()]
+            if not stored:
+                return []
+            keys = [*keys, *sealer.take_keys()]
+            return list(self.recorder.insert_events(stored, keys=keys, commit_in=commit_in))
+        except BaseException:
+            sealer.forget_batch()
+            raise
 
     def wait_for_commit(self) -> None:
         """Wait for a batch's commit handed to an executor by :meth:`record`; raise what it raised.

@@ -22,6 +22,8 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, resolve_topic
 
+from ggzledger.store.sealing import Sealer
+
 __all__ = ["OrjsonTranscoder", "TypedMapper", "mapper_for"]
 
 
@@ -82,7 +84,14 @@ class TypedMapper(Mapper[UUID]):
     ``compressor`` and ``cipher`` are the library's (COMPRESSOR_TOPIC, CIPHER_TOPIC and
     CIPHER_KEY; see :func:`mapper_for`), applied as its Mapper does: a state is
     compressed then encrypted when stored, decrypted then decompressed when read.
+
+    ``sealer`` (a sealed ledger's, set by the Ledger; None on a plain one) seals each event's
+    ``PERSONAL_FIELDS`` under its patient's data key before the state is encoded, and
+    :meth:`current_state`, which every read goes through, opens them again
+    (:mod:`ggzledger.store.sealing`). The library's compressor and cipher layer on top.
     """
+
+    sealer: Sealer | None = None
 
     def __init__(
         self, transcoder: Transcoder | None = None, compressor: Compressor | None = None, cipher: Cipher | None = None
@@ -106,6 +115,8 @@ class TypedMapper(Mapper[UUID]):
         for name in omitted:
             if state[name] is None:
                 del state[name]
+        if self.sealer is not None:
+            self.sealer.seal(cls, topic, state, originator_id)
         if class_version > 1:
             state["class_version"] = class_version
         data = self.transcoder.encode(state)
@@ -126,8 +137,10 @@ class TypedMapper(Mapper[UUID]):
             ) from error
         state = self.current_state(stored_event.topic, decoded)
         for name, convert in converters:
-            if name in state:
-                state[name] = convert(state[name])
+            # None: absent, or a personal field whose key was erased (whatever its annotation says).
+            value = state.get(name)
+            if value is not None:
+                state[name] = convert(value)
         originator_id = stored_event.originator_id
         state["originator_id"] = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
         state["originator_version"] = stored_event.originator_version
@@ -164,7 +177,10 @@ class TypedMapper(Mapper[UUID]):
 
         What the views read: they take the recorded facts as stored (dates as ISO
         text) and need no domain objects, only the upcasts an older version needs.
+        On a sealed ledger the personal fields are opened first (None once erased).
         """
+        if self.sealer is not None:
+            self.sealer.open(topic, state)
         incoming = self._incoming.get(topic) or self._incoming_for(topic)
         from_version = state.pop("class_version", 1)
         cls = incoming[0]
@@ -178,9 +194,9 @@ class TypedMapper(Mapper[UUID]):
 
     def is_versioned(self, topic: str) -> bool:
         """True when the topic's stored states may need :meth:`current_state`: its class has versions,
-        or leaves fields out (``OMITTED_WHEN_NONE``)."""
+        or leaves fields out (``OMITTED_WHEN_NONE``), or the ledger is sealed."""
         cls, version, _ = self._incoming.get(topic) or self._incoming_for(topic)
-        return version > 1 or bool(getattr(cls, "OMITTED_WHEN_NONE", ()))
+        return version > 1 or bool(getattr(cls, "OMITTED_WHEN_NONE", ())) or self.sealer is not None
 
     def _incoming_for(self, topic: str) -> tuple[type, int, list[tuple[str, Converter]]]:
         incoming = self._incoming.get(topic)

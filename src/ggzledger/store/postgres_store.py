@@ -425,6 +425,9 @@ class PostgresProjectionStore:
         ):
             yield _Cursor(cursor)
 
+    def checkpoint(self) -> None:
+        """Nothing to do here: the server's WAL and dead rows are VACUUM's and the archive's (docs/sealing.md)."""
+
     def close(self) -> None:
         """The pool belongs to the application, which closes it."""
 

@@ -14,6 +14,7 @@ from ggzledger.domain.months import MonthOutOfRange, SpanTooLong
 from ggzledger.interfaces.cli.console import UsageError
 from ggzledger.interfaces.cli.parser import build_parser
 from ggzledger.store import DEFAULT_DB, StoreError
+from ggzledger.store.kek import KeyStoreError
 
 __all__ = ["main", "build_parser"]
 
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # did is done (a close stays closed); only the rest of its output has nowhere to go.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (UsageError, StoreError, MonthOutOfRange, SpanTooLong) as error:
+    except (UsageError, StoreError, KeyStoreError, MonthOutOfRange, SpanTooLong) as error:
         return _fail(str(error), 2)
     except Refused as error:
         return _fail(str(error), 1)

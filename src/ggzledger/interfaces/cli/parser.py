@@ -11,7 +11,7 @@ from typing import NoReturn
 from ggzledger import __version__
 from ggzledger.domain.errors import Malformed
 from ggzledger.domain.months import is_month
-from ggzledger.interfaces.cli import follow, reads, writes
+from ggzledger.interfaces.cli import follow, keys, reads, writes
 from ggzledger.interfaces.numbers import POSITION_MAX, parse_count
 from ggzledger.projections.totals import DIMENSIONS
 from ggzledger.service.records import check_identifier
@@ -222,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="lines for the library baseline (default 20,000)",
     )
     sub.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
+    sub.add_argument("--plain", action="store_true", help="a plain ledger: no sealing of personal fields (to compare)")
+    keys.add_commands(command, json_flag)
 
     sub = command(
         "history",
