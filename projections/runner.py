@@ -49,8 +49,12 @@ class Projector(Generic[ViewsT]):
         views: ViewsT,
         page_size: int = 10_000,
         rebuild_page_size: int = 50_000,
+        read_only: bool = False,
     ) -> None:
         self.recorder = recorder
+        # A read-only process (serve --read-only) creates and applies nothing: it reads the views
+        # as ``project --follow``, running as the tables' owner, keeps them.
+        self.read_only = read_only
         self.mapper = mapper
         self.store = store
         self.views = views
@@ -58,6 +62,8 @@ class Projector(Generic[ViewsT]):
         self.rebuilder = Rebuilder(self, rebuild_page_size)
         self._named = {view.name: view for view in views}
         self._decode = Decoder(mapper, views)
+        if read_only:
+            return
         with store.transaction(write=True) as c:
             c.execute(_POSITIONS)
             self.rebuilder.create(c)
@@ -97,6 +103,9 @@ class Projector(Generic[ViewsT]):
         so that what is read after a catch-up is complete. Empty views facing a
         long ledger are filled the way a rebuild fills them.
         """
+        if self.read_only:
+            with self.store.transaction(write=False) as c:
+                return min(self.positions(c).get(v.name, 0) for v in self.views)
         head = self.head() if until is None else until
         rebuilder = self.rebuilder
         with fewer_collections():

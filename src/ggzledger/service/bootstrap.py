@@ -57,19 +57,23 @@ def wire(
     catalogue: Catalogue | None = None,
     tariffs: Tariffs | None = None,
     today: Callable[[], date] = date.today,
+    read_only: bool = False,
 ) -> Wiring:
-    """The read side, tariff tables and cache for an event store the library has set up."""
+    """The read side, tariff tables and cache for an event store the library has set up.
+
+    ``read_only``: create no table and apply no event (serve --read-only).
+    """
     catalogue = catalogue or load_catalogue()
     store = open_store(factory)
     keys = None
     if is_sealed(store, recorder):
         keys = KeyStore(keys_location(_ledger_location(factory)))
         mapper.sealer = Sealer(keys, lambda stream: _subject_of(recorder, stream))
-    projector = Projector(recorder, mapper, store, views_for(catalogue))
+    projector = Projector(recorder, mapper, store, views_for(catalogue), read_only=read_only)
     tariff_tables = StoredTariffTables(store)
     return Wiring(
         catalogue=catalogue,
-        tariffs=tariff_tables.over(tariffs or load_tariffs()),
+        tariffs=tariff_tables.over(tariffs or load_tariffs(), read_only=read_only),
         tariff_tables=tariff_tables,
         store=store,
         projector=projector,
@@ -77,6 +81,7 @@ def wire(
         today=today,
         keys=keys,
     )
+
 
 def is_sealed(store: ProjectionStore, recorder: LedgerRecorder) -> bool:
     """True when the ledger seals personal fields: marked so, or new (no event yet), which marks it.

@@ -42,7 +42,9 @@ class Ledger(Application[UUID]):
     ``db`` is a SQLite path or a ``postgresql://`` URL (None: ``GGZLEDGER_DB`` or
     ``ggzledger.db``). ``today`` is the clock that judges "a date after today"
     and "a month after the current month". What it works with is made by
-    :mod:`ggzledger.service.bootstrap`.
+    :mod:`ggzledger.service.bootstrap`. ``read_only``: create no table and keep no
+    read model up to date (``serve --read-only``, docs/operations.md); reads see the
+    views as far as ``project --follow`` has brought them.
     """
 
     name = "ggzledger"
@@ -58,9 +60,14 @@ class Ledger(Application[UUID]):
         catalogue: Catalogue | None = None,
         tariffs: Tariffs | None = None,
         today: Callable[[], date] = date.today,
+        read_only: bool = False,
     ) -> None:
-        super().__init__(env=store_env(db))
-        wiring = wire(self.factory, self.recorder, self.mapper, catalogue=catalogue, tariffs=tariffs, today=today)
+        # The library's recorder creates its tables unless CREATE_TABLE says no.
+        super().__init__(env={**store_env(db), **({"CREATE_TABLE": "no"} if read_only else {})})
+        wiring = wire(
+            self.factory, self.recorder, self.mapper, catalogue=catalogue, tariffs=tariffs, today=today,
+            read_only=read_only,
+        )  # fmt: skip
         self.catalogue = wiring.catalogue
         self.tariffs = wiring.tariffs
         self.tariff_tables = wiring.tariff_tables

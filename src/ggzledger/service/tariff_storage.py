@@ -19,10 +19,11 @@ class StoredTariffTables:
     def __init__(self, store: ProjectionStore) -> None:
         self.store = store
 
-    def over(self, tariffs: Tariffs) -> Tariffs:
-        """``tariffs`` with every stored table laid over them, oldest first."""
-        with self.store.transaction(write=True) as c:
-            c.execute(_TABLE)
+    def over(self, tariffs: Tariffs, read_only: bool = False) -> Tariffs:
+        """``tariffs`` with every stored table laid over them, oldest first (``read_only``: the table exists)."""
+        with self.store.transaction(write=not read_only) as c:
+            if not read_only:
+                c.execute(_TABLE)
             c.execute("SELECT version, csv FROM tariff_tables ORDER BY loaded")
             rows = c.fetchall()
         for version, text in rows:
