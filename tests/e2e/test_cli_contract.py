@@ -32,12 +32,15 @@ WORK = {
     "rebuild": (),
     "feed": (),
     "project": (),
+    "token": ("list",),
+    "access-log": (),
 }
 # Without arguments: a command that needs one says so (2); a read finds no ledger in an empty directory (2);
 # demo makes its own. bench would run its full workload and serve would listen: they are left out here.
 NO_ARGUMENTS = {
     "demo": 0, "ingest": 2, "close": 2, "invoice": 2, "invoices": 2, "tariffs": 2, "history": 2,
-    "reviews": 2, "totals": 2, "audit": 2, "verify": 2, "rebuild": 2, "feed": 2, "project": 2,
+    "reviews": 2, "totals": 2, "audit": 2, "verify": 2, "rebuild": 2, "feed": 2, "project": 2, "token": 2,
+    "access-log": 2,
 }  # fmt: skip
 COMMANDS = [*WORK, "bench", "serve"]
 

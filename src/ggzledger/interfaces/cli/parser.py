@@ -11,7 +11,7 @@ from typing import NoReturn
 from ggzledger import __version__
 from ggzledger.domain.errors import Malformed
 from ggzledger.domain.months import is_month
-from ggzledger.interfaces.cli import follow, keys, reads, writes
+from ggzledger.interfaces.cli import access, follow, keys, reads, writes
 from ggzledger.interfaces.numbers import POSITION_MAX, parse_count
 from ggzledger.projections.totals import DIMENSIONS
 from ggzledger.service.records import check_identifier
@@ -330,11 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
         "the HTTP interface: feed, declarations, histories, totals, status, OpenAPI (docs/operations.md)",
         "ggzledger serve",
         "ggzledger serve --server-name ledger.example.nl",
-        "GGZLEDGER_TOKEN=secret ggzledger serve --host 0.0.0.0 --port 8080 --server-name ledger.example.nl",
+        "ggzledger serve --host 0.0.0.0 --port 8080 --server-name ledger.example.nl",
+        "ggzledger --db postgresql://ggzledger_reader@db/ledger serve --read-only",
+        note="Every request needs a token of `ggzledger token add`, loopback included.",
     )
-    sub.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; any other needs GGZLEDGER_TOKEN)"
-    )
+    sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sub.add_argument("--port", type=_count("--port", _PORT_MAX, 1), default=8080, help="port 1..65535 (default 8080)")
     sub.add_argument(
         "--server-name",
@@ -344,4 +344,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="a further name the Host header may give, e.g. the one a reverse proxy forwards (repeatable;"
         " answered besides the --host address, and localhost, 127.0.0.1 and [::1] on loopback)",
     )
+    sub.add_argument(
+        "--read-only",
+        action="store_true",
+        help="PostgreSQL: serve as a role that may not write events or views (project --follow keeps them)",
+    )
+
+    sub = command(
+        "token",
+        access.cmd_token,
+        "named bearer tokens for serve: add (printed once), revoke, list",
+        "ggzledger token add billing-export --role integrator",
+        "ggzledger token revoke billing-export",
+        "ggzledger token list",
+        note="Roles: integrator (the feed, personal fields null), auditor (declarations, histories, totals,\n"
+        "findings), backoffice (everything). docs/operations.md has the table.",
+    )
+    sub.add_argument("action", choices=["add", "revoke", "list"], help="add, revoke or list")
+    sub.add_argument("name", metavar="NAME", nargs="?", help="the token's name: letters, digits, '.', '_', '-'")
+    sub.add_argument("--role", choices=("integrator", "auditor", "backoffice"), help="with add: the token's role")
+    json_flag(sub)
+
+    sub = command(
+        "access-log",
+        access.cmd_access_log,
+        "who read which patient's data, when, and the outcome; --verify checks the chain",
+        "ggzledger access-log --trajectory T-HENK",
+        "ggzledger access-log --since 2025-01-01 --json",
+        "ggzledger access-log --verify",
+    )
+    sub.add_argument("--trajectory", type=_trajectory, metavar="TRAJECTORY", help="only the reads of TRAJECTORY")
+    sub.add_argument("--since", type=_date, metavar="DATE", help="only the reads from DATE (UTC), YYYY-MM-DD")
+    sub.add_argument("--verify", action="store_true", help="recompute the chain; exit 1 naming the first bad row")
+    json_flag(sub)
     return parser

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from ggzledger.interfaces.cli.access import logged_read
 from ggzledger.interfaces.cli.console import UsageError, counted, open_ledger, position_bar, print_json
 from ggzledger.interfaces.text.declaration import render_declaration
 
@@ -17,8 +18,12 @@ __all__ = [
 
 def cmd_invoice(args: argparse.Namespace) -> int:
     """One declaration, as a zorgnota or as JSON; exit 1 when there is none."""
-    with open_ledger(args.db, catch_up=True) as ledger:
+    with (
+        open_ledger(args.db, catch_up=True) as ledger,
+        logged_read(ledger, f"invoice {args.trajectory} {args.month}", args.trajectory) as read,
+    ):
         declaration = ledger.declaration(args.trajectory, args.month)
+        read(declaration)
     if declaration is None:
         print(f"ggzledger: trajectory {args.trajectory} has no declaration for {args.month}", file=sys.stderr)
         return 1
@@ -31,8 +36,9 @@ def cmd_invoice(args: argparse.Namespace) -> int:
 
 def cmd_invoices(args: argparse.Namespace) -> int:
     """Every declaration of a month."""
-    with open_ledger(args.db, catch_up=True) as ledger:
+    with open_ledger(args.db, catch_up=True) as ledger, logged_read(ledger, f"invoices {args.month}", None) as read:
         declarations = ledger.declarations(args.month)
+        read([declaration["trajectory"] for declaration in declarations])
     if args.json:
         print_json(declarations)
         return 0
@@ -49,8 +55,12 @@ def cmd_history(args: argparse.Namespace) -> int:
     from ggzledger.audit.reports import history
     from ggzledger.interfaces.text.audit import render_history
 
-    with open_ledger(args.db, catch_up=True) as ledger:
+    with (
+        open_ledger(args.db, catch_up=True) as ledger,
+        logged_read(ledger, f"history {args.trajectory}", args.trajectory) as read,
+    ):
         entries = history(ledger, args.trajectory)
+        read(entries)
         catalogue = ledger.catalogue
     if args.json:
         print_json({"trajectory": args.trajectory, "entries": [entry.to_json() for entry in entries]})
