@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from builders import HENK
 from ggzledger import Ledger, ingest
 from ggzledger.interfaces.http import create_app
+from ggzledger.service.tokens import Tokens
 
 # The Host a loopback server answers to (the test client's own "testserver" is refused).
 LOCAL = "http://127.0.0.1"
@@ -68,24 +69,33 @@ headers = st.dictionaries(
             "Host",
         ]
     ),
-    st.one_of(latin1, st.just("Bearer t0ken")),
+    st.one_of(latin1, st.just("Bearer t0ken"), st.sampled_from(["Bearer integrator", "Bearer backoffice"])),
     max_size=3,
 )
 methods = st.sampled_from(["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"])
 
 
-@pytest.fixture(scope="module", params=[None, "t0ken"], ids=["open", "with a token"])
+@pytest.fixture(scope="module", params=["auditor", "backoffice"])
 def client(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[TestClient]:
-    # One ledger for every example; the requests only read it.
+    # One ledger for every example; the requests only read it (and append to the access log).
     ledger = Ledger(str(Path(tmp_path_factory.mktemp("http")) / "ledger.db"))
     ingest(ledger, HENK.read_bytes().splitlines(), lambda n, m: None)
+    tokens = {role: Tokens(ledger.store).add(role, role) for role in ("integrator", "backoffice", "auditor")}
     try:
         with TestClient(
-            create_app(ledger, token=request.param), base_url=LOCAL, raise_server_exceptions=False
+            create_app(ledger),
+            base_url=LOCAL,
+            raise_server_exceptions=False,
+            headers=_authorized(tokens, request.param),
         ) as test_client:
+            test_client.tokens = tokens  # type: ignore[attr-defined]
             yield test_client
     finally:
         ledger.close()
+
+
+def _authorized(tokens: dict[str, str], role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens[role]}"}
 
 
 def _no_long_poll(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -107,6 +117,9 @@ def test_no_request_gets_a_server_error(
     path = route.format(quote(first, safe=""), quote(second, safe=""))
     url = f"{path}?{urlencode(_no_long_poll(query))}" if query else path
 
+    # "Bearer integrator" and "Bearer backoffice" stand for those roles' real tokens.
+    tokens = client.tokens  # type: ignore[attr-defined]
+    sent = {name: f"Bearer {tokens[value[7:]]}" if value[7:] in tokens else value for name, value in sent.items()}
     response = client.request(method, url, headers={name: value.encode("latin-1") for name, value in sent.items()})
 
     assert response.status_code < 500, (url, response.text)

@@ -21,7 +21,7 @@ from ggzledger.domain import BillingCalendar, Trajectory
 from ggzledger.feed.follow import Follower
 from ggzledger.store.protocol import LedgerRecorder, head_of
 
-__all__ = ["VERSION", "TYPES", "TOPICS", "Feed", "line", "schema"]
+__all__ = ["VERSION", "TYPES", "TOPICS", "FEED_NAMES", "Feed", "line", "personal_names", "schema"]
 
 VERSION = 1
 """The version of every line's shape; bumped (with both served side by side) only for a breaking change."""
@@ -188,11 +188,21 @@ TYPES: tuple[str, ...] = tuple(dict.fromkeys(kind for kind, _ in _PUBLIC.values(
 TOPICS: tuple[str, ...] = tuple(_PUBLIC)
 """The stored topics of public events (the feed's SQL filter)."""
 
+FEED_NAMES = {"scores": "honos", "on": "date", "opened_on": "date"}
+"""An event field's name in a line's ``data`` where the two differ (the rest keep their names)."""
 
-def line(position: int, event: Any) -> dict[str, Any]:
+
+def personal_names(event_class: type) -> tuple[str, ...]:
+    """The ``data`` fields of an event class's line that hold personal data (its PERSONAL_FIELDS, as named there)."""
+    return tuple(FEED_NAMES.get(name, name) for name in getattr(event_class, "PERSONAL_FIELDS", ()))
+
+
+def line(position: int, event: Any, personal: bool = True) -> dict[str, Any]:
     """The public JSON line of one stored event at ``position``.
 
-    Raises KeyError for an internal event, which has no public form.
+    ``personal`` False: every field that holds personal data is null (what an
+    integrator is served, docs/feed.md). Raises KeyError for an internal event,
+    which has no public form.
     """
     # The class's own TOPIC, not the stored one: an event stored under an old, registered topic reads the same.
     kind, data = _PUBLIC[type(event).TOPIC]
@@ -203,6 +213,8 @@ def line(position: int, event: Any) -> dict[str, Any]:
     recorded = event.timestamp.astimezone(UTC).isoformat(timespec="microseconds")
     out["recorded_at"] = recorded.replace("+00:00", "Z")
     out["data"] = data(event)
+    if not personal:
+        out["data"].update(dict.fromkeys(personal_names(type(event))))
     return out
 
 
@@ -217,14 +229,19 @@ class Feed:
         """The ledger's latest position, public or not (0 when empty)."""
         return head_of(self.recorder)
 
-    def page(self, after: int = 0, limit: int = 1000, stop: int | None = None) -> list[dict[str, Any]]:
-        """Up to ``limit`` public events with positions after ``after`` (and up to ``stop``), in order."""
+    def page(
+        self, after: int = 0, limit: int = 1000, stop: int | None = None, personal: bool = True
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` public events with positions after ``after`` (and up to ``stop``), in order.
+
+        ``personal`` False: personal fields null (see :func:`line`).
+        """
         if limit <= 0:
             return []
         notifications = self.recorder.select_notifications(
             start=after, limit=limit, stop=stop, topics=TOPICS, inclusive_of_start=False
         )
-        return [line(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+        return [line(n.id, self.mapper.to_domain_event(n), personal) for n in notifications]
 
     def lines(self, after: int = 0, stop: int | None = None, page_size: int = 1000) -> Iterator[dict[str, Any]]:
         """Every public event after ``after`` and up to ``stop`` (default: the head now), a page at a time."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
+import functools
 import ipaddress
 import logging
 import re
@@ -26,14 +26,19 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ggzledger.audit import findings, reports
+from ggzledger.audit.access_log import ALLOWED, NOT_FOUND, AccessLog, Entry, entries
 from ggzledger.domain.errors import Malformed, UnknownTrajectory
 from ggzledger.domain.months import SpanTooLong, is_month
 from ggzledger.feed.follow import Follower
 from ggzledger.feed.public import Feed
+from ggzledger.interfaces.http_access import Guard, caller_of, store_unavailable, what_of
+from ggzledger.interfaces.http_outage import Availability, postgres_probe
 from ggzledger.interfaces.numbers import POSITION_MAX, parse_count
 from ggzledger.interfaces.openapi import document
 from ggzledger.service.ledger import Ledger
 from ggzledger.service.records import MAX_ID, check_identifier
+from ggzledger.service.tokens import TokenCheck, Tokens
+from ggzledger.store import store_env
 
 __all__ = [
     "create_app",
@@ -58,7 +63,7 @@ _HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]
 
 
 class ServeError(Exception):
-    """The server cannot start as asked (e.g. a non-local address without a token)."""
+    """The server cannot start as asked (e.g. an address in use, --read-only on SQLite)."""
 
 
 def is_loopback(host: str) -> bool:
@@ -105,35 +110,42 @@ def serve(
     db: str | None,
     host: str = "127.0.0.1",
     port: int = 8080,
-    token: str | None = None,
     server_names: Iterable[str] = (),
+    read_only: bool = False,
 ) -> None:
     """Serve the ledger in ``db`` (a --db value) over HTTP until SIGINT or SIGTERM.
 
-    Requests are answered only when their ``Host`` names one of served_names(host,
-    server_names). Raises ServeError, before opening anything, when ``host`` is not
-    a loopback address and no token is given (the ledger holds patients' care data
-    and is never served openly), when a server name is not a host name, or when the
-    address cannot be listened on (in use, not a port, not this machine's). Raises
-    StoreError when the store cannot be used.
+    Every request needs a named token (``ggzledger token add``), loopback included, and
+    is answered only when its ``Host`` names one of served_names(host, server_names).
+    ``read_only``: a PostgreSQL role without write rights (see create_app). Raises
+    ServeError, before opening anything, when a server name is not a host name, when
+    ``read_only`` is asked of a SQLite ledger, or when the address cannot be listened
+    on (in use, not a port, not this machine's). Raises StoreError when the store
+    cannot be used.
     """
-    if not is_loopback(host) and not token:
-        raise ServeError(f"refusing to listen on {host} without a bearer token: set GGZLEDGER_TOKEN")
     try:
         names = served_names(host, server_names)
     except ValueError as error:
         raise ServeError(f"--server-name: {error}") from None
+    if read_only and "POSTGRES_DBNAME" not in store_env(db):
+        # A SQLite file is written by whoever may open it: only its mode keeps others out (docs/operations.md).
+        raise ServeError("--read-only needs a PostgreSQL ledger: a SQLite file has no roles; restrict its mode instead")
     with _listen(host, port) as listening:
-        _serve(listening, Ledger(db), host, port, token, names)
+        _serve(listening, Ledger(db, read_only=read_only), host, port, names, read_only)
 
 
 def _serve(
-    listening: socket.socket, ledger: Ledger, host: str, port: int, token: str | None, names: frozenset[str]
+    listening: socket.socket, ledger: Ledger, host: str, port: int, names: frozenset[str], read_only: bool
 ) -> None:
     import uvicorn
 
     try:
-        app = create_app(ledger, token=token, hosts=names)
+        app = create_app(ledger, hosts=names, read_only=read_only)
+        if not Tokens(ledger.store).active():
+            logging.getLogger("uvicorn.error").warning(
+                "no token exists, so every request is refused: create one with"
+                " ggzledger token add NAME --role integrator|auditor|backoffice"
+            )
         # Long-polls in flight at shutdown are cut after a few seconds; clients resume with the same ``after``.
         config = uvicorn.Config(app, timeout_graceful_shutdown=3, log_level="info")
         server = uvicorn.Server(config)
@@ -186,14 +198,23 @@ def _stopping(server: Any) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def create_app(ledger: Ledger, token: str | None = None, hosts: Iterable[str] = LOOPBACK_NAMES) -> Starlette:
+def create_app(
+    ledger: Ledger, hosts: Iterable[str] = LOOPBACK_NAMES, read_only: bool = False, token_ttl: float = 1.0
+) -> Starlette:
     """The ASGI application over an open ledger.
 
     Only requests whose ``Host`` names one of ``hosts`` (see served_names) are
-    answered; with ``token``, every request needs ``Authorization: Bearer``. Every
-    response, errors included, carries ``Cache-Control: no-store``.
+    answered; every request needs ``Authorization: Bearer`` with a token of the
+    ledger's whose role may call the endpoint (http_access.RULES); the token table
+    is read again after ``token_ttl`` seconds, so a revoked token stops working
+    within that. Every read of a patient's data is appended to the access log.
+    Every response, errors included, carries ``Cache-Control: no-store``.
+    ``read_only``: the tables must exist already (a role that may not create them).
     """
     api = _Api(ledger)
+    if not read_only:
+        Tokens(ledger.store).create()
+        api.log.create()
     routes = [
         Route("/feed", api.feed),
         Route("/trajectories/{trajectory}/declarations/{month}", api.declaration),
@@ -204,9 +225,10 @@ def create_app(ledger: Ledger, token: str | None = None, hosts: Iterable[str] = 
         Route("/status", api.status),
         Route("/openapi.json", api.openapi),
     ]
-    middleware = [Middleware(_HostCheck, hosts=frozenset(server_name(host) for host in hosts))]
-    if token:
-        middleware.append(Middleware(_BearerToken, token=token))
+    middleware = [
+        Middleware(_HostCheck, hosts=frozenset(server_name(host) for host in hosts)),
+        Middleware(Guard, check=TokenCheck(Tokens(ledger.store), token_ttl), log=api.log, routes=routes, run=api.run),
+    ]
     return _Application(
         routes=routes,
         middleware=middleware,
@@ -224,8 +246,7 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 
 async def _store_error(request: Request, exc: Exception) -> Response:
-    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return _error(503, f"the database is not available: {reason}")
+    return store_unavailable(exc)
 
 
 async def _too_many_months(request: Request, exc: Exception) -> Response:
@@ -306,24 +327,6 @@ def _without_port(host: str) -> str:
     return head
 
 
-class _BearerToken:
-    """Refuses every request without ``Authorization: Bearer <token>`` (401, JSON error)."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.expected = f"Bearer {token}".encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            given = dict(scope["headers"]).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self.expected):
-                message = "a bearer token is required" if not given else "the bearer token is not valid"
-                response = _error(401, message, {"WWW-Authenticate": 'Bearer realm="ggzledger"'})
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
 class _Heads:
     """The ledger's head, followed in one thread for the whole server; long-polls await it."""
 
@@ -369,13 +372,15 @@ class _Heads:
 
 
 class _Api:
-    """The endpoints; ledger calls run in worker threads."""
+    """The endpoints; ledger calls run in worker threads, and reads of a patient's data are logged."""
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.feed_reader = Feed(ledger.recorder, ledger.mapper)
+        self.log = AccessLog(ledger.store)
         # The SQLite read models share one connection: one reader at a time.
         self._reading = threading.Lock() if ledger.store.dialect == "sqlite" else contextlib.nullcontext()
+        self.availability = Availability(_probe(ledger))
         self.heads: _Heads | None = None
 
     @contextlib.asynccontextmanager
@@ -391,22 +396,32 @@ class _Api:
         after = _integer(request, "after", 0, minimum=0, maximum=POSITION_MAX)
         limit = _integer(request, "limit", PAGE_DEFAULT, minimum=1, maximum=PAGE_MAX)
         wait = float(_integer(request, "wait", 0, minimum=0, maximum=int(WAIT_MAX)))
+        # An integrator gets every personal field as null (docs/feed.md); the back office gets them all.
+        personal = caller_of(request).role == "backoffice"
         deadline = time.monotonic() + wait
         while True:
-            head = await run_in_threadpool(self.feed_reader.head)
-            events = await run_in_threadpool(self.feed_reader.page, after, limit, head)
+            head = await self.run(self.feed_reader.head)
+            events = await self.run(functools.partial(self.feed_reader.page, after, limit, head, personal=personal))
             remaining = deadline - time.monotonic()
             if events or remaining <= 0 or self.heads is None:
                 break
             await self.heads.wait_past(head, remaining)
         last = events[-1]["position"] if events else after
+        if events:
+            # One row per trajectory in the page, the positions it spans in ``what``: the log answers
+            # "who read T?" for feed pages too. An empty page read nothing and is not logged.
+            what = f"{what_of(request.scope)} positions {events[0]['position']}-{last}"
+            named = [line.get("trajectory") for line in events if line.get("trajectory") is not None]
+            if named:
+                rows = entries(caller_of(request).name, what, named, ALLOWED)
+                await self.run(lambda: self.log.append(rows))
         return JSONResponse({"after": after, "events": events, "last_position": last})
 
     async def declaration(self, request: Request) -> Response:
         trajectory = _trajectory(request)
         month = _month(request)
         try:
-            found = await self._read(lambda: self.ledger.declaration(trajectory, month))
+            found = await self._logged(request, lambda: self.ledger.declaration(trajectory, month), trajectory)
         except UnknownTrajectory as error:
             return _error(404, str(error))
         if found is None:
@@ -415,16 +430,18 @@ class _Api:
 
     async def declarations(self, request: Request) -> Response:
         month = _month(request)
-        found = await self._read(lambda: self.ledger.declarations(month))
+        found = await self._logged(
+            request, lambda: self.ledger.declarations(month), None, lambda rows: [d["trajectory"] for d in rows]
+        )
         return JSONResponse({"month": month, "declarations": found})
 
     async def history(self, request: Request) -> Response:
         trajectory = _trajectory(request)
         try:
-            entries = await self._read(lambda: reports.history(self.ledger, trajectory))
+            found = await self._logged(request, lambda: reports.history(self.ledger, trajectory), trajectory)
         except UnknownTrajectory as error:
             return _error(404, str(error))
-        return JSONResponse({"trajectory": trajectory, "entries": [entry.to_json() for entry in entries]})
+        return JSONResponse({"trajectory": trajectory, "entries": [entry.to_json() for entry in found]})
 
     async def totals(self, request: Request) -> Response:
         by = request.query_params.get("by", "month")
@@ -433,7 +450,7 @@ class _Api:
         drafts = request.query_params.get("drafts", "false")
         if drafts not in ("true", "false"):
             raise HTTPException(400, f"drafts must be true or false, got {drafts!r}")
-        found = await self._read(lambda: reports.totals(self.ledger, by, drafts=drafts == "true"))
+        found = await self.run(lambda: reports.totals(self.ledger, by, drafts=drafts == "true"))
         return JSONResponse(found.to_json())
 
     async def findings(self, request: Request) -> Response:
@@ -444,7 +461,12 @@ class _Api:
         if month is not None and not is_month(month):
             raise HTTPException(400, f"month must be a month YYYY-MM, got {month!r}")
         try:
-            rows = await self._read(lambda: findings.findings(self.ledger, trajectory=trajectory, month=month))
+            rows = await self._logged(
+                request,
+                lambda: findings.findings(self.ledger, trajectory=trajectory, month=month),
+                trajectory,
+                lambda rows: [row["trajectory"] for row in rows],
+            )
         except UnknownTrajectory as error:
             return _error(404, str(error))
         return JSONResponse({"trajectory": trajectory, "month": month, "findings": rows})
@@ -456,17 +478,56 @@ class _Api:
                 positions = self.ledger.projector.positions(c)
             return {"head": head, "projections": positions, "lag": head - min(positions.values(), default=head)}
 
-        return JSONResponse(await self._read(read))
+        return JSONResponse(await self.run(read))
 
     async def openapi(self, request: Request) -> Response:
         return JSONResponse(document())
 
-    async def _read(self, call: Callable[[], Any]) -> Any:
+    async def run(self, call: Callable[[], Any]) -> Any:
+        """``call()`` in a worker thread, behind the SQLite read lock."""
+
         def locked() -> Any:
             with self._reading:
                 return call()
 
-        return await run_in_threadpool(locked)
+        return await self.availability.run(lambda: run_in_threadpool(locked))
+
+    async def _logged(
+        self,
+        request: Request,
+        call: Callable[[], Any],
+        asked: str | None,
+        named: Callable[[Any], list[str]] | None = None,
+    ) -> Any:
+        """``call()``, then its access-log rows in one transaction, in the same worker-thread turn.
+
+        The rows: the trajectory ``asked`` for (allowed, or not found when the call finds
+        nothing or raises UnknownTrajectory), else one per trajectory ``named`` in the result.
+        """
+        who, what = caller_of(request).name, what_of(request.scope)
+
+        def read_and_log() -> Any:
+            try:
+                result = call()
+            except UnknownTrajectory:
+                self.log.append([Entry(who, what, asked, NOT_FOUND)])
+                raise
+            if asked is not None:
+                self.log.append([Entry(who, what, asked, ALLOWED if result is not None else NOT_FOUND)])
+            elif named is not None:
+                self.log.append([row for row in entries(who, what, named(result), ALLOWED) if row.trajectory])
+            return result
+
+        return await self.run(read_and_log)
+
+
+def _probe(ledger: Ledger) -> Callable[[], str | None] | None:
+    """How to ask a PostgreSQL server whether it answers (None for SQLite)."""
+    if ledger.store.dialect != "postgresql":
+        return None
+    from ggzledger.store.postgres_store import connection_settings
+
+    return postgres_probe(connection_settings(ledger.recorder.datastore))  # type: ignore[arg-type]
 
 
 def _integer(request: Request, name: str, default: int, minimum: int, maximum: int) -> int:

@@ -173,11 +173,13 @@ def _json(schema_ref: dict[str, Any], description: str) -> dict[str, Any]:
 def _errors(*codes: int) -> dict[str, Any]:
     words = {
         400: "A parameter is malformed or out of range.",
-        401: "The server has a token and the request did not carry it (`Authorization: Bearer ...`).",
+        401: "No valid token: `Authorization: Bearer <token>` of `ggzledger token add` is missing, unknown or"
+        " revoked (with `WWW-Authenticate: Bearer`).",
+        403: "The token's role may not use this endpoint (docs/operations.md, Tokens and roles).",
         404: "There is no such declaration, trajectory or path.",
-        503: "The database is not available.",
+        503: "The database is not available; ask again later.",
     }
-    return {str(code): _json(_ERROR, words[code]) for code in (*codes, 401, 503)}
+    return {str(code): _json(_ERROR, words[code]) for code in (*codes, 401, 403, 503)}
 
 
 def _query(name: str, description: str, minimum: int, default: int, maximum: int | None = None) -> dict[str, Any]:
@@ -250,7 +252,7 @@ def document() -> dict[str, Any]:
             "description": "The ledger's public event feed and its declarations (zorgnota's). "
             "Served by `ggzledger serve`; docs/feed.md and docs/operations.md describe it.",
         },
-        "security": [{"bearer": []}, {}],
+        "security": [{"bearer": []}],
         "paths": {
             "/feed": {
                 "get": {
@@ -364,13 +366,13 @@ def document() -> dict[str, Any]:
             "/status": {
                 "get": {
                     "summary": "The ledger's head and how far each read model has applied it (monitor the lag).",
-                    "responses": {"200": _json({"$ref": "#/components/schemas/Status"}, "The positions.")},
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Status"}, "The positions."), **_errors()},
                 }
             },
             "/openapi.json": {
                 "get": {
                     "summary": "This document.",
-                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1.")},
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1."), **_errors()},
                 }
             },
         },
@@ -380,8 +382,9 @@ def document() -> dict[str, Any]:
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "Required on every request when the server was started with GGZLEDGER_TOKEN "
-                    "(always, when it listens beyond this machine).",
+                    "description": "Required on every request, loopback included: a named token of "
+                    "`ggzledger token add NAME --role integrator|auditor|backoffice`. The integrator may read the "
+                    "feed (personal fields null), the auditor everything but the feed, the back office everything.",
                 }
             },
         },

@@ -15,6 +15,7 @@ import orjson
 from ggzledger.feed.follow import Follower
 from ggzledger.feed.public import Feed
 from ggzledger.interfaces.cli.console import UsageError, check_store, open_ledger, position_bar
+from ggzledger.store import store_env
 
 __all__ = ["cmd_feed", "cmd_project", "cmd_serve"]
 
@@ -87,11 +88,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """The HTTP interface until SIGINT or SIGTERM."""
     from ggzledger.interfaces.http import ServeError, serve
 
+    if os.environ.get("GGZLEDGER_TOKEN"):
+        # The one shared token of earlier versions: refused rather than ignored, so that no one believes it guards.
+        raise UsageError(
+            "GGZLEDGER_TOKEN is no longer used: unset it and create named tokens with"
+            " ggzledger token add NAME --role ROLE (docs/operations.md)"
+        )
+    if args.read_only and "POSTGRES_DBNAME" not in store_env(args.db):
+        raise UsageError("--read-only needs a PostgreSQL ledger: a SQLite file has no roles; restrict its mode instead")
     # A service may start before the first ingest: it may make the ledger, but only from a sane --db.
-    check_store(args.db, create=True)
+    check_store(args.db, create=not args.read_only)
     try:
-        token = os.environ.get("GGZLEDGER_TOKEN") or None
-        serve(args.db, host=args.host, port=args.port, token=token, server_names=args.server_name)
+        serve(args.db, host=args.host, port=args.port, server_names=args.server_name, read_only=args.read_only)
     except ServeError as error:
         raise UsageError(str(error)) from None
     return 0
