@@ -42,7 +42,7 @@ def test_the_examples_cover_every_event_class() -> None:
     assert {type(event).__name__ for event in ALL_EVENTS} == {
         "Opened", "Assessed", "Clustered", "ActivityDelivered", "ActivityVoided", "Reviewed", "ReferredBack",
         "Started", "MonthClosed", "PrestatieDelivered", "RegiebehandelaarAssigned", "PrivacyStatementSigned",
-        "PrivacyStatementWithdrawn", "Admitted", "Discharged", "ContractAgreed",
+        "PrivacyStatementWithdrawn", "Admitted", "Discharged", "ContractAgreed", "PersonalDataErased",
     }  # fmt: skip
 
 

@@ -141,7 +141,7 @@ def test_a_childs_delivered_rows_come_through_the_pages_scratch_database_in_orde
 
     delivered, pages_with_scratch = [], 0
     table = ledger.recorder.events_table_name
-    with pages.prepared_pages(db, table, projector.views, 0, head, 25, 4) as prepared:
+    with pages.prepared_pages(db, table, projector.views, 0, head, 25, 4, mapper=ledger.mapper) as prepared:
         folder = Path(db).parent
         for _first, _last, chunks, scratch in prepared:
             spilled = [

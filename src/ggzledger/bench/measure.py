@@ -28,6 +28,7 @@ from ggzledger.feed.public import Feed
 from ggzledger.service.ingest import ingest
 from ggzledger.service.ledger import Ledger
 from ggzledger.service.records import parse_line
+from ggzledger.service.sealing import make_plain
 from ggzledger.store import create_private, store_env
 
 __all__ = ["FIGURES", "BenchError", "run"]
@@ -65,13 +66,15 @@ def run(
     baseline_records: int = 20_000,
     progress: bool = False,
     say: Callable[[str], None] = lambda text: None,
+    plain: bool = False,
 ) -> dict[str, Any]:
     """Generate ``events`` lines, ingest them into ``db`` and measure every figure; returns the results.
 
     ``db`` must be empty (None: a fresh temporary SQLite file). Raises BenchError when it is not,
     or when the ledger refuses a line of the workload (which would make the figures meaningless).
     Besides the figures, the results hold each phase's wall and CPU seconds and the peak memory
-    reached by its end.
+    reached by its end. ``plain``: the ledger does not seal personal fields (docs/sealing.md),
+    to measure what sealing costs.
     """
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ggzledger-bench-")))
@@ -85,6 +88,8 @@ def run(
         stack.callback(ledger.close)
         if ledger.projector.head():
             raise BenchError(f"the bench needs an empty store; {store} holds events already")
+        if plain:
+            make_plain(ledger)
         # The workload's settings 2-4 bill with the bench's own (invented) codes.
         ledger.load_tariff_table(bench_table(), BENCH_TABLE)
         say(f"generating {events:,} lines (seed {seed}) into {lines_file}")
@@ -92,7 +97,9 @@ def run(
             for line in workload(events, seed):
                 out.write(line)
                 bar.update(1)
-        results: dict[str, Any] = {"store": "postgresql" if postgres else "sqlite", "seed": seed}
+        results: dict[str, Any] = {
+            "store": "postgresql" if postgres else "sqlite", "seed": seed, "sealed": ledger.keys is not None
+        }  # fmt: skip
 
         say("ingesting")
         refused: list[str] = []

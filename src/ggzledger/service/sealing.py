@@ -134,3 +134,17 @@ class _nothing:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def make_plain(ledger: Ledger) -> None:
+    """Mark a new, empty ledger plain: its personal fields are stored in clear, as before sealing existed.
+
+    For measuring what sealing costs (``ggzledger bench --plain``); a ledger is never made plain
+    otherwise. Raises NotAllowed when the ledger holds events.
+    """
+    if head_of(ledger.recorder):
+        raise NotAllowed("only a new, empty ledger can be made plain")
+    with ledger.store.transaction(write=True) as c:
+        c.execute("UPDATE ledger_settings SET value = '0' WHERE name = 'sealed'")
+    ledger.keys = None
+    ledger.mapper.sealer = None

@@ -244,6 +244,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             baseline_records=args.baseline_records,
             progress=sys.stderr.isatty(),
             say=lambda text: print(f"bench: {text}", file=sys.stderr, flush=True),
+            plain=args.plain,
         )
     except BenchError as error:
         raise UsageError(str(error)) from None
