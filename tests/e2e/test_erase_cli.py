@@ -84,6 +84,8 @@ def test_after_erase_no_byte_of_any_file_of_the_data_directory_holds_the_patient
         k: v for k, v in was.items() if k not in ("cluster", "review_due")
     }
     assert ok(run_cli("--db", db, "totals")) == before[1]
+    assert "; the chain holds and every digest matches\n" in ok(run_cli("--db", db, "verify"))
+    assert "equals the issued declaration" in ok(run_cli("--db", db, "audit", "T-Q", "2016-11"))
     assert "erased" in ok(run_cli("--db", db, "totals", "--by", "cluster"))
     # Nothing to erase the second time; the dry run changed nothing either.
     assert "no data key for that patient" in one_line(run_cli("--db", db, "erase", PATIENT, "--basis", "AVG17"), 1)
