@@ -241,7 +241,10 @@ class BillingView(TableView):
                 gathered[found[0]].append(found[1](position, state))
             elif topic == _MONTH_CLOSED:
                 s = state
-                close = (position, s["month"], s["up_to"], s["declarations"], s["total"], s["digest"], s["timestamp"])
+                close = (
+                    position, s["month"], s["up_to"], s["declarations"], s["total"], s["digest"], s["timestamp"],
+                    s.get("digest_form", 1),
+                )  # fmt: skip
                 segments.append((gathered, close))
                 gathered = {kind: [] for kind in _KINDS}
             elif topic == _PRESTATIE_DELIVERED:
@@ -308,7 +311,7 @@ class BillingView(TableView):
         # An expected close is used only when it is the very close recorded: another
         # process may have recorded a close of the same month first.
         if result is None or result.digest != close.digest:
-            result = self.compute_closes(c, [close.month], close.up_to)[0]
+            result = self.compute_closes(c, [close.month], close.up_to, form=close.digest_form)[0]
         store_close(c, close, result)
 
     # The month close.
@@ -358,9 +361,10 @@ class BillingView(TableView):
         previous_digest: str | None = None,
         only: str | None = None,
         status: str = "issued",
+        form: int = 2,
     ) -> list[ComputedClose]:
         """What closing ``months`` in order would issue as of ``up_to`` (:func:`closes.compute_closes`)."""
-        return compute_closes(c, self.catalogue, months, up_to, previous_digest, only, status)
+        return compute_closes(c, self.catalogue, months, up_to, previous_digest, only, status, form)
 
     # Reading declarations.
 

@@ -70,6 +70,8 @@ class RecordedClose(NamedTuple):
     total: int
     digest: str
     recorded_at: str
+    # The digest form the close used (trust.md §3): a close recorded before forms existed used 1.
+    digest_form: int = 1
 
 
 @attrs.frozen
@@ -102,11 +104,13 @@ def compute_closes(
     previous_digest: str | None = None,
     only: str | None = None,
     status: str = "issued",
+    form: int = 2,
 ) -> list[ComputedClose]:
     """The declarations that closing ``months`` in order would issue, as of position ``up_to``.
 
     Reads only pending lines and the facts of the trajectories they belong
-    to. ``only`` restricts the work to one trajectory (a draft).
+    to. ``only`` restricts the work to one trajectory (a draft). ``form``: the
+    digest form (a new close 2; a close recorded in form 1 is recomputed in it).
     """
     if not months:
         return []
@@ -123,7 +127,7 @@ def compute_closes(
             while cut < len(due) and due[cut].on <= month_end:
                 cut += 1
             pending_credits = credits.get(trajectory, []) if index == 0 else []
-            declaration = declare(facts[trajectory], month, due[:cut], pending_credits, catalogue, status)
+            declaration = declare(facts[trajectory], month, due[:cut], pending_credits, catalogue, status, form)
             if declaration is None:
                 continue
             issued.append(declaration)
@@ -216,15 +220,17 @@ def _facts(
             privacy[trajectory].append(PrivacyEvent(date.fromisoformat(on_date), position, bool(signed)))
         c.execute(
             f"SELECT trajectory, opened_on, ended_on, ended_position, declarations, declared_total, referral_type,"
-            f" referrer_agb, referral_date FROM billing_trajectories WHERE trajectory IN ({marks})",
+            f" referrer_agb, referral_date, provider, insurer FROM billing_trajectories WHERE trajectory IN ({marks})",
             chunk,
         )
-        for trajectory, opened_on, ended_on, ended_position, count, declared, kind, agb, referred in c.fetchall():
+        for row in c.fetchall():
+            trajectory, opened_on, ended_on, ended_position, count, declared, kind, agb, referred = row[:9]
             ended = date.fromisoformat(ended_on) if ended_on and ended_position <= up_to else None
             referral = None if kind is None else Referral(kind, agb, date.fromisoformat(referred) if referred else None)
             facts[trajectory] = TrajectoryFacts(
-                trajectory, date.fromisoformat(opened_on), ended, (), count, declared, referral
-            )
+                trajectory, date.fromisoformat(opened_on), ended, (), count, declared, referral,
+                provider=row[9], insurer=row[10],
+            )  # fmt: skip
     return {
         t: attrs.evolve(
             f,

@@ -29,6 +29,7 @@ __all__ = [
     "canonical",
     "digest_of",
     "financial",
+    "financial_content",
     "chain_digest",
     "line_minutes",
 ]
@@ -154,6 +155,9 @@ class TrajectoryFacts:
     # The ZPM facts of the trajectory's activities recorded with a prestatie, by activity id (at
     # least those of the pending lines); an activity not in it bills as a v1 line.
     prestaties: Mapping[str, Prestatie] = attrs.field(factory=dict, eq=False)
+    # Who bills whom: in the financial digest (form 2), not on the declaration body.
+    provider: str | None = None
+    insurer: str | None = None
 
 
 class Line(NamedTuple):
@@ -205,6 +209,10 @@ class Declaration:
     privacy: bool | None = None
     regiebehandelaar: Assignment | None = None
     referral: Referral | None = None
+    provider: str | None = None
+    insurer: str | None = None
+    # Which digest its close records (trust.md §3): 2 since the chain; 1 for the closes before it.
+    digest_form: int = 2
     # The canonical form and its digest, computed once when the declaration is made.
     canonical_json: bytes = attrs.field(init=False, eq=False, repr=False)
     digest: str = attrs.field(init=False, eq=False, repr=False)
@@ -213,8 +221,7 @@ class Declaration:
         body = self.canonical_body()
         raw = canonical(body)
         object.__setattr__(self, "canonical_json", raw)
-        digested = raw if self.privacy is None else canonical(financial(body))
-        object.__setattr__(self, "digest", hashlib.sha256(digested).hexdigest())
+        object.__setattr__(self, "digest", digest_of(body, self.digest_form, self.provider, self.insurer))
 
     def to_json(self) -> dict[str, Any]:
         """The contract's JSON shape, with the digest when the declaration is issued."""
@@ -284,6 +291,7 @@ def declare(
     credits: Sequence[Activity],
     catalogue: Catalogue,
     status: str = "issued",
+    form: int = 2,
 ) -> Declaration | None:
     """The declaration of a trajectory for a month from its pending lines; None when there are none.
 
@@ -335,6 +343,9 @@ def declare(
         privacy=privacy,
         regiebehandelaar=in_force(facts.regiebehandelaars, end_date or month_end) if zpm else None,
         referral=facts.referral if zpm else None,
+        provider=facts.provider,
+        insurer=facts.insurer,
+        digest_form=form,
     )
 
 
@@ -392,9 +403,33 @@ def canonical(body: dict[str, Any]) -> bytes:
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
 
-def digest_of(body: dict[str, Any]) -> str:
-    """A declaration's digest from its stored body: SHA-256 hex of the canonical form of :func:`financial`."""
-    return hashlib.sha256(canonical(financial(body))).hexdigest()
+def financial_content(body: dict[str, Any], provider: str | None, insurer: str | None) -> dict[str, Any]:
+    """What digest form 2 covers (trust.md §3): who bills whom, which lines, how much; no health or identity data.
+
+    Trajectory, month, sequence, provider, insurer, total, previously declared, and per line (in
+    the declaration's order) activity, kind, code, date and amount. Amounts in cents, dates ISO.
+    """
+    return {
+        "trajectory": body["trajectory"],
+        "month": body["month"],
+        "sequence": body["sequence"],
+        "provider": provider,
+        "insurer": insurer,
+        "total": body["total"],
+        "previously_declared": body["previously_declared"],
+        "lines": [{key: line[key] for key in ("activity", "kind", "code", "date", "amount")} for line in body["lines"]],
+    }
+
+
+def digest_of(body: dict[str, Any], form: int = 1, provider: str | None = None, insurer: str | None = None) -> str:
+    """A declaration's digest from its body (as stored, without digest): SHA-256 hex of its canonical form.
+
+    Form 1 covers :func:`financial` (the whole v1 body); form 2 :func:`financial_content`, which
+    also needs the trajectory's provider and insurer (they are not on the body).
+    """
+    if form == 1:
+        return hashlib.sha256(canonical(financial(body))).hexdigest()
+    return hashlib.sha256(canonical(financial_content(body, provider, insurer))).hexdigest()
 
 
 def chain_digest(previous: str, declaration_digests: Iterable[str]) -> str:

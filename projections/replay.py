@@ -43,6 +43,11 @@ class ReplayedClose:
     declarations: tuple[Declaration, ...]
     digest: str
     recorded: BillingCalendar.MonthClosed
+    # The recorded digest of the close before (what ``digest`` chains onto).
+    previous: str = GENESIS_DIGEST
+    # Trajectories whose personal data was erased by the time of this replay: a form-1 digest
+    # covers the cluster, which they no longer give, so theirs cannot be recomputed.
+    erased: frozenset[str] = frozenset()
 
     @property
     def total(self) -> int:
@@ -62,6 +67,9 @@ class _Trajectory:
     prestaties: dict[str, Prestatie] = attrs.Factory(dict)
     declarations: int = 0
     declared_total: int = 0
+    provider: str | None = None
+    insurer: str | None = None
+    erased: bool = False
     # Activities a later close may still bill: not declared yet, or declared and voided but not credited.
     open_items: dict[str, Activity] = attrs.Factory(dict)
     declared: dict[str, Activity] = attrs.Factory(dict)
@@ -80,6 +88,8 @@ class _Trajectory:
             tuple(a for a in self.regiebehandelaars if a.position <= up_to),
             tuple(p for p in self.privacy_events if p.position <= up_to),
             self.prestaties,
+            self.provider,
+            self.insurer,
         )
 
 
@@ -115,7 +125,7 @@ class Replay:
         if kind is BillingCalendar.MonthClosed:
             return self._close(position, e)
         if kind is Trajectory.Opened:
-            opened = _Trajectory(e.trajectory, e.opened_on)
+            opened = _Trajectory(e.trajectory, e.opened_on, provider=e.provider, insurer=e.insurer)
             if e.referral_type is not None:  # an Opened of version 1 is upcast without one
                 opened.referral = Referral(e.referral_type, e.referrer_agb, e.referral_date)
             self.trajectories[e.trajectory] = opened
@@ -136,6 +146,8 @@ class Replay:
                 state.open_items[e.activity] = _with(state.declared.pop(e.activity), voided_position=position)
                 self._waiting.add(state.number)
         elif kind is Trajectory.Clustered or kind is Trajectory.Reviewed:
+            # An erased patient's cluster reads as None (trust.md §4): no form-1 digest of theirs recomputes.
+            state.erased = state.erased or e.cluster is None
             state.clusterings.append(Clustering(e.on, position, e.cluster))
         elif kind is Trajectory.ReferredBack:
             state.ended_on, state.ended_position = e.on, position
@@ -168,7 +180,7 @@ class Replay:
             items = state.open_items.values()
             debits = sorted((a for a in items if a.pending_debit(month_end, up_to)), key=lambda a: (a.on, a.activity))
             credits = sorted((a for a in items if a.pending_credit(up_to)), key=lambda a: a.activity)
-            declaration = declare(state.facts(up_to), e.month, debits, credits, self.catalogue)
+            declaration = declare(state.facts(up_to), e.month, debits, credits, self.catalogue, form=e.digest_form)
             if declaration is not None:
                 issued.append(declaration)
                 state.declarations += 1
@@ -185,8 +197,9 @@ class Replay:
             if not state.open_items:
                 self._waiting.discard(number)
         digest = chain_digest(self._previous_digest, (d.digest for d in issued))
-        self._previous_digest = e.digest
-        return ReplayedClose(e.month, position, up_to, tuple(issued), digest, e)
+        previous, self._previous_digest = self._previous_digest, e.digest
+        erased = frozenset(d.trajectory for d in issued if self.trajectories[d.trajectory].erased)
+        return ReplayedClose(e.month, position, up_to, tuple(issued), digest, e, previous, erased)
 
 
 def _with(a: Activity, **changes: Any) -> Activity:

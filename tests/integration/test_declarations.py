@@ -227,8 +227,13 @@ def test_the_close_chain_starts_from_sixty_four_zeros(clerk: Clerk, ledger: Ledg
     [december] = ledger.close_month("2016-12")
 
     declaration = issued(ledger, "T1", "2016-11")
-    # rules.md §9: the canonical form is the JSON with sorted keys; its SHA-256 is the digest.
-    canonical = json.dumps(declaration, sort_keys=True, separators=(",", ":")).encode()
+    # rules.md §9, digest form 2: the financial content, keys sorted; its SHA-256 is the digest.
+    content = {key: declaration[key] for key in ("trajectory", "month", "sequence", "total", "previously_declared")}
+    content["lines"] = [
+        {k: line[k] for k in ("activity", "kind", "code", "date", "amount")} for line in declaration["lines"]
+    ]
+    content.update(provider=opened()["provider"], insurer=opened()["insurer"])  # as care_need() opens T1
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
     declaration_digest = hashlib.sha256(canonical).hexdigest()
     assert ledger.declaration("T1", "2016-11")["digest"] == declaration_digest  # type: ignore[index]
     assert november.digest == hashlib.sha256(("0" * 64 + declaration_digest).encode()).hexdigest()

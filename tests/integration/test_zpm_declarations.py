@@ -52,8 +52,10 @@ def test_the_worked_examples_declarations_are_the_expected_ones(ledger: Ledger) 
     got = declarations(ledger)
 
     assert [cut(d, want) for d, want in zip(got, expected, strict=True)] == expected
-    # The stored body gives its digest again under the ZPM rule (what audit checks).
-    assert all(digest_of({k: v for k, v in d.items() if k != "digest"}) == d["digest"] for d in got)
+    # The stored body gives its digest again in form 2, with the trajectory's provider and insurer (what audit checks).
+    assert all(
+        digest_of({k: v for k, v in d.items() if k != "digest"}, 2, "12345678", "3311") == d["digest"] for d in got
+    )
 
 
 def test_verification_and_reconstruction_recompute_the_zpm_declarations_and_digests(ledger: Ledger) -> None:

@@ -198,7 +198,8 @@ def test_a_declaration_without_zpm_lines_keeps_exactly_the_v1_form_and_digest() 
     # The trajectory has ZPM facts (a regiebehandelaar, privacy, a referral), but no pending ZPM line.
     facts = facts_of({"B9": zpm()}, (Clustering(date(2024, 5, 2), 3, 3),), (REGIE_GZ,),
                      (PrivacyEvent(date(2024, 6, 5), 9, True),), referral=Referral("01", None, None))  # fmt: skip
-    declaration = declare(facts, "2024-06", [consult("A1", "2024-06-03")], [], CATALOGUE)
+    # Digest form 1, as the closes recorded before digest forms recomputed (trust.md §3).
+    declaration = declare(facts, "2024-06", [consult("A1", "2024-06-03")], [], CATALOGUE, form=1)
     assert declaration is not None
     body = declaration.canonical_body()
 
@@ -230,7 +231,8 @@ def test_the_digest_of_a_zpm_declaration_covers_the_financial_fields_only() -> N
         prestatie = zpm(practitioner=practitioner)._replace(max_amount=max_amount)
         facts = facts_of({"A1": prestatie}, (Clustering(date(2024, 5, 2), 3, 3),), (REGIE_GZ,), privacy,
                          referral=Referral("01", "01234567", None))  # fmt: skip
-        declaration = declare(facts, "2024-06", [consult("A1", "2024-06-03")], [], CATALOGUE)
+        # Digest form 1 (zpm.md Z6.7), which closes recorded before digest forms keep.
+        declaration = declare(facts, "2024-06", [consult("A1", "2024-06-03")], [], CATALOGUE, form=1)
         assert declaration is not None
         return declaration
 

@@ -90,8 +90,12 @@ def audit(ledger: Ledger, trajectory: str, month: str) -> Audit:
         found = ledger.projector.views.billing.recorded(c, trajectory, month)
     recorded, recorded_digest = (None, None) if found is None else found
     differences = compare(recorded, None if rebuilt is None else rebuilt.canonical_body())
-    if recorded is not None and digest_of(recorded) != recorded_digest:
-        differences.append(f"the recorded declaration no longer has its recorded digest {recorded_digest}")
+    form = _close_of(ledger, month)[1].digest_form
+    # Form 2 also covers provider and insurer, which are not on the body: the log's are taken.
+    if recorded is not None and (form == 1 or rebuilt is not None):
+        provider, insurer = (None, None) if rebuilt is None else (rebuilt.provider, rebuilt.insurer)
+        if digest_of(recorded, form, provider, insurer) != recorded_digest:
+            differences.append(f"the recorded declaration no longer has its recorded digest {recorded_digest}")
     return Audit(trajectory, month, recorded, recorded_digest, rebuilt, tuple(differences))
 
 

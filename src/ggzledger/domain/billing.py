@@ -35,12 +35,22 @@ class BillingCalendar(Aggregate):
 
     class MonthClosed(Event):
         TOPIC = "ggzledger.BillingCalendar.MonthClosed"
+        # Version 2 records which form its declarations' digests take (trust.md §3).
+        class_version = 2
         record_id: str | None
         month: str
         up_to: int
         declarations: int
         total: int
         digest: str
+        # 1: the whole declaration body (rules.md §9 as it was; ZPM bodies per zpm.md Z6.7);
+        # 2: its financial content only, which erasure leaves readable.
+        digest_form: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Closes recorded before the form existed digested their declarations in form 1.
+            state["digest_form"] = 1
 
         def apply(self, calendar: BillingCalendar) -> None:
             calendar.closed.append(self.month)
@@ -74,7 +84,15 @@ class BillingCalendar(Aggregate):
         return f"month {month} is closed already"
 
     def close(
-        self, *, month: str, up_to: int, declarations: int, total: int, digest: str, record_id: str | None
+        self,
+        *,
+        month: str,
+        up_to: int,
+        declarations: int,
+        total: int,
+        digest: str,
+        record_id: str | None,
+        digest_form: int = 2,
     ) -> None:
         """Record the close of the month after the last closed one."""
         if self.is_closed(month):
@@ -87,4 +105,5 @@ class BillingCalendar(Aggregate):
             total=total,
             digest=digest,
             record_id=record_id,
+            digest_form=digest_form,
         )
