@@ -13,6 +13,7 @@ import re
 import sqlite3
 import struct
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ import pytest
 
 from builders import HENK
 from cli import no_traceback
+from doc_examples import DOCS, sessions
 from processes import run_cli
 
 Row = tuple[int, UUID, int, str, bytes]
@@ -227,3 +229,16 @@ def test_anchors_beyond_the_head_or_malformed_are_named(henk: str, tmp_path: Pat
     assert kept.returncode == 0 and "1 anchor checked" in kept.stdout
     assert (malformed.returncode, malformed.stdout) == (2, "")
     assert malformed.stderr == f"ggzledger: {anchors} line 3: the hash 'nothex' is not 64 hexadecimal digits\n"
+
+
+def test_the_auditors_script_in_the_docs_gives_the_anchor_verify_prints(tmp_path: Path) -> None:
+    db = str(tmp_path / "ledger.db")
+    assert run_cli("--db", db, "ingest", str(HENK)).returncode == 0
+    [script] = [content for kind, name, content in sessions(DOCS / "audit.md") if name == "recompute-chain.py"]
+    (tmp_path / "recompute-chain.py").write_text(script)
+
+    recomputed = subprocess.run(
+        [sys.executable, str(tmp_path / "recompute-chain.py"), db], capture_output=True, text=True, check=True
+    )
+
+    assert recomputed.stdout == kept_anchor(db) + "\n"
