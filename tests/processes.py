@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import os
 import pty
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 from pathlib import Path
 
 
+def _test_kek_file() -> str:
+    """A KEK file for the whole run, as production gives one (docs/operations.md, "Keys")."""
+    folder = tempfile.mkdtemp(prefix="ggzledger-test-kek-")
+    path = os.path.join(folder, "kek")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as file:
+        file.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+    return path
+
+
+_KEK_FILE = _test_kek_file()
+
+
 def _environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    # The developer's own GGZLEDGER_DB must not leak into a test.
+    # The developer's own GGZLEDGER_DB must not leak into a test. A configured KEK, as in production:
+    # a ledger's first write then prints nothing about generating one (tests/e2e/test_erase_cli.py
+    # sets GGZLEDGER_KEK_FILE empty to see that).
     env = {key: value for key, value in os.environ.items() if key != "GGZLEDGER_DB"}
+    env.setdefault("GGZLEDGER_KEK_FILE", _KEK_FILE)
     env.update(extra or {})
     return env
 

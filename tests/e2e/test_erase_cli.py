@@ -7,13 +7,20 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import orjson
 import pytest
 
 from cli import no_traceback, one_line
-from processes import run_cli
+from processes import run_cli as run_in_process
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI with the KEK left to its default: generated beside the key store on the first write."""
+    return run_in_process(*args, env={"GGZLEDGER_KEK_FILE": "", **(env or {})})
+
 
 PATIENT = "PAT-ZQ7731"
 REFERRER = "Dr. Quirina Vlasblom"

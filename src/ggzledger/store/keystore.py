@@ -368,6 +368,8 @@ def _open_postgres(url: str) -> Any:
         _create_database(url, name)
         connection = psycopg.connect(url, connect_timeout=5)
     with connection.cursor() as cursor:
+        # One process at a time: concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalogue.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('ggzledger.keys.ddl'))")
         for statement in _SCHEMA:
             cursor.execute(statement)
     connection.commit()
@@ -386,8 +388,8 @@ def _create_database(url: str, name: str) -> None:
     try:
         with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
             connection.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
-    except psycopg.errors.DuplicateDatabase:
-        return  # another process made it first
+    except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+        return  # another process made it first (at the same moment: the catalogue's unique index says so)
     except psycopg.Error as error:
         raise KeyStoreError(
             f"the key store database {name!r} does not exist and cannot be created ({str(error).strip()});"
