@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import random
 import signal
@@ -18,7 +17,7 @@ import psycopg
 
 from databases import POSTGRES_ADMIN
 from ggzledger.bench.workload import workload
-from processes import run_cli
+from processes import cli_environment, run_cli
 
 __all__ = ["Crasher", "Kill", "crash_workload", "fresh_postgres"]
 
@@ -60,14 +59,9 @@ def fresh_postgres(tag: str) -> Iterator[str]:
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
-    # A sealed ledger on PostgreSQL needs its KEK given (its key store, <name>_keys, has no file beside it).
-    kek = os.environ.get("GGZLEDGER_KEK")
-    os.environ["GGZLEDGER_KEK"] = kek or base64.b64encode(os.urandom(32)).decode()
     try:
         yield f"{POSTGRES_ADMIN.rsplit('/', 1)[0]}/{name}"
     finally:
-        if kek is None:
-            del os.environ["GGZLEDGER_KEK"]
         with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'DROP DATABASE IF EXISTS "{name}_keys" WITH (FORCE)')
@@ -115,7 +109,8 @@ class Crasher:
                 [sys.executable, "-m", "ggzledger", "--db", self.db, *args],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                env={key: value for key, value in os.environ.items() if key != "GGZLEDGER_DB"},
+                # As run_cli's: the test run's KEK file among them (a sealed ledger's key store needs one KEK).
+                env=cli_environment(),
                 start_new_session=True,
             )
             time.sleep(delay)

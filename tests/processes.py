@@ -26,7 +26,7 @@ def _test_kek_file() -> str:
 _KEK_FILE = _test_kek_file()
 
 
-def _environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+def cli_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     # The developer's own GGZLEDGER_DB must not leak into a test. A configured KEK, as in production:
     # a ledger's first write then prints nothing about generating one (tests/e2e/test_erase_cli.py
     # sets GGZLEDGER_KEK_FILE empty to see that).
@@ -39,7 +39,10 @@ def _environment(extra: dict[str, str] | None = None) -> dict[str, str]:
 def start_cli(*args: str) -> subprocess.Popen[bytes]:
     """Start ``python -m ggzledger ARGS`` as a real subprocess that runs beside the test; output as bytes."""
     return subprocess.Popen(
-        [sys.executable, "-m", "ggzledger", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment()
+        [sys.executable, "-m", "ggzledger", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_environment(),
     )
 
 
@@ -63,7 +66,7 @@ def run_cli(
         stderr=subprocess.PIPE if stderr is None else stderr,
         text=True,
         cwd=cwd,
-        env=_environment(env),
+        env=cli_environment(env),
         timeout=300,
     )
 
