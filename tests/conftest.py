@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import uuid
 from collections.abc import Iterator
@@ -14,19 +13,23 @@ import pytest
 from builders import Clerk
 from databases import POSTGRES_ADMIN, postgres_or_skip
 from ggzledger import Ledger
+from processes import KEK_FILE
+
+# One KEK for the whole run, in the tests' own processes and the CLI's alike (as production configures
+# one, docs/operations.md "Keys"): a ledger written in one and read in the other opens with the same key.
+os.environ.setdefault("GGZLEDGER_KEK_FILE", KEK_FILE)
 
 # Fixtures only: test modules import their helpers from builders, processes and databases.
 
 
 @pytest.fixture
-def postgres_db(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def postgres_db() -> Iterator[str]:
     """The URL of a fresh, empty PostgreSQL database, dropped afterwards (with the key store a sealed
-    ledger makes beside it, ``<name>_keys``, whose KEK the environment gives, as on PostgreSQL it must)."""
+    ledger makes beside it, ``<name>_keys``)."""
     postgres_or_skip()
     name = f"ggzledger_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    monkeypatch.setenv("GGZLEDGER_KEK", base64.b64encode(os.urandom(32)).decode())
     base = POSTGRES_ADMIN.rsplit("/", 1)[0]
     yield f"{base}/{name}"
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:

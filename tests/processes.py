@@ -23,7 +23,8 @@ def _test_kek_file() -> str:
     return path
 
 
-_KEK_FILE = _test_kek_file()
+KEK_FILE = _test_kek_file()
+"""The KEK file of the test run: every ledger a test makes, in its process or a CLI's, is opened with it."""
 
 
 def cli_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -31,7 +32,7 @@ def cli_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     # a ledger's first write then prints nothing about generating one (tests/e2e/test_erase_cli.py
     # sets GGZLEDGER_KEK_FILE empty to see that).
     env = {key: value for key, value in os.environ.items() if key != "GGZLEDGER_DB"}
-    env.setdefault("GGZLEDGER_KEK_FILE", _KEK_FILE)
+    env.setdefault("GGZLEDGER_KEK_FILE", KEK_FILE)
     env.update(extra or {})
     return env
 
