@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,9 @@ def test_the_current_month_is_closed_only_when_told_so(tmp_path: Path) -> None:
     refused = one_line(run_cli("--db", db, "close", month), 2)
     assert "is the current month and not over yet" in refused and "--yes" in refused
     closed = run_cli("--db", db, "close", month, "--yes")
-    assert (closed.returncode, closed.stdout) == (0, f"{month}: no declarations\n")
+    # The month's line, then its anchor to keep outside the database (docs/audit.md, "Keeping and checking anchors").
+    assert closed.returncode == 0, closed.stderr
+    assert re.fullmatch(rf"{month}: no declarations\nanchor \d+ [0-9a-f]{{64}}  # close of {month}\n", closed.stdout)
 
 
 def test_the_zorgnota_cuts_nothing_and_says_credit_and_late_in_dutch() -> None:
