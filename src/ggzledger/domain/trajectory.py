@@ -417,6 +417,14 @@ class Trajectory(Aggregate):
 
     # Queries the application asks before it commands.
 
+    def check_takes_records(self) -> None:
+        """Raise NotAllowed when the patient's personal data was erased: the trajectory takes no more records."""
+        if self.erased is not None:
+            raise NotAllowed(
+                f"trajectory {self.number}: its patient's personal data was erased ({self.erased}); it takes no"
+                " more records (a returning patient is recorded on a new trajectory)"
+            )
+
     def has_seen(self, fingerprint: str) -> bool:
         """True when a record with this fingerprint is stored in this trajectory."""
         return fingerprint in self.fingerprints
@@ -733,11 +741,7 @@ class Trajectory(Aggregate):
         The event mutates the trajectory through the library's own mutate (which checks
         id and version, applies it, and moves version and modified_on).
         """
-        if self.erased is not None:
-            raise NotAllowed(
-                f"trajectory {self.number}: its patient's personal data was erased ({self.erased}); it takes no"
-                " more records (a returning patient is recorded on a new trajectory)"
-            )
+        self.check_takes_records()
         new_event = build_event(
             event_class,
             {

@@ -7,6 +7,8 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
+import attrs
+
 from ggzledger.domain import Trajectory, trajectory_id
 from ggzledger.domain.errors import Conflict, NotAllowed, UnknownTrajectory
 from ggzledger.reference.pricing import ContractIndex
@@ -48,6 +50,9 @@ class Batch:
         self.keys: dict[str, KeyRow] = ledger.recorder.select_keys(wanted) if wanted else {}
         self.new_keys: list[KeyRow] = []
         self.changed: dict[str, Trajectory] = {}
+        # On a sealed ledger: the sealer, and the subjects of the trajectories opened in this batch.
+        self.sealer = ledger.mapper.sealer
+        self.subjects: dict[str, str] = {}
 
     def _load(self, numbers: set[str]) -> dict[str, Trajectory | None]:
         ledger = self.ledger
@@ -82,6 +87,9 @@ class Batch:
 
     def apply(self, record: Record) -> Outcome:
         """Judge one record; returns recorded or unchanged, raises Refused."""
+        subject = None
+        if self.sealer is not None:
+            record, subject = self._keyed(record)
         # Repeats are recognised before any other rule (rules.md §3.8).
         fingerprint = record.fingerprint
         record_key = None if record.record_id is None else f"record:{record.record_id}"
@@ -112,6 +120,8 @@ class Batch:
             if trajectory is not None:
                 raise Conflict(f"trajectory {number} is already opened, with other content")
             trajectory = open_trajectory(record)
+            if subject is not None:
+                self.subjects[number] = subject
         elif trajectory is None:
             raise UnknownTrajectory(f"trajectory {number} was never opened")
         else:
@@ -125,6 +135,36 @@ class Batch:
                 self.keys[key] = row
                 self.new_keys.append(row)
         return Outcome.RECORDED
+
+    def _keyed(self, record: Record) -> tuple[Record, str | None]:
+        """The record with its fingerprint keyed by its patient's data key (a sealed ledger), and that subject.
+
+        See Sealer.keyed_fingerprint. An opening of a trajectory not recorded yet takes its
+        patient's subject (minted when new); every other record its trajectory's. A record of a
+        trajectory never opened keeps its plain fingerprint: it is refused below. Raises NotAllowed
+        for a record of a trajectory whose patient was erased.
+        """
+        number = record.fields.get("trajectory")
+        sealer = self.sealer
+        if number is None or sealer is None:
+            return record, None
+        subject = self.subjects.get(number)
+        if subject is None:
+            if record.type == "trajectory_opened" and self.trajectories.get(number) is None:
+                subject = sealer.subject_of_patient(record.fields["patient"])
+            else:
+                subject = sealer.subject_of(trajectory_id(number))
+        if subject is None:
+            return record, None
+        keyed = sealer.keyed_fingerprint(record.fingerprint, subject)
+        if keyed is None:
+            # The patient was erased: refused as the trajectory refuses every record, repeats included
+            # (their fingerprints can no longer be told).
+            trajectory = self.trajectories.get(number)
+            if trajectory is not None:
+                trajectory.check_takes_records()
+            return record, None
+        return attrs.evolve(record, fingerprint=keyed), subject
 
     def commit(self, commit_in: Executor | None = None) -> None:
         """Store every accepted record's event and key in one transaction."""

@@ -103,9 +103,7 @@ def is_sealed(store: ProjectionStore, recorder: LedgerRecorder) -> bool:
     try:
         with store.transaction(write=True) as c:
             c.execute(_SETTINGS)
-            c.execute(
-                "INSERT INTO ledger_settings (name, value) VALUES ('sealed', '1') ON CONFLICT (name) DO NOTHING"
-            )
+            c.execute("INSERT INTO ledger_settings (name, value) VALUES ('sealed', '1') ON CONFLICT (name) DO NOTHING")
     except Exception:  # a role that may not create tables (serve --read-only): a new ledger is sealed all the same
         pass
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from datetime import date
@@ -106,18 +107,22 @@ class Ledger(Application[UUID]):
         """
         self.wait_for_commit()
         accepted = [r for r in records if isinstance(r, Record)]
+        sealer = self.mapper.sealer
         for attempt in range(ATTEMPTS):
-            batch = Batch(self, accepted)
-            outcomes: list[Outcome | Refused] = []
-            for record in records:
-                if isinstance(record, Refused):
-                    outcomes.append(record)
-                    continue
-                try:
-                    outcomes.append(batch.apply(record))
-                except Refused as refused:
-                    outcomes.append(refused)
             try:
+                # The keys minted for new patients while judging are written in one key-store
+                # transaction when judging ends, before the batch's events (docs/sealing.md).
+                with sealer.keys.deferred() if sealer is not None else contextlib.nullcontext():
+                    batch = Batch(self, accepted)
+                    outcomes: list[Outcome | Refused] = []
+                    for record in records:
+                        if isinstance(record, Refused):
+                            outcomes.append(record)
+                            continue
+                        try:
+                            outcomes.append(batch.apply(record))
+                        except Refused as refused:
+                            outcomes.append(refused)
                 batch.commit(commit_in)
             except IntegrityError:
                 # Another writer got in first: judge the whole batch again from fresh state.

@@ -8,11 +8,13 @@ from uuid import UUID
 import attrs
 from eventsourcing.utils import resolve_topic
 
+from ggzledger.domain import trajectory_id
 from ggzledger.domain.errors import NotAllowed
 from ggzledger.progress import Progress
 from ggzledger.service.ledger import Ledger
 from ggzledger.store import head_of
 from ggzledger.store.chain import ZERO, ChainedRow, extend
+from ggzledger.store.sealing import OPENED_TOPIC
 
 __all__ = ["Copied", "seal_into"]
 
@@ -54,6 +56,8 @@ def seal_into(ledger: Ledger, into: str, progress: Any = None) -> Copied:
         sealer = new.mapper.sealer
         assert sealer is not None  # a new ledger is sealed
         copied = 0
+        # Each copied trajectory's subject, by stream: its records' fingerprints are keyed with it.
+        subjects: dict[UUID, str] = {}
         with progress if progress is not None else _nothing() as bar:
             after = 0
             while after < head:
@@ -65,7 +69,11 @@ def seal_into(ledger: Ledger, into: str, progress: Any = None) -> Copied:
                     for n in page:
                         rows.append(
                             ChainedRow(
-                                n.id, _uuid(n.originator_id), n.originator_version, n.topic, _resealed(ledger, new, n)
+                                n.id,
+                                _uuid(n.originator_id),
+                                n.originator_version,
+                                n.topic,
+                                _resealed(ledger, new, n, subjects),
                             )
                         )
                 new.recorder.insert_copied(rows, base)
@@ -73,9 +81,9 @@ def seal_into(ledger: Ledger, into: str, progress: Any = None) -> Copied:
                 after = page[-1].id
                 if bar is not None:
                     bar(after, head)
-        subjects = sealer.take_keys()
-        _copy_tables(ledger, new, subjects)
-        return Copied(copied, head, len({subject for _key, subject, _number in subjects}))
+        minted = sealer.take_keys()
+        _copy_tables(ledger, new, minted, subjects)
+        return Copied(copied, head, len({subject for _key, subject, _number in minted}))
     finally:
         new.close()
 
@@ -84,11 +92,20 @@ def _uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
-def _resealed(ledger: Ledger, new: Ledger, n: Any) -> bytes:
-    """A plain stored state as the sealed ledger stores it: decoded as stored (no upcast), sealed, encoded."""
+def _resealed(ledger: Ledger, new: Ledger, n: Any, subjects: dict[UUID, str]) -> bytes:
+    """A plain stored state as the sealed ledger stores it: decoded as stored (no upcast), its record
+    fingerprint keyed with its patient's data key (Sealer.keyed_fingerprint), sealed, encoded."""
     state = ledger.mapper.decode_state(n.state)
     sealer = new.mapper.sealer
     assert sealer is not None
+    stream = _uuid(n.originator_id)
+    if n.topic == OPENED_TOPIC:
+        subjects[stream] = sealer.subject_of_patient(state["patient"])
+    subject = subjects.get(stream)
+    if subject is not None and state.get("fingerprint"):
+        keyed = sealer.keyed_fingerprint(state["fingerprint"], subject)
+        assert keyed is not None  # minted in this copy, never erased
+        state["fingerprint"] = keyed
     sealer.seal(resolve_topic(n.topic), n.topic, state, n.originator_id)
     data = new.mapper.transcoder.encode(state)
     if new.mapper.compressor or new.mapper.cipher:
@@ -113,18 +130,28 @@ def _head_hash(ledger: Ledger, head: int) -> bytes:
     return previous
 
 
-def _copy_tables(ledger: Ledger, new: Ledger, subjects: list[tuple[str, str, str | None]]) -> None:
-    """The key index (with each trajectory's subject) and the loaded tariff tables, into the new ledger."""
+def _copy_tables(
+    ledger: Ledger, new: Ledger, minted: list[tuple[str, str, str | None]], subjects: dict[UUID, str]
+) -> None:
+    """The key index (its record fingerprints keyed as the events', and each trajectory's subject) and the
+    loaded tariff tables, into the new ledger."""
+    sealer = new.mapper.sealer
+    assert sealer is not None
     with ledger.store.transaction(write=False) as c:
         c.execute(_KEYS)
-        keys = [tuple(row) for row in c.fetchall()]
+        keys = []
+        for key, fingerprint, number in c.fetchall():
+            subject = subjects.get(trajectory_id(number)) if number is not None else None
+            if subject is not None:
+                fingerprint = sealer.keyed_fingerprint(fingerprint, subject) or fingerprint
+            keys.append((key, fingerprint, number))
         try:
             c.execute(_TARIFFS)
             tariffs = [tuple(row) for row in c.fetchall()]
         except Exception:  # no tariff table was ever loaded into the old ledger
             tariffs = []
     with new.store.transaction(write=True) as c:
-        c.executemany("INSERT INTO ledger_keys (key, fingerprint, trajectory) VALUES (?, ?, ?)", [*keys, *subjects])
+        c.executemany("INSERT INTO ledger_keys (key, fingerprint, trajectory) VALUES (?, ?, ?)", [*keys, *minted])
         c.executemany("INSERT INTO tariff_tables (version, csv, loaded) VALUES (?, ?, ?)", tariffs)
 
 

@@ -175,6 +175,8 @@ class KeyStore:
         """Commit the minted keys. Another process that minted for the same patient first makes this
         raise IntegrityError (the batch is judged again, and then finds that subject)."""
         if not self._pending:
+            # Found subjects are remembered for one batch only: another process may erase them.
+            self._minted.clear()
             return
         pending, self._pending = self._pending, []
         try:
@@ -205,8 +207,10 @@ class KeyStore:
         return dek
 
     def forget(self, subject: str) -> None:
-        """Drop a subject's cached data key (after its erasure)."""
+        """Drop a subject's cached data key (after its erasure), and the patient found for it."""
         self._deks.pop(subject, None)
+        for lookup in [lookup for lookup, (found, _dek) in self._minted.items() if found == subject]:
+            del self._minted[lookup]
 
     def forget_all(self) -> None:
         """Drop every cached key and anything minted but not written."""

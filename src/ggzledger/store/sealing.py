@@ -17,6 +17,8 @@ class reads None.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 from typing import Any
 from uuid import UUID
@@ -29,7 +31,7 @@ from eventsourcing.utils import resolve_topic
 from ggzledger.store.kek import KeyStoreError
 from ggzledger.store.keystore import KeyStore
 
-__all__ = ["ERASED_TOPIC", "SUBJECT_KEY", "Sealer", "subject_key"]
+__all__ = ["ERASED_TOPIC", "OPENED_TOPIC", "SUBJECT_KEY", "Sealer", "subject_key"]
 
 ENVELOPE = "_sealed"
 ERASED_TOPIC = "ggzledger.Trajectory.PersonalDataErased"
@@ -57,6 +59,7 @@ class Sealer:
         self._streams: dict[UUID, str] = {}
         self._new_keys: list[tuple[str, str, str | None]] = []
         self._fields: dict[str, tuple[str, ...]] = {}
+        self._fingerprint_keys: dict[str, tuple[bytes, bytes]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # A rebuild's child opens sealed fields only: the key store travels, the ledger's index does not.
@@ -87,6 +90,45 @@ class Sealer:
         aad = _aad(subject, state, topic)
         sealed = nonce + self._aead(subject, dek).encrypt(nonce, orjson.dumps(given), aad)
         state[ENVELOPE] = {"s": subject, "c": base64.b64encode(sealed).decode()}
+
+    # Fingerprints.
+
+    def subject_of_patient(self, patient: str) -> str:
+        """The subject of the patient a trajectory is opened for: the one stored, else one minted now.
+
+        Inside ``keys.deferred()`` a minted key is written when the block ends, before the
+        batch's events (the ledger's record() wraps its judging in one).
+        """
+        return self.keys.subject_for(patient)[0]
+
+    def subject_of(self, stream: UUID) -> str | None:
+        """The subject of a trajectory recorded earlier, or None (never opened)."""
+        subject = self._streams.get(stream)
+        if subject is None and self.subject_of_stream is not None:
+            subject = self.subject_of_stream(stream)
+        return subject
+
+    def keyed_fingerprint(self, fingerprint: str, subject: str) -> str | None:
+        """A record's fingerprint as a sealed ledger stores it: keyed with its patient's data key.
+
+        The plain fingerprint is a digest of the whole input record, personal fields included:
+        stored as it is, anyone holding the ledger could test guesses against it (one of some
+        twenty clusters, a patient number, HoNOS scores) and so read what the seal hides, also
+        after an erasure. Keyed with a key derived from the patient's data key, it tells a
+        repeat exactly as before, and means nothing once that key is erased. None when the
+        subject's key is erased.
+        """
+        dek = self.keys.dek(subject)
+        if dek is None:
+            return None
+        known = self._fingerprint_keys.get(subject)
+        if known is None or known[0] != dek:
+            if len(self._fingerprint_keys) > 100_000:
+                self._fingerprint_keys.clear()
+            # A key of its own for fingerprints (never the AES key itself): HMAC of the data key.
+            derived = hmac.new(dek, b"ggzledger record fingerprint", hashlib.sha256).digest()
+            known = self._fingerprint_keys[subject] = (dek, derived)
+        return hashlib.blake2b(fingerprint.encode(), key=known[1], digest_size=16).hexdigest()
 
     def take_keys(self) -> list[tuple[str, str, str | None]]:
         """The key-index rows (``subject:<stream>``, subject, trajectory) of the trajectories opened since the last call."""
@@ -150,6 +192,7 @@ class Sealer:
     def forget(self, subject: str) -> None:
         """Forget a subject's key here and in the key store's cache."""
         self._aeads.pop(subject, None)
+        self._fingerprint_keys.pop(subject, None)
         self.keys.forget(subject)
 
     def _personal(self, topic: str) -> tuple[str, ...]:
