@@ -48,6 +48,7 @@ def test_a_new_ledger_and_its_wal_and_shm_files_are_0600(tmp_path: Path, umask: 
     ingested = under_umask(umask, "-m", "ggzledger", "--db", str(db), "ingest", str(HENK))
     assert ingested.returncode == 0, ingested.stderr
     assert mode(db) == 0o600
+    assert mode(tmp_path / "ledger.db.keys") == 0o600
 
     looked = under_umask(umask, "-c", OPEN_AND_LOOK, str(db))
 
@@ -86,3 +87,22 @@ def test_a_rebuilds_scratch_database_is_0600(tmp_path: Path) -> None:
 
     assert made.returncode == 0, made.stderr
     assert made.stdout.split() == ["0o600"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o000], ids=["022", "000"])
+def test_the_key_store_and_the_kek_generated_beside_it_are_0600(tmp_path: Path, umask: int) -> None:
+    db = tmp_path / "ledger.db"
+    env = {k: v for k, v in os.environ.items() if k not in ("GGZLEDGER_DB", "GGZLEDGER_KEK", "GGZLEDGER_KEK_FILE")}
+    ingested = subprocess.run(
+        [sys.executable, "-m", "ggzledger", "--db", str(db), "ingest", str(HENK)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        preexec_fn=lambda: os.umask(umask),
+    )
+
+    assert ingested.returncode == 0, ingested.stderr
+    assert "key-encryption key" in ingested.stderr
+    assert mode(tmp_path / "ledger.db.keys") == 0o600
+    assert mode(tmp_path / "ledger.db.keys.kek") == 0o600
