@@ -11,9 +11,11 @@ import pytest
 
 from builders import Clerk, assessed, clustered, opened
 from ggzledger import Ledger
+from ggzledger.audit.access_log import AccessLog, Entry
 from ggzledger.service.erasure import erase
 from ggzledger.service.records import parse_line
 from ggzledger.service.sealing import make_plain, seal_into
+from ggzledger.service.tokens import TokenCheck, Tokens
 
 PATIENT = "PAT-FP4410"
 HONOS = {str(item): item % 4 for item in range(1, 13)}
@@ -85,4 +87,35 @@ def test_a_sealed_copy_keys_the_fingerprints_and_tells_the_old_records_as_repeat
     assert not copied_from & stored_fingerprints(sealed)
     assert clerk.send(*records(cluster=6), {**clustered("2016-12-01", 5, "T-FP"), "id": "R-1"}) == (0, 4, 0)
     assert "with other content" in clerk.refusal({**clustered("2016-12-01", 3, "T-FP"), "id": "R-1"})
+    sealed.close()
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_sealed_copy_keeps_the_tokens_and_the_access_log_with_its_chain(db: str, tmp_path: Path) -> None:
+    plain = Ledger(db)
+    make_plain(plain)
+    Clerk(plain).given(*records(cluster=6))
+    tokens, log = Tokens(plain.store), AccessLog(plain.store)
+    tokens.create()
+    log.create()
+    token = tokens.add("kassa", "auditor")
+    log.append(
+        [
+            Entry("kassa", "GET /trajectories/T-FP/history", "T-FP", "allowed"),
+            Entry("os:root", "invoice", "T-FP", "allowed"),
+        ]
+    )
+    seal_into(plain, str(tmp_path / "sealed.db"))
+    plain.close()
+
+    sealed = Ledger(str(tmp_path / "sealed.db"))
+    copied = AccessLog(sealed.store)
+
+    assert [(r.who, r.what) for r in copied.rows()] == [
+        ("kassa", "GET /trajectories/T-FP/history"),
+        ("os:root", "invoice"),
+    ]
+    assert copied.verify().id is None
+    caller = TokenCheck(Tokens(sealed.store)).caller(token)
+    assert caller is not None and (caller.name, caller.role) == ("kassa", "auditor")
     sealed.close()

@@ -8,10 +8,12 @@ from uuid import UUID
 import attrs
 from eventsourcing.utils import resolve_topic
 
+from ggzledger.audit.access_log import AccessLog
 from ggzledger.domain import trajectory_id
 from ggzledger.domain.errors import NotAllowed
 from ggzledger.progress import Progress
 from ggzledger.service.ledger import Ledger
+from ggzledger.service.tokens import Tokens
 from ggzledger.store import head_of
 from ggzledger.store.chain import ZERO, ChainedRow, extend
 from ggzledger.store.sealing import OPENED_TOPIC
@@ -153,6 +155,31 @@ def _copy_tables(
     with new.store.transaction(write=True) as c:
         c.executemany("INSERT INTO ledger_keys (key, fingerprint, trajectory) VALUES (?, ?, ?)", [*keys, *minted])
         c.executemany("INSERT INTO tariff_tables (version, csv, loaded) VALUES (?, ?, ?)", tariffs)
+    _copy_access(ledger, new)
+
+
+# The access log (its rows as they are, so its chain still verifies) and the tokens (so the log's names
+# stay unambiguous and the same clients go on working): records an auditor and NEN 7513 ask to keep.
+_ACCESS = (
+    ("access_tokens", "name, role, hash, created, revoked"),
+    ("access_log", "id, at, who, what, trajectory, outcome, hash"),
+)
+
+
+def _copy_access(ledger: Ledger, new: Ledger) -> None:
+    """The plain ledger's tokens and access log, row for row, into the new ledger (when it has them)."""
+    AccessLog(new.store).create()
+    Tokens(new.store).create()
+    for table, columns in _ACCESS:
+        try:
+            with ledger.store.transaction(write=False) as c:
+                c.execute(f"SELECT {columns} FROM {table}")
+                rows = [tuple(row) for row in c.fetchall()]
+        except Exception:  # a ledger from before the table existed
+            continue
+        marks = ", ".join("?" for _ in columns.split(", "))
+        with new.store.transaction(write=True) as c:
+            c.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
 class _nothing:
