@@ -24,7 +24,7 @@ import orjson
 import psycopg
 import pytest
 
-from builders import HENK
+from builders import HENK, opened
 from cli import no_traceback
 from doc_examples import DOCS, sessions
 from processes import run_cli
@@ -214,6 +214,23 @@ def test_a_deleted_event_is_named_and_so_is_one_deleted_with_its_chain_row(henk:
         in lines
     )
     assert any(line.startswith(f"  anchor {anchor.split()[1]}: the chain no longer passes") for line in lines)
+
+
+def test_a_write_after_the_last_event_was_deleted_is_refused_in_one_line_on_sqlite(henk: str, tmp_path: Path) -> None:
+    if henk.startswith("postgresql"):
+        pytest.skip("PostgreSQL never gives a position twice (a sequence): the next write chains after the gap")
+    table, column = table_and_position(henk)
+    with database(henk) as (c, _mark):
+        c.execute(f"DELETE FROM {table} WHERE {column} = (SELECT MAX({column}) FROM {table})")
+    line = tmp_path / "one.jsonl"
+    line.write_text(orjson.dumps(opened("T-AFTER", "2017-03-01")).decode() + "\n")
+
+    result = run_cli("--db", henk, "ingest", str(line))
+
+    no_traceback(result)
+    assert result.returncode == 2
+    assert "the event chain already holds position" in result.stderr and "nothing was recorded" in result.stderr
+    assert verify(henk).returncode == 1
 
 
 def test_anchors_beyond_the_head_or_malformed_are_named(henk: str, tmp_path: Path) -> None:

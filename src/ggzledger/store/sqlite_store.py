@@ -186,9 +186,15 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
 
     def _chain(self, c: SQLiteCursor, ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> None:
         """Chain the new events onto the last chain row, under the write lock the inserts took."""
-        c.execute("SELECT hash FROM ledger_chain ORDER BY position DESC LIMIT 1")
+        c.execute("SELECT position, hash FROM ledger_chain ORDER BY position DESC LIMIT 1")
         row = c.fetchone()
-        previous = row[0] if row is not None else self._chain_start(c, ids[0])
+        if row is not None and row[0] >= ids[0]:
+            # SQLite gives a deleted last event's rowid to the next one: the chain still holds that position.
+            raise StoreError(
+                f"the event chain already holds position {ids[0]}: an event was deleted after it was chained;"
+                " nothing was recorded (ggzledger verify names what is missing)"
+            )
+        previous = row[1] if row is not None else self._chain_start(c, ids[0])
         rows = [
             (p, s.originator_id, s.originator_version, s.topic, s.state)
             for p, s in zip(ids, stored_events, strict=True)
