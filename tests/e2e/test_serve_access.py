@@ -132,6 +132,29 @@ def test_access_log_verify_names_the_first_altered_row_and_exits_1(tmp_path: Pat
     assert one_line(result, 1).startswith("ggzledger: the access log is broken at row 2:")
 
 
+def test_an_access_log_anchor_shows_rows_removed_from_the_end(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = str(tmp_path / "ledger.db")
+    assert run_cli("--db", db, "ingest", str(HENK)).returncode == 0
+    for _ in range(3):
+        run_cli("--db", db, "history", "T-HENK")
+    verified = run_cli("--db", db, "access-log", "--verify")
+    [anchor] = [line for line in verified.stdout.splitlines() if line.startswith("access-log anchor ")]
+    rows, digest = anchor.split()[2:]
+    assert rows == "3" and len(digest) == 64
+    with sqlite3.connect(db) as connection:
+        connection.execute("DELETE FROM access_log WHERE id = 3")
+
+    alone = run_cli("--db", db, "access-log", "--verify")
+    kept = run_cli("--db", db, "access-log", "--anchor", f"{rows}:{digest}")
+
+    assert alone.returncode == 0  # the log's own chain cannot tell a row cut from its end
+    assert kept.returncode == 1
+    assert f"the access log no longer passes through anchor {rows} {digest}" in kept.stderr
+    assert run_cli("--db", db, "access-log", "--anchor", "3:xyz").returncode == 2
+
+
 # --- PostgreSQL: the read-only role of the docs, and an outage.
 
 

@@ -86,6 +86,8 @@ class Broken:
 
     id: int | None
     rows: int
+    # The hash (hex) of the last row that verified: with ``rows``, the log's anchor (None: no row).
+    head: str | None = None
 
 
 def _field(value: str | None) -> bytes:
@@ -158,13 +160,14 @@ class AccessLog:
             with self.store.transaction(write=False) as c:
                 c.execute(f"SELECT {_COLUMNS} FROM access_log WHERE id > ? ORDER BY id LIMIT ?", (after, page))
                 rows = [Row(*row) for row in c.fetchall()]
+            head = previous.hex() if expected_id > 1 else None
             if not rows:
-                return Broken(None, expected_id - 1)
+                return Broken(None, expected_id - 1, head)
             for row in rows:
                 entry = Entry(row.who, row.what, row.trajectory, row.outcome)
                 # A deleted row shows as a gap in the ids; an inserted or altered one as a hash that differs.
                 if row.id != expected_id or chain_hash(previous, row.id, row.at, entry).hex() != row.hash:
-                    return Broken(row.id, expected_id - 1)
+                    return Broken(row.id, expected_id - 1, head)
                 previous, expected_id = bytes.fromhex(row.hash), expected_id + 1
             after = rows[-1].id
 

@@ -59,7 +59,7 @@ def cmd_access_log(args: argparse.Namespace) -> int:
     with open_ledger(args.db) as ledger:
         log = AccessLog(ledger.store)
         log.create()
-        if args.verify:
+        if args.verify or args.anchor:
             broken = log.verify()
             if broken.id is not None:
                 print(
@@ -69,7 +69,13 @@ def cmd_access_log(args: argparse.Namespace) -> int:
                 )
                 return 1
             print(f"access log verified: {counted(broken.rows, 'row')}, each chained to the one before")
-            return 0
+            if broken.head is not None:
+                # Kept with the ledger's anchors, it shows later that no row was removed from the end.
+                print(f"access-log anchor {broken.rows} {broken.head}")
+            missed = [kept for kept in args.anchor if kept != (broken.rows, broken.head) and not _passes(log, kept)]
+            for rows, digest in missed:
+                print(f"ggzledger: the access log no longer passes through anchor {rows} {digest}", file=sys.stderr)
+            return 1 if missed else 0
         rows = log.rows(args.trajectory, args.since)
     if args.json:
         print_json([row.to_json() for row in rows])
@@ -78,6 +84,20 @@ def cmd_access_log(args: argparse.Namespace) -> int:
         print(f"{row.id}  {row.at}  {row.who}  {row.outcome}  {row.trajectory or '-'}  {row.what}")
     print(counted(len(rows), "access", "accesses"))
     return 0
+
+
+def _passes(log: AccessLog, anchor: tuple[int, str]) -> bool:
+    """True when row ``anchor[0]`` of a verified log has the hash ``anchor[1]``."""
+    rows = [row for row in log.rows() if row.id == anchor[0]]
+    return bool(rows) and rows[0].hash == anchor[1]
+
+
+def access_anchor(text: str) -> tuple[int, str]:
+    """An access-log anchor ``ROWS:HASH`` (as ``access-log --verify`` prints it); ValueError otherwise."""
+    rows, colon, digest = text.partition(":")
+    if not colon or not rows.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError(f"not an access-log anchor ROWS:HASH (64 hex digits): {text[:80]!r}")
+    return int(rows), digest
 
 
 @contextmanager

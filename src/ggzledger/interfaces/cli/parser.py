@@ -41,6 +41,13 @@ def _trajectory(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error).removeprefix("field 'TRAJECTORY' ")) from None
 
 
+def _access_anchor(text: str) -> tuple[int, str]:
+    try:
+        return access.access_anchor(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _date(text: str) -> date:
     # fromisoformat alone would also take 20170101 and other ISO spellings.
     try:
@@ -372,9 +379,18 @@ def build_parser() -> argparse.ArgumentParser:
         "ggzledger access-log --trajectory T-HENK",
         "ggzledger access-log --since 2025-01-01 --json",
         "ggzledger access-log --verify",
+        "ggzledger access-log --anchor 1200:9f2c…",
     )
     sub.add_argument("--trajectory", type=_trajectory, metavar="TRAJECTORY", help="only the reads of TRAJECTORY")
     sub.add_argument("--since", type=_date, metavar="DATE", help="only the reads from DATE (UTC), YYYY-MM-DD")
     sub.add_argument("--verify", action="store_true", help="recompute the chain; exit 1 naming the first bad row")
+    sub.add_argument(
+        "--anchor",
+        type=_access_anchor,
+        action="append",
+        default=[],
+        metavar="ROWS:HASH",
+        help="verify, and check the log still passes through an anchor it printed before (repeatable)",
+    )
     json_flag(sub)
     return parser
