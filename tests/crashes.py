@@ -7,6 +7,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,13 +72,15 @@ def fresh_postgres(tag: str) -> Iterator[str]:
 class Crasher:
     """Runs CLI commands on one ledger, SIGKILLing each a few times at random moments before letting it finish.
 
-    ``label`` names the case (seed and store) in every failure message; ``kills`` is the log of attempts.
+    ``label`` names the case (seed and store) in every failure message; ``kills`` is the log of attempts;
+    ``reconciled`` counts the erasures that ``reconcile-erasures`` finished (a killed erase had deleted the key).
     """
 
     db: str
     rng: random.Random
     label: str
     kills: list[Kill] = attrs.Factory(list)
+    reconciled: int = 0
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run ``ggzledger --db DB ARGS`` to the end, uninterrupted."""
@@ -86,14 +89,14 @@ class Crasher:
     def ok(self, *args: str) -> str:
         """Run ARGS to the end; its standard output. Fails the test, saying where, if it does not exit 0."""
         result = self.run(*args)
-        assert result.returncode == 0, self.failure(f"{' '.join(args)} exited {result.returncode}: {result.stderr}")
+        assert result.returncode == 0, self.failure(f"{' '.join(args)} exited {result.returncode}", result)
         return result.stdout
 
     def crash(
-        self, phase: str, args: tuple[str, ...], attempts: int, longest: float
+        self, phase: str, args: tuple[str, ...], attempts: int, longest: float, shortest: float = 0.05
     ) -> subprocess.CompletedProcess[str]:
         """Start ARGS until ``attempts`` runs were SIGKILLed (with any process each started) after a random
-        delay of up to ``longest`` seconds; then run it to the end and return that last run.
+        delay between ``shortest`` and ``longest`` seconds; then run it to the end and return that last run.
 
         A run that ended before its delay was no kill: the next delays are drawn from a shorter span
         (a restart often has less left to do), so the kills asked for land on a slow or a fast
@@ -103,12 +106,57 @@ class Crasher:
         for _ in range(attempts * 4):
             if killed_runs == attempts:
                 break
-            delay = self.rng.uniform(0.05, longest)
+            delay = self.rng.uniform(min(shortest, longest), longest)
+            if self.attempt(phase, args, delay) is None:
+                killed_runs += 1
+            else:
+                longest = max(0.1, delay * 0.7)
+        return self.run(*args)
+
+    def erase(self, patient: str, attempts: int, longest: float, shortest: float) -> str:
+        """Erase PATIENT as an operator would through ``attempts`` SIGKILLs: restart ``erase``, and once it
+        says the key is gone (a killed run deleted it), finish with ``reconcile-erasures`` (docs/sealing.md).
+
+        Delays are drawn as in :meth:`crash`. Returns the command that completed the erasure.
+        """
+        erase = ("erase", patient, "--basis", "AVG17")
+        args = erase
+        killed_runs = 0
+        for _ in range(attempts * 4):
+            if killed_runs == attempts:
+                break
+            ended = self.attempt("erase", args, self.rng.uniform(min(shortest, longest), longest))
+            if ended is None:
+                killed_runs += 1
+            elif args == erase and self._key_gone(ended):
+                args = ("reconcile-erasures",)
+            else:
+                assert ended.returncode == 0, self.failure(f"{' '.join(args)} exited {ended.returncode}", ended)
+                self.reconciled += args != erase
+                return args[0]
+        last = self.run(*args)
+        if args == erase and self._key_gone(last):
+            args = ("reconcile-erasures",)
+            last = self.run(*args)
+        assert last.returncode == 0, self.failure(f"{' '.join(args)} after the kills exited {last.returncode}", last)
+        self.reconciled += args != erase
+        return args[0]
+
+    @staticmethod
+    def _key_gone(result: subprocess.CompletedProcess[str]) -> bool:
+        return result.returncode == 1 and "no data key for that patient" in result.stderr
+
+    def attempt(self, phase: str, args: tuple[str, ...], delay: float) -> subprocess.CompletedProcess[str] | None:
+        """Start ARGS and SIGKILL it (with any process it started) after DELAY seconds; None when it was
+        killed, the finished run (its output) when it had ended by then. Logs the attempt in ``kills``."""
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            # Files, not pipes: a command whose pipe filled up would wait, and its end would come late.
             # A session of its own: the kill takes the command's whole process group, as a crash would.
             process = subprocess.Popen(
                 [sys.executable, "-m", "ggzledger", "--db", self.db, *args],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                text=True,
                 # As run_cli's: the test run's KEK file among them (a sealed ledger's key store needs one KEK).
                 env=cli_environment(),
                 start_new_session=True,
@@ -117,13 +165,26 @@ class Crasher:
             killed = process.poll() is None
             if killed:
                 os.killpg(process.pid, signal.SIGKILL)
-                killed_runs += 1
-            else:
-                longest = max(0.1, delay * 0.7)
             process.wait()
             self.kills.append(Kill(phase, delay, killed))
-        return self.run(*args)
+            if killed:
+                return None
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(process.args, process.returncode, out.read(), err.read())
 
-    def failure(self, what: str) -> str:
-        """A failure message naming the case, its attempts so far and WHAT broke."""
-        return f"{self.label}: {what}\n  attempts: {', '.join(map(str, self.kills)) or 'none'}"
+    def failure(self, what: str, result: subprocess.CompletedProcess[str] | None = None) -> str:
+        """A failure message naming the case, its attempts so far, WHAT broke, and the RESULT's output."""
+        said = ""
+        if result is not None:
+            said = f"\n  stdout: {_shown(result.stdout)}\n  stderr: {_shown(result.stderr)}"
+        return f"{self.label}: {what}{said}\n  attempts: {', '.join(map(str, self.kills)) or 'none'}"
+
+
+def _shown(output: str | None) -> str:
+    """A command's output for a failure message: whole, unless long (its head and tail then)."""
+    if not output:
+        return "(nothing)"
+    if len(output) > 4000:
+        output = f"{output[:2000]}\n  …\n{output[-2000:]}"
+    return output.rstrip("\n").replace("\n", "\n    ")
