@@ -164,16 +164,20 @@ def reader_role(postgres_db: str) -> Iterator[str]:
     name = f"ggzledger_reader_{uuid.uuid4().hex[:8]}"
     yield name
     # Its grants live in the throw-away database, which is dropped after this: drop them first.
-    with psycopg.connect(postgres_db, autocommit=True) as owner:
-        owner.execute(f'DROP OWNED BY "{name}"')  # type: ignore[call-overload]
+    for database in (postgres_db, f"{postgres_db}_keys"):
+        try:
+            with psycopg.connect(database, autocommit=True) as owner:
+                owner.execute(f'DROP OWNED BY "{name}"')  # type: ignore[call-overload]
+        except psycopg.OperationalError:  # no key store was made
+            pass
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
         admin.execute(f'DROP ROLE IF EXISTS "{name}"')  # type: ignore[call-overload]
 
 
-def grants_of_the_docs() -> str:
+def grants_of_the_docs(block: str = "read-only grants") -> str:
     text = (DOCS / "operations.md").read_text()
-    match = re.search(r"<!-- read-only grants -->\n```sql\n(.*?)```", text, re.DOTALL)
-    assert match, "docs/operations.md has the read-only grants"
+    match = re.search(rf"<!-- {block} -->\n```sql\n(.*?)```", text, re.DOTALL)
+    assert match, f"docs/operations.md has the {block}"
     return match.group(1)
 
 
@@ -186,8 +190,13 @@ def test_serve_read_only_through_the_docs_grants_reads_logs_and_cannot_touch_eve
     sql = (
         grants_of_the_docs().replace("ggzledger_reader", reader_role).replace("DATABASE ledger", f'DATABASE "{dbname}"')
     )
+    keys_sql = grants_of_the_docs("read-only key-store grants").replace("ggzledger_reader", reader_role)
+    keys_sql = keys_sql.replace("DATABASE ledger_keys", f'DATABASE "{dbname}_keys"')
     with psycopg.connect(postgres_db, autocommit=True) as owner:
         owner.execute(sql)  # type: ignore[call-overload]
+    with psycopg.connect(f"{postgres_db}_keys", autocommit=True) as owner:
+        owner.execute(keys_sql)  # type: ignore[call-overload]
+    backoffice = token(postgres_db, "kantoor", "backoffice")
     as_reader = postgres_db.replace("postgres@", f"{reader_role}@")
     port = free_port()
     server = serving(as_reader, port, None, "--read-only")
@@ -196,6 +205,8 @@ def test_serve_read_only_through_the_docs_grants_reads_logs_and_cannot_touch_eve
         assert (status, declaration["total"]) == (200, 130000)
         assert get(f"http://127.0.0.1:{port}/months/2017-01/declarations", secret)[0] == 200
         assert get(f"http://127.0.0.1:{port}/status", secret)[0] == 200
+        status, page = get(f"http://127.0.0.1:{port}/feed?limit=1", backoffice)
+        assert (status, page["events"][0]["data"]["patient"]) == (200, "P-HENK")
     finally:
         stop(server)
     logged = run_cli("--db", postgres_db, "access-log", "--json").stdout
@@ -209,6 +220,10 @@ def test_serve_read_only_through_the_docs_grants_reads_logs_and_cannot_touch_eve
             "DELETE FROM access_log",
             "UPDATE access_log SET who = 'x'",
         ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                reader.execute(statement)  # type: ignore[call-overload]
+    with psycopg.connect(f"{as_reader}_keys", autocommit=True) as reader:
+        for statement in ("DELETE FROM subject_keys", "UPDATE secrets SET kek_id = 'x'", "DELETE FROM erasures"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 reader.execute(statement)  # type: ignore[call-overload]
 

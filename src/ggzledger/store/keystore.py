@@ -372,10 +372,22 @@ def _open_postgres(url: str) -> Any:
         _create_database(url, name)
         connection = psycopg.connect(url, connect_timeout=5)
     with connection.cursor() as cursor:
-        # One process at a time: concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalogue.
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('ggzledger.keys.ddl'))")
-        for statement in _SCHEMA:
-            cursor.execute(statement)
+        # Tables that are there are not made again: a role that may only read them (serve --read-only,
+        # docs/operations.md) opens the key store as well as its owner does.
+        cursor.execute("SELECT to_regclass('subject_keys'), to_regclass('erasures'), to_regclass('secrets')")
+        present = cursor.fetchone()
+        if present is None or None in present:
+            # One process at a time: concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalogue.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('ggzledger.keys.ddl'))")
+            try:
+                for statement in _SCHEMA:
+                    cursor.execute(statement)
+            except psycopg.errors.InsufficientPrivilege as error:
+                connection.close()
+                raise KeyStoreError(
+                    f"the key store {shown_url(url)} has no tables and this role may not make them"
+                    f" ({str(error).strip().splitlines()[0]}): open it once as the ledger's owner"
+                ) from None
     connection.commit()
     return connection
 
