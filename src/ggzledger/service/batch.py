@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
-
-import attrs
 
 from ggzledger.domain import Trajectory, trajectory_id
 from ggzledger.domain.errors import Conflict, NotAllowed, UnknownTrajectory
@@ -16,11 +14,14 @@ from ggzledger.service.commands import apply_record, open_trajectory
 from ggzledger.service.outcomes import Outcome
 from ggzledger.service.records import Record
 from ggzledger.store import KeyRow
+from ggzledger.store.sealing import keyed
 
 if TYPE_CHECKING:
     from ggzledger.service.ledger import Ledger
 
 __all__ = ["Batch"]
+
+_UNKNOWN: Any = object()
 
 
 class Batch:
@@ -50,9 +51,10 @@ class Batch:
         self.keys: dict[str, KeyRow] = ledger.recorder.select_keys(wanted) if wanted else {}
         self.new_keys: list[KeyRow] = []
         self.changed: dict[str, Trajectory] = {}
-        # On a sealed ledger: the sealer, and the subjects of the trajectories opened in this batch.
+        # On a sealed ledger: the sealer, and each trajectory's (subject, fingerprint key) as this batch
+        # found it (None: its patient was erased), looked up once per trajectory, not per record.
         self.sealer = ledger.mapper.sealer
-        self.subjects: dict[str, str] = {}
+        self.keyers: dict[str, tuple[str, bytes] | None] = {}
 
     def _load(self, numbers: set[str]) -> dict[str, Trajectory | None]:
         ledger = self.ledger
@@ -87,9 +89,9 @@ class Batch:
 
     def apply(self, record: Record) -> Outcome:
         """Judge one record; returns recorded or unchanged, raises Refused."""
-        subject = None
+        keyer = None
         if self.sealer is not None:
-            record, subject = self._keyed(record)
+            record, keyer = self._keyed(record)
         # Repeats are recognised before any other rule (rules.md §3.8).
         fingerprint = record.fingerprint
         record_key = None if record.record_id is None else f"record:{record.record_id}"
@@ -120,8 +122,8 @@ class Batch:
             if trajectory is not None:
                 raise Conflict(f"trajectory {number} is already opened, with other content")
             trajectory = open_trajectory(record)
-            if subject is not None:
-                self.subjects[number] = subject
+            if keyer is not None:
+                self.keyers[number] = keyer  # only now: a refused opening names no subject
         elif trajectory is None:
             raise UnknownTrajectory(f"trajectory {number} was never opened")
         else:
@@ -136,8 +138,9 @@ class Batch:
                 self.new_keys.append(row)
         return Outcome.RECORDED
 
-    def _keyed(self, record: Record) -> tuple[Record, str | None]:
-        """The record with its fingerprint keyed by its patient's data key (a sealed ledger), and that subject.
+    def _keyed(self, record: Record) -> tuple[Record, tuple[str, bytes] | None]:
+        """The record with its fingerprint keyed by its patient's data key (a sealed ledger), and the
+        trajectory's (subject, fingerprint key).
 
         See Sealer.keyed_fingerprint. An opening of a trajectory not recorded yet takes its
         patient's subject (minted when new); every other record its trajectory's. A record of a
@@ -148,23 +151,28 @@ class Batch:
         sealer = self.sealer
         if number is None or sealer is None:
             return record, None
-        subject = self.subjects.get(number)
-        if subject is None:
-            if record.type == "trajectory_opened" and self.trajectories.get(number) is None:
-                subject = sealer.subject_of_patient(record.fields["patient"])
+        keyer = self.keyers.get(number, _UNKNOWN)
+        if keyer is _UNKNOWN:
+            opening = record.type == "trajectory_opened" and self.trajectories.get(number) is None
+            if opening:
+                subject: str | None = sealer.subject_of_patient(record.fields["patient"])
             else:
                 subject = sealer.subject_of(trajectory_id(number))
-        if subject is None:
-            return record, None
-        keyed = sealer.keyed_fingerprint(record.fingerprint, subject)
-        if keyed is None:
+            if subject is None:
+                return record, None  # never opened: refused below
+            key = sealer.fingerprint_key(subject)
+            keyer = None if key is None else (subject, key)
+            if not opening:
+                self.keyers[number] = keyer
+        if keyer is None:
             # The patient was erased: refused as the trajectory refuses every record, repeats included
             # (their fingerprints can no longer be told).
             trajectory = self.trajectories.get(number)
             if trajectory is not None:
                 trajectory.check_takes_records()
             return record, None
-        return attrs.evolve(record, fingerprint=keyed), subject
+        subject, key = cast(tuple[str, bytes], keyer)
+        return Record(record.type, record.fields, record.record_id, keyed(record.fingerprint, key)), keyer
 
     def commit(self, commit_in: Executor | None = None) -> None:
         """Store every accepted record's event and key in one transaction."""

@@ -71,6 +71,8 @@ class KeyStore:
         self._deks: dict[str, tuple[bytes | None, float]] = {}
         self._pending: list[tuple[str, str, bytes, str, str]] = []
         self._minted: dict[str, tuple[str, bytes]] = {}
+        # Subjects found by lookup, kept as long as data keys are (CACHE_SECONDS; forget() drops them).
+        self._found: dict[str, tuple[str, float]] = {}
         self._deferring = 0
 
     def __getstate__(self) -> dict[str, Any]:
@@ -134,10 +136,18 @@ class KeyStore:
         minted = self._minted.get(lookup)
         if minted is not None:
             return minted[0]
+        found = self._found.get(lookup)
+        if found is not None and found[1] > time.monotonic():
+            return found[0]
         with self._transaction() as c:
             c.execute("SELECT subject_id FROM subject_keys WHERE lookup = ?", (lookup,))
             row = c.fetchone()
-        return None if row is None else str(row[0])
+        if row is None:
+            return None
+        if len(self._found) > 100_000:
+            self._found.clear()
+        self._found[lookup] = (str(row[0]), time.monotonic() + CACHE_SECONDS)
+        return str(row[0])
 
     def subject_for(self, patient: str) -> tuple[str, bytes]:
         """(subject, DEK) of a patient: the one stored, else a new random subject and key (minted)."""
@@ -189,8 +199,13 @@ class KeyStore:
         except (sqlite3.IntegrityError, _pg_integrity_error()) as error:
             self.forget_all()
             raise IntegrityError(f"another writer minted a patient's key first: {error}") from None
-        finally:
-            self._minted.clear()
+        # Committed: found from now on like any stored subject (the opening's seal looks it up again).
+        until = time.monotonic() + CACHE_SECONDS
+        for _subject, lookup, _wrapped, _kek, _at in pending:
+            minted = self._minted.get(lookup)
+            if minted is not None:
+                self._found[lookup] = (minted[0], until)
+        self._minted.clear()
 
     def dek(self, subject: str) -> bytes | None:
         """The data key of a subject; None when it was erased (or never stored here)."""
@@ -211,11 +226,14 @@ class KeyStore:
         self._deks.pop(subject, None)
         for lookup in [lookup for lookup, (found, _dek) in self._minted.items() if found == subject]:
             del self._minted[lookup]
+        for lookup in [lookup for lookup, (found, _until) in self._found.items() if found == subject]:
+            del self._found[lookup]
 
     def forget_all(self) -> None:
         """Drop every cached key and anything minted but not written."""
         self._deks.clear()
         self._minted.clear()
+        self._found.clear()
         self._pending.clear()
 
     # Erasure.

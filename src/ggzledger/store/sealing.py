@@ -31,7 +31,7 @@ from eventsourcing.utils import resolve_topic
 from ggzledger.store.kek import KeyStoreError
 from ggzledger.store.keystore import KeyStore
 
-__all__ = ["ERASED_TOPIC", "OPENED_TOPIC", "SUBJECT_KEY", "Sealer", "subject_key"]
+__all__ = ["ERASED_TOPIC", "OPENED_TOPIC", "SUBJECT_KEY", "Sealer", "keyed", "subject_key"]
 
 ENVELOPE = "_sealed"
 ERASED_TOPIC = "ggzledger.Trajectory.PersonalDataErased"
@@ -118,6 +118,11 @@ class Sealer:
         repeat exactly as before, and means nothing once that key is erased. None when the
         subject's key is erased.
         """
+        key = self.fingerprint_key(subject)
+        return None if key is None else keyed(fingerprint, key)
+
+    def fingerprint_key(self, subject: str) -> bytes | None:
+        """The key a subject's record fingerprints are keyed with (see :func:`keyed`); None once erased."""
         dek = self.keys.dek(subject)
         if dek is None:
             return None
@@ -128,7 +133,7 @@ class Sealer:
             # A key of its own for fingerprints (never the AES key itself): HMAC of the data key.
             derived = hmac.new(dek, b"ggzledger record fingerprint", hashlib.sha256).digest()
             known = self._fingerprint_keys[subject] = (dek, derived)
-        return hashlib.blake2b(fingerprint.encode(), key=known[1], digest_size=16).hexdigest()
+        return known[1]
 
     def take_keys(self) -> list[tuple[str, str, str | None]]:
         """The key-index rows (``subject:<stream>``, subject, trajectory) of the trajectories opened since the last call."""
@@ -200,6 +205,11 @@ class Sealer:
         if fields is None:
             fields = self._fields[topic] = tuple(getattr(resolve_topic(topic), "PERSONAL_FIELDS", ()))
         return fields
+
+
+def keyed(fingerprint: str, key: bytes) -> str:
+    """A plain record fingerprint keyed with ``key`` (Sealer.fingerprint_key): 128-bit keyed BLAKE2b, hex."""
+    return hashlib.blake2b(fingerprint.encode(), key=key, digest_size=16).hexdigest()
 
 
 def _aad(subject: str, state: dict[str, Any], topic: str) -> bytes:
