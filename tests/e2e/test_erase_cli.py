@@ -98,6 +98,25 @@ def test_after_erase_no_byte_of_any_file_of_the_data_directory_holds_the_patient
     assert "no data key for that patient" in one_line(run_cli("--db", db, "erase", PATIENT, "--basis", "AVG17"), 1)
 
 
+def test_after_erase_every_patient_command_still_answers_with_the_personal_fields_shown_as_erased(
+    folder: Path,
+) -> None:
+    db = str(folder / "ledger.db")
+    ok(run_cli("--db", db, "erase", PATIENT, "--basis", "WGBO455"))
+
+    history = ok(run_cli("--db", db, "history", "T-Q"))
+    entries = json.loads(ok(run_cli("--db", db, "history", "T-Q", "--json")))["entries"]
+    shown = [ok(run_cli("--db", db, *command)) for command in (["invoice", "T-Q", "2016-11"], ["invoices", "2016-11"])]
+    shown += [ok(run_cli("--db", db, "totals", "--by", by)) for by in ("cluster", "group", "supercluster")]
+    shown += [ok(run_cli("--db", db, "reviews", "--as-of", "2017-06-01")), ok(run_cli("--db", db, "feed"))]
+
+    assert "2016-11-01  clustered      erased" in history and "× erased" in history
+    assert [(e["on"], e["change"], e["to"], e["honos_total"]) for e in entries] == [
+        ("2016-11-01", "erased", None, None)
+    ]
+    assert not [text for text in [history, *shown] if PATIENT in text or REFERRER in text]
+
+
 def test_a_dry_run_changes_nothing(folder: Path) -> None:
     db = str(folder / "ledger.db")
     said = ok(run_cli("--db", db, "erase", PATIENT, "--basis", "WGBO455", "--dry-run"))

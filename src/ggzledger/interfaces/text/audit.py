@@ -15,7 +15,9 @@ from ggzledger.reference import Catalogue
 __all__ = ["render_history", "render_worklist", "render_totals", "render_audit", "render_verification"]
 
 # One glance at the change column tells where care grew or shrank.
-ARROWS = {"initial": "•", "unchanged": "=", "step_up": "↑", "step_down": "↓", "lateral": "→", "ended": "■"}
+ARROWS = {
+    "initial": "•", "unchanged": "=", "step_up": "↑", "step_down": "↓", "lateral": "→", "ended": "■", "erased": "×",
+}  # fmt: skip
 _LEVELS = 5
 
 
@@ -39,7 +41,7 @@ def render_history(trajectory: str, entries: Sequence[Entry], catalogue: Catalog
         return f"Care-need history of {trajectory}: no clustering recorded yet."
     rows = [
         f"Care-need history of {trajectory}",
-        "  ↑ step up  ↓ step down  → lateral  = unchanged  • initial  ■ ended;  need level 1-5 as a bar",
+        "  ↑ step up  ↓ step down  → lateral  = unchanged  • initial  ■ ended  × erased;  need level 1-5 as a bar",
         "",
         f"  {'date':<12}{'event':<15}{'cluster':<10}{'need':<10}   {'change':<28}{'HoNOS':>5}  {'':6} findings",
     ]
@@ -48,6 +50,9 @@ def render_history(trajectory: str, entries: Sequence[Entry], catalogue: Catalog
         arrow = ARROWS[e.change]
         source = "·" if e.from_cluster is None else str(e.from_cluster)
         target = "end" if e.to_cluster is None else str(e.to_cluster)
+        if e.change == "erased":
+            # The patient's personal data was erased: the clusters and scores are gone, the dates stay.
+            source, target = "erased", ""
         change = e.change.replace("_", " ")
         if e.likelihood is not None:
             change += f" ({e.likelihood.replace('_', ' ')})"
@@ -55,7 +60,7 @@ def render_history(trajectory: str, entries: Sequence[Entry], catalogue: Catalog
         marks = ", ".join(f.replace("_", " ") for f in e.findings)
         findings += len(e.findings)
         rows.append(
-            f"  {e.on.isoformat():<12}{e.event.replace('_', ' '):<15}{source + ' → ' + target:<10}"
+            f"  {e.on.isoformat():<12}{e.event.replace('_', ' '):<15}{source + (' → ' + target if target else ''):<10}"
             f"{_need(catalogue, e.to_cluster):<10}   {arrow} {change:<26}{total:>5}  {_signed(e.honos_delta):<6}"
             f"{' ! ' + marks if marks else ''}".rstrip()
         )
