@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import base64
 import fcntl
 import os
 import pty
+import shutil
 import struct
 import subprocess
 import sys
@@ -15,8 +17,9 @@ from pathlib import Path
 
 
 def _test_kek_file() -> str:
-    """A KEK file for the whole run, as production gives one (docs/operations.md, "Keys")."""
+    """A KEK file for the whole run, as production gives one (docs/operations.md, "Keys"); removed at exit."""
     folder = tempfile.mkdtemp(prefix="ggzledger-test-kek-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     path = os.path.join(folder, "kek")
     with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as file:
         file.write(base64.b64encode(os.urandom(32)).decode() + "\n")
