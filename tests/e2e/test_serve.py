@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ def get(url: str, token: str | None = None) -> tuple[int, Any]:
         return error.code, json.load(error)
 
 
-def serving(db: str, port: int, _unused: None = None, *more: str, umask: int = 0o022) -> subprocess.Popen[bytes]:
+def serving(db: str, port: int, *more: str, umask: int = 0o022) -> subprocess.Popen[bytes]:
     env = {key: value for key, value in os.environ.items() if key not in ("GGZLEDGER_DB", "GGZLEDGER_TOKEN")}
     server = subprocess.Popen(
         [sys.executable, "-m", "ggzledger", "--db", db, "serve", "--port", str(port), *more],
@@ -70,22 +72,36 @@ def stop(server: subprocess.Popen[bytes], how: signal.Signals = signal.SIGINT) -
     return err
 
 
-def test_serve_answers_on_127_0_0_1_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
+@contextmanager
+def served(db: str, *more: str) -> Iterator[str]:
+    """``ggzledger serve`` on a free loopback port while the block runs; its base URL. Stopped with SIGINT."""
+    port = free_port()
+    server = serving(db, port, *more)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(server)
+
+
+@pytest.fixture
+def henk_served(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Henk's ledger served as users serve it: the base URL and a backoffice token."""
     db = str(tmp_path / "ledger.db")
     assert run_cli("--db", db, "ingest", str(HENK)).returncode == 0
     secret = add_token(db)
-    port = free_port()
-    server = serving(db, port)
-    try:
-        status, page = get(f"http://127.0.0.1:{port}/feed?limit=3", secret)
-        assert status == 200
-        assert [line["position"] for line in page["events"]] == [1, 2, 3]
-        status, declaration = get(f"http://127.0.0.1:{port}/trajectories/T-HENK/declarations/2017-02", secret)
-        assert (status, declaration["total"]) == (200, 130000)
-        status, missing = get(f"http://127.0.0.1:{port}/trajectories/T-HENK/declarations/2015-01", secret)
-        assert status == 404 and "error" in missing
-    finally:
-        stop(server)
+    with served(db) as url:
+        yield url, secret
+
+
+def test_serve_answers_on_127_0_0_1_and_stops_cleanly_on_sigint(henk_served: tuple[str, str]) -> None:
+    url, secret = henk_served
+    status, page = get(f"{url}/feed?limit=3", secret)
+    assert status == 200
+    assert [line["position"] for line in page["events"]] == [1, 2, 3]
+    status, declaration = get(f"{url}/trajectories/T-HENK/declarations/2017-02", secret)
+    assert (status, declaration["total"]) == (200, 130000)
+    status, missing = get(f"{url}/trajectories/T-HENK/declarations/2015-01", secret)
+    assert status == 404 and "error" in missing
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -114,17 +130,11 @@ def test_a_port_in_use_is_one_line_and_exit_status_2(tmp_path: Path) -> None:
     assert not (tmp_path / "ledger.db").exists()  # refused before the ledger is opened
 
 
-def test_a_real_server_refuses_requests_without_a_valid_token_on_loopback(tmp_path: Path) -> None:
-    db = str(tmp_path / "ledger.db")
-    secret = add_token(db)
-    port = free_port()
-    server = serving(db, port)
-    try:
-        assert get(f"http://127.0.0.1:{port}/feed")[0] == 401
-        assert get(f"http://127.0.0.1:{port}/feed", token="wrong")[0] == 401
-        assert get(f"http://127.0.0.1:{port}/feed", token=secret)[0] == 200
-    finally:
-        stop(server)
+def test_a_real_server_refuses_requests_without_a_valid_token_on_loopback(henk_served: tuple[str, str]) -> None:
+    url, secret = henk_served
+    assert get(f"{url}/feed")[0] == 401
+    assert get(f"{url}/feed", token="wrong")[0] == 401
+    assert get(f"{url}/feed", token=secret)[0] == 200
 
 
 def raw_request(port: int, request: bytes) -> tuple[int, dict[str, str], Any]:
@@ -140,32 +150,26 @@ def raw_request(port: int, request: bytes) -> tuple[int, dict[str, str], Any]:
     return int(lines[0].split()[1]), headers, json.loads(body)
 
 
-def test_every_response_of_a_real_server_says_no_store(tmp_path: Path) -> None:
-    db = str(tmp_path / "ledger.db")
-    assert run_cli("--db", db, "ingest", str(HENK)).returncode == 0
-    secret = add_token(db)
-    port = free_port()
-    server = serving(db, port)
-    try:
-        for path, expected in [
-            ("/trajectories/T-HENK/declarations/2017-02", 200),
-            ("/trajectories/T-HENK/declarations/2015-01", 404),
-            ("/totals?by=nothing", 400),
-        ]:
-            request = (
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {secret}\r\n"
-                "Connection: close\r\n\r\n"
-            )
-            status, headers, _ = raw_request(port, request.encode())
-            assert (status, headers["cache-control"]) == (expected, "no-store"), path
-    finally:
-        stop(server)
+def test_every_response_of_a_real_server_says_no_store(henk_served: tuple[str, str]) -> None:
+    url, secret = henk_served
+    port = int(url.rsplit(":", 1)[1])
+    for path, expected in [
+        ("/trajectories/T-HENK/declarations/2017-02", 200),
+        ("/trajectories/T-HENK/declarations/2015-01", 404),
+        ("/totals?by=nothing", 400),
+    ]:
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {secret}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        status, headers, _ = raw_request(port, request.encode())
+        assert (status, headers["cache-control"]) == (expected, "no-store"), path
 
 
 def test_a_real_server_refuses_a_foreign_host_and_answers_its_own_names(tmp_path: Path) -> None:
     port = free_port()
     secret = add_token(str(tmp_path / "ledger.db"))
-    server = serving(str(tmp_path / "ledger.db"), port, None, "--server-name", "ledger.example.nl")
+    server = serving(str(tmp_path / "ledger.db"), port, "--server-name", "ledger.example.nl")
     try:
 
         def status_for(host_line: str, version: str = "1.1") -> tuple[int, dict[str, str], Any]:

@@ -16,7 +16,7 @@ from builders import HENK
 from cli import one_line
 from databases import POSTGRES_ADMIN
 from doc_examples import DOCS
-from e2e.test_serve import free_port, get, serving, stop
+from e2e.test_serve import free_port, get, served, serving, stop
 from forwarder import forwarding
 from processes import run_cli
 
@@ -198,17 +198,13 @@ def test_serve_read_only_through_the_docs_grants_reads_logs_and_cannot_touch_eve
         owner.execute(keys_sql)  # type: ignore[call-overload]
     backoffice = token(postgres_db, "kantoor", "backoffice")
     as_reader = postgres_db.replace("postgres@", f"{reader_role}@")
-    port = free_port()
-    server = serving(as_reader, port, None, "--read-only")
-    try:
-        status, declaration = get(f"http://127.0.0.1:{port}/trajectories/T-HENK/declarations/2017-02", secret)
+    with served(as_reader, "--read-only") as url:
+        status, declaration = get(f"{url}/trajectories/T-HENK/declarations/2017-02", secret)
         assert (status, declaration["total"]) == (200, 130000)
-        assert get(f"http://127.0.0.1:{port}/months/2017-01/declarations", secret)[0] == 200
-        assert get(f"http://127.0.0.1:{port}/status", secret)[0] == 200
-        status, page = get(f"http://127.0.0.1:{port}/feed?limit=1", backoffice)
+        assert get(f"{url}/months/2017-01/declarations", secret)[0] == 200
+        assert get(f"{url}/status", secret)[0] == 200
+        status, page = get(f"{url}/feed?limit=1", backoffice)
         assert (status, page["events"][0]["data"]["patient"]) == (200, "P-HENK")
-    finally:
-        stop(server)
     logged = run_cli("--db", postgres_db, "access-log", "--json").stdout
     assert logged.count('"who": "auditor"') == 2
     assert run_cli("--db", postgres_db, "access-log", "--verify").returncode == 0
@@ -234,10 +230,8 @@ def test_with_postgresql_away_a_request_is_a_503_within_5_seconds_and_the_server
     with forwarding(("127.0.0.1", 5432)) as forwarder:
         through = postgres_db.replace("@127.0.0.1:5432/", f"@127.0.0.1:{forwarder.port}/")
         assert through != postgres_db
-        port = free_port()
-        server = serving(through, port)
-        url = f"http://127.0.0.1:{port}/months/2017-02/declarations"
-        try:
+        with served(through) as served_url:
+            url = f"{served_url}/months/2017-02/declarations"
             assert get(url, secret)[0] == 200
             forwarder.down()
             for _ in range(3):  # the first finds the database away, the next are answered at once
@@ -250,5 +244,3 @@ def test_with_postgresql_away_a_request_is_a_503_within_5_seconds_and_the_server
             while get(url, secret)[0] != 200:
                 assert time.monotonic() < deadline, "the server did not come back"
                 time.sleep(0.2)
-        finally:
-            stop(server)
