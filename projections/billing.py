@@ -274,13 +274,16 @@ class BillingView(TableView):
         self._write(c, segments, True)
 
     def _write(self, c: Cursor, segments: list[Segment], rebuilding: bool) -> None:
+        # The months closed by these events: the totals view counts them after this write, from the
+        # clusterings an erasure among them leaves, so that erasure has nothing of theirs to move.
+        closed: set[str] = set()
         for gathered, close in segments:
             for kind, rows in gathered.items():
                 if isinstance(rows, tuple):  # spilled: (table, first seq, last seq)
                     c.execute(_COPY_DELIVERED.format(rows[0]), rows[1:])
                 elif kind == "erased":
                     for trajectory, position in rows:
-                        purge(c, trajectory, position, self.catalogue)
+                        purge(c, trajectory, position, self.catalogue, counted_later=closed)
                 elif rows:
                     # While rebuilding there is no index by activity yet: each update
                     # would read the whole table, so voids wait in billing_voids.
@@ -288,6 +291,7 @@ class BillingView(TableView):
                     c.executemany(statement, rows)
             if close is not None:
                 self._month_closed(c, RecordedClose(*close), rebuilding)
+                closed.add(close[1])
 
     def finish_rebuild(self, c: Cursor, prepared: Any = None) -> None:
         """Create the indexes a rebuild leaves out, and apply the voids it kept aside."""

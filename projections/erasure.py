@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -18,7 +19,7 @@ __all__ = ["purge", "erased_body"]
 _NOBODY = Parties("", "", None)
 
 
-def purge(c: Cursor, trajectory: str, position: int, catalogue: Catalogue) -> None:
+def purge(c: Cursor, trajectory: str, position: int, catalogue: Catalogue, counted_later: Collection[str] = ()) -> None:
     """Apply the PersonalDataErased event at ``position``: empty the trajectory's personal columns.
 
     Its patient, referrer and referral details, its clusters, and in its issued declarations
@@ -26,7 +27,10 @@ def purge(c: Cursor, trajectory: str, position: int, catalogue: Catalogue) -> No
     dates, sequence and recorded digest stay). Beforehand, what that takes out of the totals
     by cluster, group and supercluster is written to ``billing_erased_moves`` under this
     position: the totals view, applied after this one, moves it under ``erased``, so that
-    those totals keep their grand total. The connection deletes securely (projections/store.py).
+    those totals keep their grand total. ``counted_later``: months whose close the totals view has
+    not counted yet (closed by the same page of events): it will count them from the clusterings
+    this leaves, under ``erased`` already, so they move nothing. The connection deletes securely
+    (projections/store.py).
     """
     c.execute("SELECT position, on_date, cluster FROM billing_clusterings WHERE trajectory = ?", (trajectory,))
     typed = [Clustering(date.fromisoformat(on), at, cluster) for at, on, cluster in c.fetchall()]
@@ -36,6 +40,8 @@ def purge(c: Cursor, trajectory: str, position: int, catalogue: Catalogue) -> No
     bodies = [(month, orjson.loads(body)) for month, body in c.fetchall()]
     move: Counter[tuple[str, str]] = Counter()
     for month, body in bodies:
+        if month in counted_later:
+            continue
         before = [t for t in typed if t.position <= up_tos.get(month, 0)]
         after = [Clustering(t.on, t.position, None) for t in before]
         move.update(_by_cluster(body, after, catalogue))

@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
-from builders import Clerk, care_need, meneer_henk, month_closed, voided
+from builders import Clerk, care_need, delivered, meneer_henk, month_closed, opened, voided
 from ggzledger import Ledger
 from ggzledger.projections import pages
+from ggzledger.service.erasure import erase
 from ledgers import a_busy_ledger
 from rows import view_rows
 
@@ -248,3 +249,38 @@ def test_a_finish_prepared_up_to_a_position_is_not_used_once_another_process_wen
 
     assert any(row[0] == "T-NEW" for row in finished["history_entries"])
     assert finished == plain_rebuild(ledger)
+
+
+def erasable(ledger: Ledger) -> None:
+    """Two patients' trajectories typed in cluster 4, each with a line in November and December, November closed."""
+    clerk = Clerk(ledger)
+    for number, patient in (("T-Q", "PAT-Q"), ("T-O", "PAT-O")):
+        clerk.given(
+            opened(number, "2016-11-01", patient=patient, referrer="dr. Vlasblom"),
+            *care_need(number)[1:],
+            delivered(f"{number}-A1", "2016-11-03", number=number),
+            delivered(f"{number}-A2", "2016-12-05", number=number),
+        )
+    clerk.given(month_closed("2016-11"))
+
+
+def test_views_that_applied_an_erasure_are_what_a_rebuild_after_it_gives(ledger: Ledger) -> None:
+    erasable(ledger)
+    ledger.close_month("2016-12")
+    erase(ledger, "PAT-Q", "AVG17")
+
+    assert view_rows(ledger) == plain_rebuild(ledger)
+
+
+def test_an_erasure_applied_in_the_same_page_as_the_close_before_it_moves_that_close_once(ledger: Ledger) -> None:
+    erasable(ledger)
+    # The close's process stops before its own catch-up: the erase's catch-up applies both in one page.
+    catch_up = ledger.projector.catch_up
+    ledger.projector.catch_up = lambda *_, **__: ledger.projector.head()  # type: ignore[method-assign]
+    ledger.close_month("2016-12")
+    ledger.projector.catch_up = catch_up  # type: ignore[method-assign]
+    erase(ledger, "PAT-Q", "AVG17")
+    caught_up = view_rows(ledger)
+
+    assert ("cluster", "erased", 20000) in caught_up["totals_by"]  # T-Q's two lines, each once
+    assert caught_up == plain_rebuild(ledger)
