@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ggzledger.audit.access_log import ALLOWED, NOT_FOUND, AccessLog, Entry, entries, os_user
+from ggzledger.audit.access_log import ALLOWED, NOT_FOUND, AccessLog, Entry, Row, entries, os_user
 from ggzledger.domain.errors import UnknownTrajectory
-from ggzledger.interfaces.cli.console import UsageError, counted, open_ledger, print_json
+from ggzledger.interfaces.cli.console import UsageError, counted, open_ledger, print_listing
 from ggzledger.service.ledger import Ledger
-from ggzledger.service.tokens import TokenError, Tokens
+from ggzledger.service.tokens import TokenError, TokenRow, Tokens
 
 __all__ = ["cmd_token", "cmd_access_log", "logged_read"]
 
@@ -43,15 +43,13 @@ def cmd_token(args: argparse.Namespace) -> int:
         print(f"token {args.name} ({args.role}) added: keep it now, it is stored only hashed", file=sys.stderr)
     elif args.action == "revoke":
         print(f"token {args.name} revoked")
-    elif args.json:
-        print_json([row.to_json() for row in rows])
     else:
-        for row in rows:
-            print(
-                f"{row.name}  {row.role}  created {row.created}  {'revoked ' + row.revoked if row.revoked else 'active'}"
-            )
-        print(counted(len(rows), "token"))
+        print_listing(rows, args.json, _token_line, "token", to_json=TokenRow.to_json)
     return 0
+
+
+def _token_line(row: TokenRow) -> str:
+    return f"{row.name}  {row.role}  created {row.created}  {'revoked ' + row.revoked if row.revoked else 'active'}"
 
 
 def cmd_access_log(args: argparse.Namespace) -> int:
@@ -77,13 +75,12 @@ def cmd_access_log(args: argparse.Namespace) -> int:
                 print(f"ggzledger: the access log no longer passes through anchor {rows} {digest}", file=sys.stderr)
             return 1 if missed else 0
         rows = log.rows(args.trajectory, args.since)
-    if args.json:
-        print_json([row.to_json() for row in rows])
-        return 0
-    for row in rows:
-        print(f"{row.id}  {row.at}  {row.who}  {row.outcome}  {row.trajectory or '-'}  {row.what}")
-    print(counted(len(rows), "access", "accesses"))
+    print_listing(rows, args.json, _access_line, "access", "accesses", to_json=Row.to_json)
     return 0
+
+
+def _access_line(row: Row) -> str:
+    return f"{row.id}  {row.at}  {row.who}  {row.outcome}  {row.trajectory or '-'}  {row.what}"
 
 
 def _passes(log: AccessLog, anchor: tuple[int, str]) -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -16,9 +16,11 @@ from ggzledger.store import store_env
 from ggzledger.store.chain import Anchor
 
 __all__ = [
-    "UsageError", "print_json", "counted", "progress_bar", "position_bar", "check_store", "bring_up_to_date",
+    "UsageError", "print_json", "counted", "print_listing", "progress_bar", "position_bar", "check_store", "bring_up_to_date",
     "open_ledger",
 ]  # fmt: skip
+
+T = TypeVar("T")
 
 # The first 16 bytes of every SQLite database file.
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -36,6 +38,23 @@ def print_json(value: Any) -> None:
 def counted(count: int, noun: str, plural: str | None = None) -> str:
     """``1 declaration``, ``2 declarations``, ``12,345 events``: a count with its noun, in English."""
     return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+def print_listing(
+    rows: Sequence[T],
+    as_json: bool,
+    line: Callable[[T], str],
+    noun: str,
+    plural: str | None = None,
+    to_json: Callable[[T], Any] = lambda row: row,
+) -> None:
+    """Print ``rows`` as one JSON array (``--json``), else one ``line`` each and then their count."""
+    if as_json:
+        print_json([to_json(row) for row in rows])
+        return
+    for row in rows:
+        print(line(row))
+    print(counted(len(rows), noun, plural))
 
 
 @contextlib.contextmanager

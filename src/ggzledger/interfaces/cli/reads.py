@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import Any
 
 from ggzledger.interfaces.cli.access import logged_read
-from ggzledger.interfaces.cli.console import UsageError, counted, open_ledger, position_bar, print_json
+from ggzledger.interfaces.cli.console import UsageError, open_ledger, position_bar, print_json, print_listing
 from ggzledger.interfaces.text.declaration import render_declaration
 
 __all__ = [
@@ -119,15 +120,12 @@ def cmd_findings(args: argparse.Namespace) -> int:
     # A trajectory never opened is refused (exit 1), as for history.
     with open_ledger(args.db) as ledger:
         rows = findings(ledger, trajectory=args.trajectory, month=args.month)
-    if args.json:
-        print_json(rows)
-        return 0
-    for row in rows:
-        print(
-            f"{row['trajectory']}  {row['date']}  {row['activity']}  {row['code']}  {row['finding']}: {row['detail']}"
-        )
-    print(counted(len(rows), "finding"))
+    print_listing(rows, args.json, _finding_line, "finding")
     return 0
+
+
+def _finding_line(row: dict[str, Any]) -> str:
+    return f"{row['trajectory']}  {row['date']}  {row['activity']}  {row['code']}  {row['finding']}: {row['detail']}"
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
