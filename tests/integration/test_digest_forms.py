@@ -6,42 +6,24 @@ auditor would from an exported zorgnota and the trajectory's provider and insure
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sqlite3
 from datetime import date
 from pathlib import Path
-from typing import Any
 from uuid import uuid4
 
 import orjson
 
 from builders import HENK
 from cli import no_traceback
+from digests import form_2
 from ggzledger.domain import BillingCalendar
 from ggzledger.projections.declarations import Declaration, Line
 from ggzledger.store import TypedMapper
 from processes import run_cli
 
 OLD_LEDGER = Path(__file__).parents[1] / "data" / "ledger-0.1.0.db"
-
-
-def form_2(declaration: dict[str, Any], provider: str, insurer: str) -> str:
-    """The form-2 digest as docs/rules.md §9 spells it out."""
-    content = {
-        "trajectory": declaration["trajectory"],
-        "month": declaration["month"],
-        "sequence": declaration["sequence"],
-        "provider": provider,
-        "insurer": insurer,
-        "total": declaration["total"],
-        "previously_declared": declaration["previously_declared"],
-        "lines": [
-            {k: line[k] for k in ("activity", "kind", "code", "date", "amount")} for line in declaration["lines"]
-        ],
-    }
-    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def test_a_new_close_records_form_2_and_each_declaration_shows_its_form_2_digest(db: str) -> None:
