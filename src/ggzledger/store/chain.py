@@ -18,22 +18,26 @@ can recompute it from an export with a few lines of any language (docs/audit.md 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
+
 __all__ = [
+    "UPGRADE_PAGE",
     "ZERO",
     "Anchor",
     "AnchorError",
     "ChainedRow",
     "canonical",
+    "copy_start",
     "extend",
-    "link",
     "parse_anchor",
     "read_anchors",
     "stream_text",
+    "upgrade",
 ]
 
 ZERO = bytes(32)
@@ -63,11 +67,6 @@ def canonical(position: int, stream: UUID | str, version: int, topic: str, state
     return b"".join(len(part).to_bytes(_LENGTH, "big") + part for part in parts)
 
 
-def link(previous: bytes, position: int, stream: UUID | str, version: int, topic: str, state: bytes) -> bytes:
-    """The chain hash of one event: SHA-256 over the previous hash and the event's canonical bytes."""
-    return hashlib.sha256(previous + canonical(position, stream, version, topic, state)).digest()
-
-
 def extend(previous: bytes, rows: Iterable[tuple[int, UUID | str, int, str, bytes]]) -> list[tuple[int, bytes]]:
     """(position, hash) of each of ``rows`` (in position order), chained onto ``previous``."""
     links = []
@@ -91,6 +90,56 @@ def extend(previous: bytes, rows: Iterable[tuple[int, UUID | str, int, str, byte
         ).digest()  # fmt: skip
         links.append((position, previous))
     return links
+
+
+Row = tuple[int, UUID | str, int, str, bytes]
+
+UPGRADE_PAGE = 10_000
+"""Events chained per page while a ledger recorded before the chain gets its chain."""
+
+
+def upgrade(
+    previous: bytes, read: Callable[[int], Sequence[Row]], write: Callable[[list[tuple[int, bytes]]], None]
+) -> tuple[bytes, tuple[int, bytes] | None]:
+    """Chain the events a ledger recorded before the chain existed onto ``previous``, page by page.
+
+    ``read(after)`` gives the next page of those events (at most UPGRADE_PAGE, after position
+    ``after``; none when done), ``write`` stores a page's chain rows. Returns the hash the
+    new events chain onto, and (position, hash) of the upgraded head, or None when there was
+    nothing to upgrade. The adapters call it, in the write's own transaction, on an empty chain.
+    """
+    after, upgraded = 0, None
+    while page := read(after):
+        links = extend(previous, page)
+        write(links)
+        after, previous = upgraded = links[-1]
+    return previous, upgraded
+
+
+def copy_start(
+    base: tuple[int, bytes],
+    recorded: tuple[int, bytes] | None,
+    holds_events: bool,
+    last: tuple[int, bytes] | None,
+    first: int | None,
+) -> bytes:
+    """The hash copied rows are chained onto (``insert_copied``, see the store protocol).
+
+    ``recorded``: the base the ledger holds (None before the first copy, which then records
+    ``base``); ``holds_events``: whether it holds events; ``last``: its last chain row;
+    ``first``: the first copied position (None: no rows). Raises IntegrityError for a copy
+    into a ledger with events of its own, another base, or rows not after the head.
+    """
+    if recorded is None:
+        if holds_events:
+            raise IntegrityError("a copy goes into a new ledger only: this one holds events")
+    elif recorded != tuple(base):
+        raise IntegrityError(f"this ledger's chain starts from position {recorded[0]}, not {base[0]}")
+    if last is None:
+        return base[1]
+    if first is not None and first <= last[0]:
+        raise IntegrityError(f"copied rows must come after position {last[0]}")
+    return last[1]
 
 
 class AnchorError(ValueError):

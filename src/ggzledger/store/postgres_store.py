@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.postgres import PostgresFactory as LibraryPostgresFactory
 from eventsourcing.utils import Environment
@@ -18,7 +18,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from ggzledger.store.chain import ZERO, ChainedRow, extend
+from ggzledger.store.chain import UPGRADE_PAGE, ZERO, ChainedRow, copy_start, extend, upgrade
 from ggzledger.store.protocol import KeyRow, Listener
 from ggzledger.store.settings import CONNECT_OPTIONS, StoreError
 
@@ -188,24 +188,23 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         events recorded before the chain existed (once: the upgrade, in this same transaction)."""
         curs.execute(SQL("SELECT hash FROM {base}").format(base=self._base_table))
         base = curs.fetchone()
-        previous = ZERO if base is None else bytes(base["hash"])
-        after = 0
         select = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {table}"
-            " WHERE notification_id > %s AND notification_id < %s ORDER BY notification_id LIMIT 10000"
+            " WHERE notification_id > %s AND notification_id < %s ORDER BY notification_id LIMIT %s"
         ).format(table=self._events_table)
-        while True:
-            curs.execute(select, (after, first))
-            page = [
+
+        def read(after: int) -> list[tuple[int, UUID, int, str, bytes]]:
+            curs.execute(select, (after, first, UPGRADE_PAGE))
+            return [
                 (r["notification_id"], r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
                 for r in curs.fetchall()
             ]
-            if not page:
-                break
-            links = extend(previous, page)
+
+        def write(links: list[tuple[int, bytes]]) -> None:
             self._insert_links(curs, links)
-            after, previous = links[-1]
-            self._upgraded = (after, previous)
+
+        previous, upgraded = upgrade(ZERO if base is None else bytes(base["hash"]), read, write)
+        self._upgraded = upgraded or self._upgraded
         return previous
 
     @property
@@ -240,21 +239,22 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             self._lock_table(curs)
             curs.execute(SQL("SELECT position, hash FROM {base}").format(base=self._base_table))
             recorded = curs.fetchone()
-            if recorded is None:
-                curs.execute(SQL("SELECT 1 FROM {table} LIMIT 1").format(table=self._events_table))
-                if curs.fetchone() is not None:
-                    raise IntegrityError("a copy goes into a new ledger only: this one holds events")
-                curs.execute(SQL("INSERT INTO {base} (position, hash) VALUES (%s, %s)").format(base=self._base_table),
-                             base)  # fmt: skip
-            elif (recorded["position"], bytes(recorded["hash"])) != tuple(base):
-                raise IntegrityError(f"this ledger's chain starts from position {recorded['position']}, not {base[0]}")
+            curs.execute(SQL("SELECT 1 FROM {table} LIMIT 1").format(table=self._events_table))
+            holds_events = curs.fetchone() is not None
             curs.execute(
                 SQL("SELECT position, hash FROM {chain} ORDER BY position DESC LIMIT 1").format(chain=self._chain_table)
             )
             last = curs.fetchone()
-            if last is not None and rows and rows[0].position <= last["position"]:
-                raise IntegrityError(f"copied rows must come after position {last['position']}")
-            previous = base[1] if last is None else bytes(last["hash"])
+            previous = copy_start(
+                base,
+                None if recorded is None else (recorded["position"], bytes(recorded["hash"])),
+                holds_events,
+                None if last is None else (last["position"], bytes(last["hash"])),
+                rows[0].position if rows else None,
+            )
+            if recorded is None:
+                curs.execute(SQL("INSERT INTO {base} (position, hash) VALUES (%s, %s)").format(base=self._base_table),
+                             base)  # fmt: skip
             if not rows:
                 return
             curs.executemany(

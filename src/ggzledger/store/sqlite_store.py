@@ -14,15 +14,12 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Notification, OperationalError, PersistenceError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from ggzledger.store.chain import ZERO, ChainedRow, extend
+from ggzledger.store.chain import UPGRADE_PAGE, ZERO, ChainedRow, copy_start, extend, upgrade
 from ggzledger.store.protocol import KeyRow, Listener
 from ggzledger.store.settings import StoreError
 from ggzledger.store.sql import chunked, placeholders
 
 __all__ = ["SQLiteLedgerRecorder", "create_private", "read_states"]
-
-# Events chained per query while a ledger recorded before the chain gets its chain.
-_UPGRADE_PAGE = 10_000
 
 PRIVATE = 0o600
 """The mode of every SQLite file the ledger creates: patients' data, for the owner only."""
@@ -206,21 +203,21 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         events recorded before the chain existed (once: the upgrade, in this same transaction)."""
         c.execute("SELECT position, hash FROM ledger_chain_base")
         base = c.fetchone()
-        previous: bytes = ZERO if base is None else base[1]
-        after = 0
-        while True:
+
+        def read(after: int) -> list[Any]:
             c.execute(
                 f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name}"
                 " WHERE rowid > ? AND rowid < ? ORDER BY rowid LIMIT ?",
-                (after, first, _UPGRADE_PAGE),
+                (after, first, UPGRADE_PAGE),
             )
-            page = c.fetchall()
-            if not page:
-                break
-            links = extend(previous, page)
+            page: list[Any] = c.fetchall()
+            return page
+
+        def write(links: list[tuple[int, bytes]]) -> None:
             c.executemany("INSERT INTO ledger_chain (position, hash) VALUES (?, ?)", links)
-            after, previous = links[-1]
-            self._upgraded = (after, previous)
+
+        previous, upgraded = upgrade(ZERO if base is None else bytes(base[1]), read, write)
+        self._upgraded = upgraded or self._upgraded
         return previous
 
     @property
@@ -248,7 +245,21 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     def insert_copied(self, rows: Sequence[ChainedRow], base: tuple[int, bytes]) -> None:
         """Insert events of another ledger at their own positions, chained onto ``base`` (see the protocol)."""
         with _translated(), self.datastore.transaction(commit=True) as c:
-            previous = _copy_start(c, base, rows, self.events_table_name)
+            c.execute("SELECT position, hash FROM ledger_chain_base")
+            recorded = c.fetchone()
+            c.execute(f"SELECT 1 FROM {self.events_table_name} LIMIT 1")
+            holds_events = c.fetchone() is not None
+            c.execute("SELECT position, hash FROM ledger_chain ORDER BY position DESC LIMIT 1")
+            last = c.fetchone()
+            previous = copy_start(
+                base,
+                None if recorded is None else (recorded[0], bytes(recorded[1])),
+                holds_events,
+                None if last is None else (last[0], bytes(last[1])),
+                rows[0].position if rows else None,
+            )
+            if recorded is None:
+                c.execute("INSERT INTO ledger_chain_base (position, hash) VALUES (?, ?)", base)
             c.executemany(
                 f"INSERT INTO {self.events_table_name} (rowid, originator_id, originator_version, topic, state)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -393,25 +404,6 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                 )
                 for row in c.fetchall()
             ]
-
-
-def _copy_start(c: Any, base: tuple[int, bytes], rows: Sequence[ChainedRow], table: str) -> bytes:
-    """The hash copied rows are chained onto: ``base`` (recorded by the first copy), or the last
-    chain row of an earlier copy. Raises IntegrityError for another base or rows not after the head."""
-    c.execute("SELECT position, hash FROM ledger_chain_base")
-    recorded = c.fetchone()
-    if recorded is None:
-        c.execute(f"SELECT 1 FROM {table} LIMIT 1")
-        if c.fetchone() is not None:
-            raise IntegrityError("a copy goes into a new ledger only: this one holds events")
-        c.execute("INSERT INTO ledger_chain_base (position, hash) VALUES (?, ?)", base)
-    elif (recorded[0], bytes(recorded[1])) != tuple(base):
-        raise IntegrityError(f"this ledger's chain starts from position {recorded[0]}, not {base[0]}")
-    c.execute("SELECT position, hash FROM ledger_chain ORDER BY position DESC LIMIT 1")
-    last = c.fetchone()
-    if last is not None and rows and rows[0].position <= last[0]:
-        raise IntegrityError(f"copied rows must come after position {last[0]}")
-    return base[1] if last is None else bytes(last[1])
 
 
 def read_states(cursor: Any, table: str, after: int, stop: int, limit: int = -1) -> list[tuple[int, str, bytes]]:
