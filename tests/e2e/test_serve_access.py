@@ -100,6 +100,9 @@ def test_the_cli_patient_reads_are_logged_as_the_os_user(tmp_path: Path) -> None
     run_cli("--db", db, "invoice", "T-HENK", "2017-02")
     run_cli("--db", db, "history", "T-NOBODY")
     run_cli("--db", db, "invoices", "2017-01")
+    run_cli("--db", db, "findings", "--trajectory", "T-HENK", "--month", "2017-02")
+    run_cli("--db", db, "findings", "--trajectory", "T-NOBODY")
+    run_cli("--db", db, "findings")  # Henk's lines give no finding: no trajectory read, nothing logged
 
     rows = run_cli("--db", db, "access-log").stdout.splitlines()
 
@@ -107,8 +110,10 @@ def test_the_cli_patient_reads_are_logged_as_the_os_user(tmp_path: Path) -> None
         [f"os:{_user()}", "allowed", "T-HENK", "invoice T-HENK 2017-02"],
         [f"os:{_user()}", "not found", "T-NOBODY", "history T-NOBODY"],
         [f"os:{_user()}", "allowed", "T-HENK", "invoices 2017-01"],
+        [f"os:{_user()}", "allowed", "T-HENK", "findings --trajectory T-HENK --month 2017-02"],
+        [f"os:{_user()}", "not found", "T-NOBODY", "findings --trajectory T-NOBODY"],
     ]
-    assert rows[-1] == "3 accesses"
+    assert rows[-1] == "5 accesses"
 
 
 def _user() -> str:

@@ -117,9 +117,13 @@ def cmd_findings(args: argparse.Namespace) -> int:
     """The findings for the insurer's material check (zpm.md Z8); exit 0 whether or not there are any."""
     from ggzledger.audit.findings import findings
 
-    # A trajectory never opened is refused (exit 1), as for history.
-    with open_ledger(args.db) as ledger:
+    # A trajectory never opened is refused (exit 1), as for history. Logged as GET /findings is: a
+    # finding tells of a patient's care (a consult, a stay), so it is a read of the patient's data.
+    asked = {"--trajectory": args.trajectory, "--month": args.month}
+    what = " ".join(["findings", *(f"{option} {value}" for option, value in asked.items() if value)])
+    with open_ledger(args.db) as ledger, logged_read(ledger, what, args.trajectory) as read:
         rows = findings(ledger, trajectory=args.trajectory, month=args.month)
+        read([row["trajectory"] for row in rows])
     print_listing(rows, args.json, _finding_line, "finding")
     return 0
 
