@@ -522,3 +522,21 @@ def test_findings_are_sorted_and_selected_by_trajectory_and_by_the_month_of_thei
         "finding": "price_capped",
         "detail": found[0].detail,
     }
+
+
+def test_an_erased_referrers_agb_is_not_missing_but_what_stays_plain_is_still_judged() -> None:
+    # What erasure leaves of the events (trust.md §4): the AGB code, the referral date and the cluster read None.
+    log = Log(referrer_agb=None, referral_date=None)
+    log.states = [(p, t, {**s, "cluster": None} if t == T + "Clustered" else s) for p, t, s in log.states]
+    log.line("A1", "2025-02-03")
+    log.add("PersonalDataErased", "T1", subject="0" * 32, basis="AVG17", erased_at="2025-03-01T00:00:00+00:00")
+
+    found = log.find()
+
+    assert named(found, "referrer_agb_missing") == []
+    assert [(f.finding, f.detail) for f in found] == [
+        (
+            "typing_older_than_12_months",
+            "zorgvraagtype (erased) was typed on 2024-01-02, more than 12 months before the line",
+        )
+    ]

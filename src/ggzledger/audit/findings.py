@@ -67,11 +67,12 @@ _SIGNED = _P + "PrivacyStatementSigned"
 _WITHDRAWN = _P + "PrivacyStatementWithdrawn"
 _ADMITTED = _P + "Admitted"
 _DISCHARGED = _P + "Discharged"
+_ERASED = _P + "PersonalDataErased"
 _CLOSED = "ggzledger.BillingCalendar.MonthClosed"
 
 TOPICS: tuple[str, ...] = (
     _OPENED, _CLUSTERED, _REVIEWED, _LEGACY, _PRESTATIE, _VOIDED, _REGIE, _SIGNED, _WITHDRAWN, _ADMITTED,
-    _DISCHARGED, _CLOSED,
+    _DISCHARGED, _ERASED, _CLOSED,
 )  # fmt: skip
 """The stored topics the findings read."""
 
@@ -178,6 +179,9 @@ class _Trajectory:
     privacy: list[tuple[date, int, bool]] = attrs.Factory(list)  # (on, position, signed)
     admissions: list[tuple[date, bool, date | None]] = attrs.Factory(list)  # (admitted, after_20h, discharged)
     discharges: set[date] = attrs.Factory(set)
+    # The patient's personal data was erased: the referrer's AGB code, the referral date and the
+    # clusters read None, unreadable rather than missing (the referral type and the dates stay plain).
+    erased: bool = False
 
 
 def _clock(minutes: int) -> str:
@@ -213,6 +217,9 @@ class _Ledger:
                 self.closes.append((state["month"], state["up_to"]))
                 continue
             facts = self.trajectories[state["trajectory"]]
+            if topic == _ERASED:
+                facts.erased = True
+                continue
             on = date.fromisoformat(state["opened_on"] if topic == _OPENED else state["on"])
             if topic in (_LEGACY, _PRESTATIE):
                 lines.append(_Line.from_state(position, state))
@@ -385,7 +392,8 @@ def _typing(ledger: _Ledger) -> Iterator[Finding]:
             yield _on(
                 line,
                 "typing_older_than_12_months",
-                f"zorgvraagtype {typing[2]} was typed on {typing[0]}, more than 12 months before the line",
+                f"zorgvraagtype {'(erased)' if typing[2] is None else typing[2]} was typed on {typing[0]},"
+                " more than 12 months before the line",
             )
 
 
@@ -462,7 +470,7 @@ def _referral(ledger: _Ledger) -> Iterator[Finding]:
                 "referral_older_than_9_months",
                 f"referral of {referred}, more than 9 months before the opening on {opened}",
             )
-        if kind in ("01", "02") and facts.referrer_agb is None:
+        if kind in ("01", "02") and facts.referrer_agb is None and not facts.erased:
             yield _on(line, "referrer_agb_missing", f"referral type {kind} needs the referrer's AGB code")
 
 
