@@ -147,6 +147,8 @@ class Replay:
                 self._waiting.add(state.number)
         elif kind is Trajectory.Clustered or kind is Trajectory.Reviewed:
             # An erased patient's cluster reads as None (trust.md §4): no form-1 digest of theirs recomputes.
+            # Told by the cluster, not by PersonalDataErased: the replay meets the closes before that event
+            # (recorded after them), and a key deleted by an erase killed before it reads None as well.
             state.erased = state.erased or e.cluster is None
             state.clusterings.append(Clustering(e.on, position, e.cluster))
         elif kind is Trajectory.ReferredBack:
