@@ -20,6 +20,7 @@ from builders import (
     care_need,
     clustered,
     delivered,
+    meneer_henk,
     month_closed,
     opened,
     referred_back,
@@ -30,6 +31,8 @@ from ggzledger import Ledger
 from ggzledger.audit.reports import DIMENSIONS, history, totals, worklist
 from ggzledger.domain import trajectory_id
 from ggzledger.projections.care_need import care_need_of, due_for_review, history_of
+from ggzledger.projections.totals import CLUSTER_DIMENSIONS
+from ggzledger.service.erasure import erase
 from ledgers import a_busy_ledger, ledgers
 
 CONSULT, VERBLIJF = 10000, 40000
@@ -269,3 +272,25 @@ def _numbers(ledger: Ledger) -> list[str]:
     with ledger.store.transaction(write=False) as c:
         c.execute("SELECT trajectory FROM billing_trajectories")
         return [row[0] for row in c.fetchall()]
+
+
+def test_after_an_erasure_the_totals_without_health_data_are_unchanged_and_those_by_cluster_keep_their_sum(
+    ledger: Ledger,
+) -> None:
+    # trust.md §4: by month, insurer, provider, region and care form (and the rest) as before; by cluster,
+    # group and supercluster the same grand total, Henk's amounts under "erased", the other patient's kept.
+    other = [*care_need("T2", "2016-11-01", cluster=6), delivered("T2-A1", "2016-11-04", number="T2")]
+    meneer_henk(ledger, *other, month_closed("2017-02"), closes=False)
+    before = {by: totals(ledger, by) for by in DIMENSIONS}
+
+    erase(ledger, "P-HENK", "AVG17")
+
+    six = ledger.catalogue.lookup(6)
+    for by in DIMENSIONS:
+        after = totals(ledger, by)
+        if by in CLUSTER_DIMENSIONS:
+            t2 = {"cluster": "6", "group": six.group, "supercluster": six.supercluster_key}[by]
+            assert dict(after.rows) == {"erased": before[by].total - CONSULT, t2: CONSULT}, by
+            assert after.total == before[by].total
+        else:
+            assert after == before[by], by
