@@ -20,7 +20,7 @@ import attrs
 
 from ggzledger.projections.store import ProjectionStore
 
-__all__ = ["ALLOWED", "NOT_FOUND", "Entry", "Row", "AccessLog", "Broken", "os_user", "refused"]
+__all__ = ["ALLOWED", "NOT_FOUND", "Entry", "Row", "AccessLog", "Broken", "entries", "os_user", "refused"]
 
 ALLOWED = "allowed"
 NOT_FOUND = "not found"
@@ -152,6 +152,13 @@ class AccessLog:
         with self.store.transaction(write=False) as c:
             c.execute(f"SELECT {_COLUMNS} FROM access_log{where} ORDER BY id", params)
             return [Row(*row) for row in c.fetchall()]
+
+    def hash_of(self, id: int) -> str | None:
+        """The hash (hex) of row ``id``, None when there is no such row."""
+        with self.store.transaction(write=False) as c:
+            c.execute("SELECT hash FROM access_log WHERE id = ?", (id,))
+            found = c.fetchone()
+        return None if found is None else str(found[0])
 
     def verify(self, page: int = 10_000) -> Broken:
         """Recompute the chain from the first row; the first row that does not fit, if any."""
