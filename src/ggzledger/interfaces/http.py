@@ -34,6 +34,7 @@ from ggzledger.interfaces.http_hosts import (
     HostCheck,
     NoStoreApplication,
     is_loopback,
+    json_error,
     served_names,
     server_name,
 )
@@ -199,12 +200,8 @@ def create_app(
     )
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
-
-
 async def _http_error(request: Request, exc: HTTPException) -> Response:
-    return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+    return json_error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
 
 async def _store_error(request: Request, exc: Exception) -> Response:
@@ -213,7 +210,7 @@ async def _store_error(request: Request, exc: Exception) -> Response:
 
 async def _too_many_months(request: Request, exc: Exception) -> Response:
     # A draft of a month far ahead would first close every open month before it.
-    return _error(400, f"cannot draft {request.path_params.get('month')}, which would first close {exc}")
+    return json_error(400, f"cannot draft {request.path_params.get('month')}, which would first close {exc}")
 
 
 _HANDLERS = {HTTPException: _http_error, PersistenceError: _store_error, SpanTooLong: _too_many_months}
@@ -315,9 +312,9 @@ class _Api:
         try:
             found = await self._logged(request, lambda: self.ledger.declaration(trajectory, month), trajectory)
         except UnknownTrajectory as error:
-            return _error(404, str(error))
+            return json_error(404, str(error))
         if found is None:
-            return _error(404, f"trajectory {trajectory} has no declaration for {month}")
+            return json_error(404, f"trajectory {trajectory} has no declaration for {month}")
         return JSONResponse(found)
 
     async def declarations(self, request: Request) -> Response:
@@ -332,7 +329,7 @@ class _Api:
         try:
             found = await self._logged(request, lambda: reports.history(self.ledger, trajectory), trajectory)
         except UnknownTrajectory as error:
-            return _error(404, str(error))
+            return json_error(404, str(error))
         return JSONResponse({"trajectory": trajectory, "entries": [entry.to_json() for entry in found]})
 
     async def totals(self, request: Request) -> Response:
@@ -360,7 +357,7 @@ class _Api:
                 lambda rows: [row["trajectory"] for row in rows],
             )
         except UnknownTrajectory as error:
-            return _error(404, str(error))
+            return json_error(404, str(error))
         return JSONResponse({"trajectory": trajectory, "month": month, "findings": rows})
 
     async def status(self, request: Request) -> Response:

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ggzledger.audit.access_log import AccessLog, Entry, refused
 from ggzledger.domain.errors import Malformed
+from ggzledger.interfaces.http_hosts import json_error
 from ggzledger.service.records import check_identifier
 from ggzledger.service.tokens import ROLES, Caller, TokenCheck
 
@@ -52,14 +53,10 @@ RULES: dict[str, Rule] = {
 """Each path's rule; docs/operations.md has the same table."""
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
-
-
 def store_unavailable(error: Exception) -> JSONResponse:
     """503 with the database's own first line."""
     reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return _error(503, f"the database is not available: {reason}")
+    return json_error(503, f"the database is not available: {reason}")
 
 
 def caller_of(request: Request) -> Caller:
@@ -124,12 +121,12 @@ class Guard:
             if caller is None:
                 message = "the bearer token is not valid" if given else "a bearer token is required"
                 await self._refuse(scope, rule, params, ANONYMOUS, 401)
-                await _error(401, message, _CHALLENGE)(scope, receive, send)
+                await json_error(401, message, _CHALLENGE)(scope, receive, send)
                 return
             if rule is not None and caller.role not in rule.roles:
                 await self._refuse(scope, rule, params, caller.name, 403)
                 allowed = " or ".join(rule.roles)
-                await _error(403, f"the role {caller.role} may not use this endpoint ({allowed} may)")(
+                await json_error(403, f"the role {caller.role} may not use this endpoint ({allowed} may)")(
                     scope, receive, send
                 )
                 return

@@ -10,7 +10,9 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["LOOPBACK_NAMES", "is_loopback", "server_name", "served_names", "HostCheck", "NoStoreApplication"]
+__all__ = [
+    "LOOPBACK_NAMES", "is_loopback", "server_name", "served_names", "HostCheck", "NoStoreApplication", "json_error",
+]  # fmt: skip
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 """The names a server on a loopback address answers to besides its address (docs/operations.md)."""
@@ -106,19 +108,20 @@ class HostCheck:
 
     def _refusal(self, given: list[bytes]) -> Response | None:
         if len(given) != 1:
-            return _error(400, "a request needs exactly one Host header naming this server")
+            return json_error(400, "a request needs exactly one Host header naming this server")
         try:
             name = server_name(_without_port(given[0].decode("ascii")))
         except (UnicodeDecodeError, ValueError):
-            return _error(400, "the Host header is not a host name or address")
+            return json_error(400, "the Host header is not a host name or address")
         if name not in self.hosts:
             # Not echoed: the name is the requester's, and the error is read by whoever sent it anyway.
-            return _error(421, "this server does not serve the host named in the Host header")
+            return json_error(421, "this server does not serve the host named in the Host header")
         return None
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The JSON error every refusal of the server is: ``{"error": message}`` with ``status``."""
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def _without_port(host: str) -> str:
