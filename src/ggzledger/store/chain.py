@@ -235,12 +235,14 @@ class ChainCheck:
     ) -> None:
         """Check one page: events and chain rows of the same positions, each in position order."""
         stored = dict(links)
+        rows = list(events)
         sha256 = hashlib.sha256
-        for position, stream, version, topic, state in events:
-            data = canonical(position, stream, version, topic, state)
-            before, self.computed = self.computed, sha256(self.computed + data).digest()
-            # While the stored chain agrees, both running hashes are one: hash once.
-            local = self.computed if self._local == before else sha256(self._local + data).digest()
+        # The chain from the events alone, as ingest computes it; the local chain is hashed apart
+        # (canonical() again) only where the stored chain has stopped agreeing: after an alteration.
+        before = self.computed
+        for row, (position, hashed) in zip(rows, extend(self.computed, rows), strict=True):
+            local = hashed if self._local == before else sha256(self._local + canonical(*row)).digest()
+            before = self.computed = hashed
             self.head = Anchor(position, self.computed)
             self.events += 1
             kept = stored.pop(position, None)
