@@ -163,6 +163,23 @@ def test_rotate_kek_leaves_the_old_kek_useless_and_a_wrong_kek_is_one_clear_line
     assert line.startswith("ggzledger: the KEK from GGZLEDGER_KEK (id ")
 
 
+def test_a_kek_left_out_is_one_line_and_no_new_kek_is_generated_beside_keys_it_cannot_open(tmp_path: Path) -> None:
+    source = tmp_path / "records.jsonl"
+    source.write_text("".join(json.dumps(record) + "\n" for record in RECORDS))
+    db = str(tmp_path / "ledger.db")
+    kek = base64.b64encode(os.urandom(32)).decode()
+    ok(run_cli("--db", db, "ingest", str(source), env={"GGZLEDGER_KEK": kek}))
+
+    # An empty variable counts as unset: without a KEK file beside the key store, none is made.
+    line = one_line(run_cli("--db", db, "erase", PATIENT, "--basis", "AVG17", env={"GGZLEDGER_KEK": ""}), 2)
+
+    assert line.startswith("ggzledger: no KEK: the key store's keys are wrapped with KEK id ")
+    assert not (tmp_path / "ledger.db.keys.kek").exists()
+    assert "would erase subject" in ok(
+        run_cli("--db", db, "erase", PATIENT, "--basis", "AVG17", "--dry-run", env={"GGZLEDGER_KEK": kek})
+    )
+
+
 def test_erase_on_a_plain_ledger_says_how_to_seal_it(tmp_path: Path) -> None:
     old = tmp_path / "old.db"
     shutil.copy(Path(__file__).parent.parent / "data" / "ledger-0.1.0.db", old)

@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -68,12 +69,15 @@ def kek_from_text(text: str, source: str) -> Kek:
     return Kek(key, source)
 
 
-def load_kek(default_file: Path | None) -> Kek:
+def load_kek(default_file: Path | None, wrapped_by: Callable[[], str | None] = lambda: None) -> Kek:
     """The KEK the environment gives: GGZLEDGER_KEK, else the file GGZLEDGER_KEK_FILE names, else
-    ``default_file`` (generated there, 0600, on first use, saying so once on stderr).
+    ``default_file`` (generated there, 0600, on first use, saying so once on stderr). An empty
+    variable counts as unset.
 
     ``default_file`` None (a key store without a file of its own, on PostgreSQL): the KEK must be
-    configured. Raises KeyStoreError saying what is missing or wrong.
+    configured. ``wrapped_by()``: the id of the KEK the key store's keys are already wrapped with,
+    if any; a KEK is then never generated (it could not open them). Raises KeyStoreError saying
+    what is missing or wrong.
     """
     text = os.environ.get(KEK_ENV)
     if text:
@@ -88,6 +92,12 @@ def load_kek(default_file: Path | None) -> Kek:
         )
     if default_file.exists():
         return _from_file(default_file, str(default_file))
+    used = wrapped_by()
+    if used is not None:
+        raise KeyStoreError(
+            f"no KEK: the key store's keys are wrapped with KEK id {used}, and neither {KEK_ENV} nor"
+            f" {KEK_FILE_ENV} gives it (an empty one counts as unset), nor {default_file}: give that KEK"
+        )
     text = new_kek_text()
     try:
         descriptor = os.open(default_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,10 +86,24 @@ class KeyStore:
 
     @property
     def kek(self) -> Kek:
-        """The KEK from the environment (or the generated file beside a SQLite key store)."""
+        """The KEK from the environment (or the generated file beside a SQLite key store, never
+        generated while the key store holds keys: a new KEK could not open them)."""
+        return self._load_kek(self._wrapped_by)
+
+    def _load_kek(self, wrapped_by: Callable[[], str | None]) -> Kek:
+        # Inside a transaction the caller says what the key store holds (no nested transaction).
         if self._kek is None:
-            self._kek = load_kek(None if self.is_postgres else Path(self.location + ".kek"))
+            self._kek = load_kek(None if self.is_postgres else Path(self.location + ".kek"), wrapped_by)
         return self._kek
+
+    def _wrapped_by(self) -> str | None:
+        """The id of the KEK that wrapped the key store's keys; None while it holds none (or does not exist)."""
+        if not self.exists():
+            return None
+        with self._transaction() as c:
+            c.execute("SELECT kek_id FROM secrets UNION ALL SELECT kek_id FROM subject_keys LIMIT 1")
+            row = c.fetchone()
+        return None if row is None else str(row[0])
 
     def exists(self) -> bool:
         """True when the key store has been created (a SQLite file that exists; always on PostgreSQL)."""
@@ -259,12 +273,6 @@ class KeyStore:
             c.execute("SELECT subject_id, erased_at, basis FROM erasures")
             return {str(s): (str(at), str(basis)) for s, at, basis in c.fetchall()}
 
-    def has_key(self, subject: str) -> bool:
-        """True while the subject's data key is stored."""
-        with self._transaction() as c:
-            c.execute("SELECT 1 FROM subject_keys WHERE subject_id = ?", (subject,))
-            return c.fetchone() is not None
-
     def checkpoint(self) -> None:
         """Nothing of a deleted key may linger: a SQLite key store keeps no -wal (journal_mode=DELETE) and
         overwrites deleted rows (secure_delete=ON); this also drops the journal's free pages (VACUUM)."""
@@ -294,7 +302,7 @@ class KeyStore:
         return len(keys), len(secrets)
 
     def _unwrap(self, wrapped: bytes, kek_id: str, subject: str) -> bytes:
-        kek = self.kek
+        kek = self._load_kek(lambda: kek_id)
         if kek_id != kek.id:
             raise KeyStoreError(
                 f"the KEK from {kek.source} (id {kek.id}) is not the one the key store's keys are wrapped with"
@@ -308,7 +316,7 @@ class KeyStore:
             c.execute("SELECT wrapped, kek_id FROM secrets WHERE name = ?", (name,))
             row = c.fetchone()
             if row is None:
-                kek = self.kek
+                kek = self._load_kek(lambda: None)  # the first secret: nothing is wrapped yet
                 secret = os.urandom(32)
                 c.execute(
                     "INSERT INTO secrets (name, wrapped, kek_id) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
