@@ -102,21 +102,20 @@ def reconcile_erasures(ledger: Ledger) -> Reconciled:
     """
     keys = key_store_of(ledger)
     ledger.wait_for_commit()
-    logged = _logged_erasures(ledger)
-    deleted = written = 0
+    events = _erasure_events(ledger)
+    logged: dict[str, tuple[str, str]] = {}
+    for event in events:
+        logged.setdefault(event.subject, (event.basis, event.erased_at.isoformat(timespec="seconds")))
+    before = keys.tombstones()
+    deleted = sum(keys.erase(subject, basis, at) for subject, (basis, at) in logged.items())
+    written = len(set(logged) - set(before))
+    erased = {event.trajectory for event in events}
     tombstones = keys.tombstones()
-    for subject, (basis, at) in logged.items():
-        if keys.erase(subject, basis, at):
-            deleted += 1
-        if subject not in tombstones:
-            written += 1
-    erased = {number for numbers in _erased_trajectories(ledger) for number in numbers}
     missing: dict[str, list[str]] = {}
-    for subject in keys.tombstones():
+    for subject in tombstones:
         for number in trajectories_of(ledger, subject):
             if number not in erased:
                 missing.setdefault(subject, []).append(number)
-    tombstones = keys.tombstones()
     recorded = _record(
         ledger,
         {s: (tombstones[s][1], datetime.fromisoformat(tombstones[s][0])) for s in missing},
@@ -133,18 +132,6 @@ def trajectories_of(ledger: Ledger, subject: str) -> list[str]:
             "SELECT trajectory FROM ledger_keys WHERE key LIKE ? AND fingerprint = ?", (f"{SUBJECT_KEY}%", subject)
         )
         return sorted(str(row[0]) for row in c.fetchall())
-
-
-def _logged_erasures(ledger: Ledger) -> dict[str, tuple[str, str]]:
-    """Every subject the log records an erasure of: (basis, erased_at)."""
-    found: dict[str, tuple[str, str]] = {}
-    for event in _erasure_events(ledger):
-        found.setdefault(event.subject, (event.basis, event.erased_at.isoformat(timespec="seconds")))
-    return found
-
-
-def _erased_trajectories(ledger: Ledger) -> list[list[str]]:
-    return [[event.trajectory] for event in _erasure_events(ledger)]
 
 
 def _erasure_events(ledger: Ledger) -> list[Trajectory.PersonalDataErased]:
