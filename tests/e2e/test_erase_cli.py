@@ -206,3 +206,18 @@ def test_seal_into_copies_a_plain_ledger_at_the_same_positions_and_the_copy_can_
     assert b"P-HENK" not in states and b'"_sealed"' in states  # the views hold it until an erasure
     ok(run_cli("--db", str(new), "erase", "P-HENK", "--basis", "AVG17"))
     assert '"patient":null' in ok(run_cli("--db", str(new), "feed", "--limit", "1"))
+
+
+def test_seal_into_a_path_that_cannot_be_a_new_ledger_is_one_line_naming_it(tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    shutil.copy(Path(__file__).parent.parent / "data" / "ledger-0.1.0.db", old)
+    text = tmp_path / "notes.txt"
+    text.write_text("not a ledger\n")
+
+    def refused(into: Path) -> str:
+        return one_line(run_cli("--db", str(old), "seal", "--into", str(into)), 2)
+
+    assert refused(tmp_path / "nowhere" / "new.db").endswith(f"the directory {tmp_path / 'nowhere'} does not exist")
+    assert refused(text).startswith(f"ggzledger: {text} is not a SQLite database")  # not old.db, as it said
+    assert refused(tmp_path) == f"ggzledger: {tmp_path} is a directory, not a ledger file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "old.db"]

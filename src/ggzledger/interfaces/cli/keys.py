@@ -9,7 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ggzledger.interfaces.cli.console import UsageError, bring_up_to_date, counted, open_ledger, print_json
+from ggzledger.interfaces.cli.console import (
+    UsageError,
+    bring_up_to_date,
+    check_store,
+    counted,
+    open_ledger,
+    print_json,
+)
 
 __all__ = ["add_commands", "cmd_erase", "cmd_reconcile_erasures", "cmd_rotate_kek", "cmd_seal"]
 
@@ -127,6 +134,7 @@ def cmd_seal(args: argparse.Namespace) -> int:
     """Copy a plain ledger into a new, sealed one."""
     from ggzledger.service.sealing import seal_into
 
+    check_store(args.into, create=True)  # a mistyped NEW is named, not mistaken for --db
     with open_ledger(args.db) as ledger:
         copied = seal_into(ledger, args.into, progress=_bar())
         with open_ledger(args.into) as new:
