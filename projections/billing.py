@@ -254,7 +254,7 @@ class BillingView(TableView):
                 if state.get("prestatie") is not None:
                     gathered["prestatie"].append(_prestatie(position, state))
             elif topic == _ERASED:
-                gathered["erased"].append((state["trajectory"], position))
+                gathered["erased"].append((state["trajectory"], position, state.get("digests") or ()))
         segments.append((gathered, None))
         return segments
 
@@ -282,8 +282,8 @@ class BillingView(TableView):
                 if isinstance(rows, tuple):  # spilled: (table, first seq, last seq)
                     c.execute(_COPY_DELIVERED.format(rows[0]), rows[1:])
                 elif kind == "erased":
-                    for trajectory, position in rows:
-                        purge(c, trajectory, position, self.catalogue, counted_later=closed)
+                    for trajectory, position, digests in rows:
+                        purge(c, trajectory, position, self.catalogue, counted_later=closed, digests=digests)
                 elif rows:
                     # While rebuilding there is no index by activity yet: each update
                     # would read the whole table, so voids wait in billing_voids.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import Any
 
 import orjson
 
-from ggzledger.projections.declarations import Clustering
+from ggzledger.domain import GENESIS_DIGEST
+from ggzledger.projections.declarations import Clustering, chain_digest
 from ggzledger.projections.store import Cursor
 from ggzledger.projections.totals import CLUSTER_DIMENSIONS, Parties, breakdown
 from ggzledger.reference import Catalogue
@@ -19,7 +20,14 @@ __all__ = ["purge", "erased_body"]
 _NOBODY = Parties("", "", None)
 
 
-def purge(c: Cursor, trajectory: str, position: int, catalogue: Catalogue, counted_later: Collection[str] = ()) -> None:
+def purge(
+    c: Cursor,
+    trajectory: str,
+    position: int,
+    catalogue: Catalogue,
+    counted_later: Collection[str] = (),
+    digests: Iterable[Sequence[str]] = (),
+) -> None:
     """Apply the PersonalDataErased event at ``position``: empty the trajectory's personal columns.
 
     Its patient, referrer and referral details, its clusters, and in its issued declarations
@@ -29,8 +37,10 @@ def purge(c: Cursor, trajectory: str, position: int, catalogue: Catalogue, count
     position: the totals view, applied after this one, moves it under ``erased``, so that
     those totals keep their grand total. ``counted_later``: months whose close the totals view has
     not counted yet (closed by the same page of events): it will count them from the clusterings
-    this leaves, under ``erased`` already, so they move nothing. The connection deletes securely
-    (projections/store.py).
+    this leaves, under ``erased`` already, so they move nothing. ``digests``: the event's
+    (month, digest) of the declarations issued at form-1 closes, stored back as issued (a rebuild
+    computed them from the unreadable cluster), each such close's computed chain with them. The
+    connection deletes securely (projections/store.py).
     """
     c.execute("SELECT position, on_date, cluster FROM billing_clusterings WHERE trajectory = ?", (trajectory,))
     typed = [Clustering(date.fromisoformat(on), at, cluster) for at, on, cluster in c.fetchall()]
@@ -60,6 +70,22 @@ def purge(c: Cursor, trajectory: str, position: int, catalogue: Catalogue, count
         "UPDATE billing_declarations SET body = ? WHERE trajectory = ? AND month = ?",
         [(orjson.dumps(erased_body(body), option=orjson.OPT_SORT_KEYS).decode(), trajectory, m) for m, body in bodies],
     )
+    for month, digest in digests:
+        _restore_issued(c, trajectory, month, digest)
+
+
+def _restore_issued(c: Cursor, trajectory: str, month: str, digest: str) -> None:
+    """Store a form-1 declaration's issued digest, and its close's chained digest recomputed with it."""
+    c.execute(
+        "UPDATE billing_declarations SET digest = ? WHERE trajectory = ? AND month = ?", (digest, trajectory, month)
+    )
+    c.execute("SELECT digest FROM billing_closes WHERE month < ? ORDER BY month DESC LIMIT 1", (month,))
+    row = c.fetchone()
+    previous = GENESIS_DIGEST if row is None else row[0]
+    c.execute("SELECT trajectory, digest FROM billing_declarations WHERE month = ?", (month,))
+    # Trajectory order as the close chained them (sorted here: a database's collation may differ).
+    chained = chain_digest(previous, [d for _t, d in sorted(c.fetchall())])
+    c.execute("UPDATE billing_closes SET computed_digest = ? WHERE month = ?", (chained, month))
 
 
 def erased_body(body: dict[str, Any]) -> dict[str, Any]:

@@ -41,7 +41,10 @@ def trajectory_events() -> list[Any]:
     _zpm_events(trajectory)
     trajectory.refer_back(on=date(2016, 12, 3), to="huisarts", reason=None, record_id=None, fingerprint="f8")
     trajectory.erase_personal_data(
-        subject="0123456789abcdef0123456789abcdef", basis="AVG17", erased_at=datetime(2025, 3, 1, 12, tzinfo=UTC)
+        subject="0123456789abcdef0123456789abcdef",
+        basis="AVG17",
+        erased_at=datetime(2025, 3, 1, 12, tzinfo=UTC),
+        digests=(("2016-11", "ab" * 32),),
     )
     return list(trajectory.collect_events())
 

@@ -208,6 +208,29 @@ def test_seal_into_copies_a_plain_ledger_at_the_same_positions_and_the_copy_can_
     assert '"patient":null' in ok(run_cli("--db", str(new), "feed", "--limit", "1"))
 
 
+def test_a_rebuild_after_erasing_a_patient_with_form_1_declarations_gives_back_the_issued_digests(
+    tmp_path: Path,
+) -> None:
+    old, new = tmp_path / "old.db", tmp_path / "new.db"
+    shutil.copy(Path(__file__).parent.parent / "data" / "ledger-0.1.0.db", old)
+    ok(run_cli("--db", str(old), "seal", "--into", str(new)))
+    db = str(new)
+    months = ("2016-11", "2016-12", "2017-01", "2017-02")
+    issued = {m: json.loads(ok(run_cli("--db", db, "invoice", "T-HENK", m, "--json")))["digest"] for m in months}
+    ok(run_cli("--db", db, "erase", "P-HENK", "--basis", "AVG17"))
+
+    rebuilt = run_cli("--db", db, "rebuild")
+    after = {m: json.loads(ok(run_cli("--db", db, "invoice", "T-HENK", m, "--json")))["digest"] for m in months}
+    verified = ok(run_cli("--db", db, "verify"))
+
+    # The closes of the plain ledger digested the cluster (form 1): the erasure event kept what they issued.
+    no_traceback(rebuilt)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert after == issued
+    assert "the chain holds and every digest matches" in verified
+    assert "not recomputable: personal data erased (its recorded digest is used)" in verified
+
+
 def test_seal_into_a_path_that_cannot_be_a_new_ledger_is_one_line_naming_it(tmp_path: Path) -> None:
     old = tmp_path / "old.db"
     shutil.copy(Path(__file__).parent.parent / "data" / "ledger-0.1.0.db", old)

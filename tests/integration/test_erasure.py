@@ -14,7 +14,7 @@ from ggzledger import Ledger
 from ggzledger.audit.reports import history, totals
 from ggzledger.domain.errors import NotAllowed
 from ggzledger.feed.public import Feed, schema
-from ggzledger.service.erasure import UnknownPatient, erase, trajectories_of
+from ggzledger.service.erasure import UnknownPatient, erase, reconcile_erasures, trajectories_of
 from ggzledger.store.sealing import Sealer
 
 PATIENT = "PAT-ZQ7731"
@@ -207,3 +207,36 @@ def test_erase_on_a_plain_ledger_is_refused_with_the_way_out(tmp_path: Any) -> N
             erase(ledger, "P-HENK", "AVG17")
     finally:
         ledger.close()
+
+
+def test_an_erase_cut_off_after_the_key_went_is_finished_by_reconcile_with_the_issued_form_1_digests(
+    tmp_path: Any,
+) -> None:
+    import shutil
+    from pathlib import Path
+
+    from ggzledger.service.rebuild import rebuild
+    from ggzledger.service.sealing import seal_into
+
+    old = tmp_path / "old.db"
+    shutil.copy(Path(__file__).parent.parent / "data" / "ledger-0.1.0.db", old)
+    plain = Ledger(str(old))
+    seal_into(plain, str(tmp_path / "new.db"))
+    plain.close()
+    ledger = Ledger(str(tmp_path / "new.db"))
+    ledger.projector.rebuild()
+    issued = {m: ledger.declaration("T-HENK", m)["digest"] for m in ("2016-11", "2017-02")}  # type: ignore[index]
+    keys = ledger.keys
+    assert keys is not None
+    subject = keys.find("P-HENK")
+    assert subject is not None
+
+    # What a killed erase leaves: the key and tombstone gone, no PersonalDataErased yet.
+    keys.erase(subject, "AVG17", "2025-01-01T00:00:00+00:00")
+    reconciled = reconcile_erasures(ledger)
+    rebuilt = rebuild(ledger)
+
+    assert reconciled.erasures_recorded == 1
+    assert rebuilt.unreproduced == ()
+    assert {m: ledger.declaration("T-HENK", m)["digest"] for m in issued} == issued  # type: ignore[index]
+    ledger.close()

@@ -14,7 +14,7 @@ from ggzledger.projections.declarations import Declaration, canonical, digest_of
 from ggzledger.projections.replay import Replay
 from ggzledger.service.ledger import Ledger
 
-__all__ = ["Audit", "NotIssued", "audit", "compare", "reconstruct"]
+__all__ = ["Audit", "NotIssued", "audit", "compare", "form_1_digests", "month_closes", "reconstruct"]
 
 _MONEY = ("total", "previously_declared", "amount")
 
@@ -45,8 +45,13 @@ def _stream(ledger: Ledger, stream: Any) -> list[tuple[int, Any]]:
     return [(position, ledger.mapper.to_domain_event(event)) for position, event in stored]
 
 
+def month_closes(ledger: Ledger) -> list[tuple[int, BillingCalendar.MonthClosed]]:
+    """Every recorded month close with its position, oldest first (the calendar's stream alone)."""
+    return [(p, e) for p, e in _stream(ledger, BillingCalendar.ID) if type(e) is BillingCalendar.MonthClosed]
+
+
 def _close_of(ledger: Ledger, month: str) -> tuple[list[tuple[int, Any]], BillingCalendar.MonthClosed]:
-    closes = [(p, e) for p, e in _stream(ledger, BillingCalendar.ID) if type(e) is BillingCalendar.MonthClosed]
+    closes = month_closes(ledger)
     for index, (_position, close) in enumerate(closes):
         if close.month == month:
             return closes[: index + 1], close
@@ -75,6 +80,26 @@ def reconstruct(ledger: Ledger, trajectory: str, month: str) -> Declaration | No
     merged = sorted([pair for pair in events if pair[0] <= target.up_to] + closes, key=lambda pair: pair[0])
     replayed = Replay(ledger.catalogue).feed(merged)[-1]
     return next((d for d in replayed.declarations if d.trajectory == trajectory), None)
+
+
+def form_1_digests(ledger: Ledger, trajectory: str) -> tuple[tuple[str, str], ...]:
+    """(month, digest) of each declaration of ``trajectory`` issued at a close of digest form 1, as the log gives it.
+
+    One replay of the trajectory's stream and the closes (as :func:`reconstruct` does for one
+    month). Form 1 covered the cluster: what an erasure must keep before it makes the cluster
+    unreadable (Trajectory.PersonalDataErased). Empty when no close was recorded in form 1.
+    """
+    closes: list[tuple[int, Any]] = list(month_closes(ledger))
+    if not any(close.digest_form == 1 for _p, close in closes):
+        return ()
+    merged = sorted(_stream(ledger, trajectory_id(trajectory)) + closes, key=lambda pair: pair[0])
+    return tuple(
+        (replayed.month, d.digest)
+        for replayed in Replay(ledger.catalogue).feed(merged)
+        if replayed.recorded.digest_form == 1
+        for d in replayed.declarations
+        if d.trajectory == trajectory
+    )
 
 
 def audit(ledger: Ledger, trajectory: str, month: str) -> Audit:

@@ -356,13 +356,23 @@ class Trajectory(Aggregate):
         Holds no personal data: the subject (a random id), the legal basis and the moment. From
         then on every personal field of the trajectory's events reads None, and the trajectory
         takes no more records; its codes, amounts and dates stay for the fiscal retention duty.
+
+        Version 2 keeps ``digests``: (month, digest) of the trajectory's declarations issued at
+        closes of digest form 1, which covered the cluster. Erasure makes them impossible to
+        recompute, so the event that causes it carries them, as the log gave them just before.
         """
 
         TOPIC = "ggzledger.Trajectory.PersonalDataErased"
+        class_version = 2
         trajectory: str
         subject: str
         basis: str
         erased_at: datetime
+        digests: tuple[tuple[str, str], ...] = ()
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["digests"] = []
 
         def apply(self, trajectory: Trajectory) -> None:
             trajectory.erased = self.basis
@@ -631,11 +641,16 @@ class Trajectory(Aggregate):
             )
         self._trigger(self.ReferredBack, on=on, to=to, reason=reason, record_id=record_id, fingerprint=fingerprint)
 
-    def erase_personal_data(self, *, subject: str, basis: str, erased_at: datetime) -> None:
-        """Record that the patient's data key was erased; refused when it was recorded already."""
+    def erase_personal_data(
+        self, *, subject: str, basis: str, erased_at: datetime, digests: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        """Record that the patient's data key was erased; refused when it was recorded already.
+
+        ``digests``: (month, digest) of the declarations issued at form-1 closes (see the event).
+        """
         if self.erased is not None:
             raise NotAllowed(f"trajectory {self.number}: its personal data was erased already ({self.erased})")
-        self._trigger(self.PersonalDataErased, subject=subject, basis=basis, erased_at=erased_at)
+        self._trigger(self.PersonalDataErased, subject=subject, basis=basis, erased_at=erased_at, digests=digests)
 
     def assign_regiebehandelaar(
         self, *, on: date, practitioner: str, beroep: str, record_id: str | None, fingerprint: str

@@ -9,6 +9,7 @@ from typing import Any, cast
 import attrs
 from eventsourcing.persistence import IntegrityError
 
+from ggzledger.audit.reconstruction import form_1_digests, month_closes
 from ggzledger.domain import Trajectory
 from ggzledger.domain.errors import NotAllowed, Refused
 from ggzledger.service.ledger import Ledger
@@ -87,8 +88,10 @@ def erase(ledger: Ledger, patient: str, basis: str, *, dry_run: bool = False, no
     numbers = trajectories_of(ledger, subject)
     at = now or datetime.now(UTC)
     if not dry_run:
+        # While the key still opens the cluster: the form-1 digests the erasure makes unrecomputable.
+        digests = {number: _checked_form_1_digests(ledger, number) for number in numbers}
         keys.erase(subject, basis, at.isoformat(timespec="seconds"))
-        _record(ledger, {subject: (basis, at)}, numbers)
+        _record(ledger, {subject: (basis, at)}, numbers, digests)
         _finish(ledger, [subject])
     return Receipt(subject, tuple(sorted(numbers)), basis, at, dry_run)
 
@@ -116,10 +119,13 @@ def reconcile_erasures(ledger: Ledger) -> Reconciled:
         for number in trajectories_of(ledger, subject):
             if number not in erased:
                 missing.setdefault(subject, []).append(number)
+    numbers = [n for found in missing.values() for n in found]
     recorded = _record(
         ledger,
         {s: (tombstones[s][1], datetime.fromisoformat(tombstones[s][0])) for s in missing},
-        [n for numbers in missing.values() for n in numbers],
+        numbers,
+        # The key is gone already: the digests issued at the form-1 closes are the view's.
+        {number: _issued_form_1_digests(ledger, number) for number in numbers},
     )
     _finish(ledger, [*logged, *missing])
     return Reconciled(deleted, written, recorded, len(set(logged) | set(missing)))
@@ -147,8 +153,37 @@ def _erasure_events(ledger: Ledger) -> list[Trajectory.PersonalDataErased]:
         after = page[-1].id
 
 
-def _record(ledger: Ledger, bases: dict[str, tuple[str, datetime]], numbers: Sequence[str]) -> int:
-    """Record PersonalDataErased on each trajectory not erased yet; the number recorded."""
+def _checked_form_1_digests(ledger: Ledger, number: str) -> tuple[tuple[str, str], ...]:
+    """The trajectory's form-1 digests as the log gives them; NotAllowed when one is not the digest issued."""
+    given = form_1_digests(ledger, number)
+    if not given:
+        return ()  # a ledger sealed from the start closes in form 2 only
+    issued = dict(_issued_form_1_digests(ledger, number))
+    for month, digest in given:
+        if issued.get(month) != digest:
+            raise NotAllowed(
+                f"trajectory {number}: its declaration of {month} no longer follows from the log (run ggzledger"
+                " verify); nothing was erased"
+            )
+    return given
+
+
+def _issued_form_1_digests(ledger: Ledger, number: str) -> tuple[tuple[str, str], ...]:
+    """(month, digest) of the trajectory's declarations the billing view stored at closes of digest form 1."""
+    forms = {close.month: close.digest_form for _position, close in month_closes(ledger)}
+    ledger.projector.catch_up()
+    with ledger.store.transaction(write=False) as c:
+        c.execute("SELECT month, digest FROM billing_declarations WHERE trajectory = ? ORDER BY month", (number,))
+        return tuple((str(month), str(digest)) for month, digest in c.fetchall() if forms.get(month) == 1)
+
+
+def _record(
+    ledger: Ledger,
+    bases: dict[str, tuple[str, datetime]],
+    numbers: Sequence[str],
+    digests: dict[str, tuple[tuple[str, str], ...]],
+) -> int:
+    """Record PersonalDataErased on each trajectory not erased yet, with its form-1 ``digests``; the number recorded."""
     if not numbers:
         return 0
     subject_of = {n: s for s in bases for n in trajectories_of(ledger, s)}
@@ -160,7 +195,7 @@ def _record(ledger: Ledger, bases: dict[str, tuple[str, datetime]], numbers: Seq
             if trajectory.erased is None:
                 subject = subject_of[number]
                 basis, at = bases[subject]
-                trajectory.erase_personal_data(subject=subject, basis=basis, erased_at=at)
+                trajectory.erase_personal_data(subject=subject, basis=basis, erased_at=at, digests=digests[number])
                 changed.append(trajectory)
         if not changed:
             return 0
