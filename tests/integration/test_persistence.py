@@ -162,6 +162,20 @@ def test_every_explicit_topic_names_its_own_class() -> None:
                 assert resolve_topic(topic) is value
 
 
+def test_every_stored_topic_is_in_the_topics_table_of_events_md_and_has_its_section() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "events.md").read_text()
+    for aggregate in (Trajectory, BillingCalendar, ContractBook):
+        for value in vars(aggregate).values():
+            if isinstance(value, type) and issubclass(value, Aggregate.Event) and value.__name__ not in _NEVER_STORED:
+                name = f"{aggregate.__name__}.{value.__name__}"
+                assert f"| `{value.TOPIC}` | `{name}` | yes |" in page, name
+                assert f"`{name}`" in "".join(line for line in page.splitlines() if line.startswith("### ")), name
+
+
+# Base classes and the library's default creation events: declared for their topics, never stored.
+_NEVER_STORED = ("Event", "Created")
+
+
 def test_every_event_round_trips_through_a_real_store(ledger: Ledger) -> None:
     trajectory = Trajectory(
         trajectory="T-1", record_id=None, fingerprint="f0", patient="P-1", provider="12345678", insurer="3311",
