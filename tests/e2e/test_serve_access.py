@@ -103,6 +103,8 @@ def test_the_cli_patient_reads_are_logged_as_the_os_user(tmp_path: Path) -> None
     run_cli("--db", db, "findings", "--trajectory", "T-HENK", "--month", "2017-02")
     run_cli("--db", db, "findings", "--trajectory", "T-NOBODY")
     run_cli("--db", db, "findings")  # Henk's lines give no finding: no trajectory read, nothing logged
+    run_cli("--db", db, "audit", "T-HENK", "2017-02")
+    run_cli("--db", db, "feed", "--after", "40")  # every patient's opened fields: one row, no trajectory
 
     rows = run_cli("--db", db, "access-log").stdout.splitlines()
 
@@ -112,8 +114,10 @@ def test_the_cli_patient_reads_are_logged_as_the_os_user(tmp_path: Path) -> None
         [f"os:{_user()}", "allowed", "T-HENK", "invoices 2017-01"],
         [f"os:{_user()}", "allowed", "T-HENK", "findings --trajectory T-HENK --month 2017-02"],
         [f"os:{_user()}", "not found", "T-NOBODY", "findings --trajectory T-NOBODY"],
+        [f"os:{_user()}", "allowed", "T-HENK", "audit T-HENK 2017-02"],
+        [f"os:{_user()}", "allowed", "-", "feed --after 40"],
     ]
-    assert rows[-1] == "5 accesses"
+    assert rows[-1] == "7 accesses"
 
 
 def _user() -> str:

@@ -14,7 +14,7 @@ from ggzledger.interfaces.cli.console import UsageError, counted, open_ledger, p
 from ggzledger.service.ledger import Ledger
 from ggzledger.service.tokens import TokenError, TokenRow, Tokens
 
-__all__ = ["cmd_token", "cmd_access_log", "logged_read"]
+__all__ = ["cmd_token", "cmd_access_log", "log_read", "logged_read"]
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -89,6 +89,13 @@ def access_anchor(text: str) -> tuple[int, str]:
     if not colon or not rows.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise ValueError(f"not an access-log anchor ROWS:HASH (64 hex digits): {text[:80]!r}")
     return int(rows), digest
+
+
+def log_read(ledger: Ledger, what: str) -> None:
+    """Log a command's read of every patient's data at once (``os:USER``; no trajectory named)."""
+    log = AccessLog(ledger.store)
+    log.create()
+    log.append(entries(os_user(), what, [], ALLOWED))
 
 
 @contextmanager

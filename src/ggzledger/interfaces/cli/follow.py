@@ -14,6 +14,7 @@ import orjson
 
 from ggzledger.feed.follow import Follower
 from ggzledger.feed.public import Feed
+from ggzledger.interfaces.cli.access import log_read
 from ggzledger.interfaces.cli.console import UsageError, check_store, open_ledger, position_bar
 from ggzledger.store import store_env
 
@@ -41,6 +42,8 @@ def cmd_feed(args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
     # A follower may start before the first writer has made the ledger; a one-off read may not.
     with open_ledger(args.db, create=args.follow) as ledger, contextlib.ExitStack() as following:
+        # Every patient's opened fields: one access-log row for the whole read (trajectory none named).
+        log_read(ledger, f"feed --after {args.after}" + (" --follow" if args.follow else ""))
         feed = Feed(ledger.recorder, ledger.mapper)
         lines = feed.lines(args.after)
         if args.follow:

@@ -104,11 +104,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from ggzledger.audit.reconstruction import NotIssued, audit
     from ggzledger.interfaces.text.audit import render_audit
 
-    with open_ledger(args.db) as ledger:
+    # The reconstruction shows the patient's declaration: a read of their data, logged as invoice is.
+    with (
+        open_ledger(args.db) as ledger,
+        logged_read(ledger, f"audit {args.trajectory} {args.month}", args.trajectory) as read,
+    ):
         try:
             result = audit(ledger, args.trajectory, args.month)
         except NotIssued as error:
             raise UsageError(str(error)) from None
+        read(result.recorded or result.reconstructed)
     print(render_audit(result))
     return 0 if result.equal and result.reconstructed is not None else 1
 
