@@ -14,7 +14,7 @@ from ggzledger.service.commands import apply_record, open_trajectory
 from ggzledger.service.outcomes import Outcome
 from ggzledger.service.records import Record
 from ggzledger.store import KeyRow
-from ggzledger.store.sealing import keyed
+from ggzledger.store.sealing import keyed, subject_key
 
 if TYPE_CHECKING:
     from ggzledger.service.ledger import Ledger
@@ -45,16 +45,19 @@ class Batch:
             if record.type == "activity_delivered":
                 wanted.append(f"activity:{fields['activity']}")
         self.trajectories = self._load(numbers)
+        # On a sealed ledger: the sealer, and each trajectory's (subject, fingerprint key) as this batch
+        # found it (None: its patient was erased), looked up once per trajectory, not per record.
+        self.sealer = ledger.mapper.sealer
+        self.keyers: dict[str, tuple[str, bytes] | None] = {}
+        if self.sealer is not None:
+            # Each recorded trajectory's subject comes with the batch's other keys: one query, not one each.
+            wanted += [subject_key(trajectory_id(n)) for n, t in self.trajectories.items() if t is not None]
         # The contracts as they are when the batch starts price its ZPM activities (zpm.md Z5.4):
         # a contract_agreed record is its own transaction, between batches.
         self.contracts = ContractIndex(ledger.contracts())
         self.keys: dict[str, KeyRow] = ledger.recorder.select_keys(wanted) if wanted else {}
         self.new_keys: list[KeyRow] = []
         self.changed: dict[str, Trajectory] = {}
-        # On a sealed ledger: the sealer, and each trajectory's (subject, fingerprint key) as this batch
-        # found it (None: its patient was erased), looked up once per trajectory, not per record.
-        self.sealer = ledger.mapper.sealer
-        self.keyers: dict[str, tuple[str, bytes] | None] = {}
 
     def _load(self, numbers: set[str]) -> dict[str, Trajectory | None]:
         ledger = self.ledger
@@ -157,7 +160,9 @@ class Batch:
             if opening:
                 subject: str | None = sealer.subject_of_patient(record.fields["patient"])
             else:
-                subject = sealer.subject_of(trajectory_id(number))
+                stream = trajectory_id(number)
+                found = self.keys.get(subject_key(stream))
+                subject = found[1] if found is not None else sealer.subject_of(stream)
             if subject is None:
                 return record, None  # never opened: refused below
             key = sealer.fingerprint_key(subject)

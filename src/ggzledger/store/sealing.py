@@ -106,6 +106,10 @@ class Sealer:
         subject = self._streams.get(stream)
         if subject is None and self.subject_of_stream is not None:
             subject = self.subject_of_stream(stream)
+            if subject is not None:
+                if len(self._streams) > 200_000:
+                    self._streams.clear()
+                self._streams[stream] = subject
         return subject
 
     def keyed_fingerprint(self, fingerprint: str, subject: str) -> str | None:
@@ -148,14 +152,9 @@ class Sealer:
         self.keys.forget_all()
 
     def _subject(self, stream: UUID) -> str:
-        subject = self._streams.get(stream)
+        subject = self.subject_of(stream)
         if subject is None:
-            found = self.subject_of_stream(stream) if self.subject_of_stream is not None else None
-            if found is None:
-                raise KeyStoreError(f"stream {stream} has no subject in the ledger's key index: it was never opened")
-            if len(self._streams) > 200_000:
-                self._streams.clear()
-            subject = self._streams[stream] = found
+            raise KeyStoreError(f"stream {stream} has no subject in the ledger's key index: it was never opened")
         return subject
 
     def _aead(self, subject: str, dek: bytes) -> AESGCM:
