@@ -9,7 +9,10 @@ from typing import Any
 
 from ggzledger.domain.money import format_euro
 
-__all__ = ["dutch_date", "render_declaration", "MONTHS_NL"]
+__all__ = [
+    "dutch_date", "dutch_month", "render_declaration", "MONTHS_NL", "LATE_NOTE", "status_text", "described",
+    "delivered", "regiebehandelaar_text", "referral_text",
+]  # fmt: skip
 
 MONTHS_NL = (
     "januari", "februari", "maart", "april", "mei", "juni",
@@ -33,7 +36,12 @@ def dutch_month(month: str) -> str:
 # How a line that is not a plain debit of this month is marked, in words a patient reads.
 _CREDIT = "creditering"
 _LATE = "nagekomen"
-_LATE_NOTE = "nagekomen: zorg uit een eerdere maand, na het afsluiten daarvan vastgelegd"
+LATE_NOTE = "nagekomen: zorg uit een eerdere maand, na het afsluiten daarvan vastgelegd"
+
+
+def status_text(d: dict[str, Any]) -> str:
+    """A declaration's status as the nota says it: sent, or a draft of a month not yet closed."""
+    return "concept: de maand is nog niet afgesloten" if d["status"] == "draft" else "verzonden"
 
 
 def render_declaration(d: dict[str, Any]) -> str:
@@ -47,13 +55,13 @@ def render_declaration(d: dict[str, Any]) -> str:
     if "privacy" in d:
         return _render_zpm(d)
     cluster = d["cluster"]
-    status = "concept: de maand is nog niet afgesloten" if d["status"] == "draft" else "verzonden"
-    described = [_described(line) for line in d["lines"]]
+    status = status_text(d)
+    texts = [described(line) for line in d["lines"]]
     amounts = [format_euro(line["amount"]) for line in d["lines"]]
     totals = [format_euro(d["total"]), format_euro(d["previously_declared"]),
               format_euro(d["previously_declared"] + d["total"])]  # fmt: skip
     money = max(len(text) for text in [*amounts, *totals, "Bedrag"]) + 2
-    text = max([len(text) for text in described] + [len("Omschrijving")]) + 2
+    text = max([len(text) for text in texts] + [len("Omschrijving")]) + 2
     cluster_text = "-" if cluster is None else f"{cluster['code']}  {cluster['name']}"
     width = max(66, 12 + 11 + text + money, 22 + len(cluster_text))
     label = width - money
@@ -68,13 +76,14 @@ def render_declaration(d: dict[str, Any]) -> str:
         "-" * width,
         f"{'Datum':<12}{'Code':<11}{'Omschrijving':<{label - 23}}{'Bedrag':>{money}}",
     ]
-    for line, description, amount in zip(d["lines"], described, amounts, strict=True):
+    for line, description, amount in zip(d["lines"], texts, amounts, strict=True):
         day = date.fromisoformat(line["date"]).strftime("%d-%m-%Y")
         rows.append(f"{day:<12}{line['code']:<11}{description:<{label - 23}}{amount:>{money}}")
     return "\n".join(rows + _footer(d, totals, width, label, money))
 
 
-def _described(line: dict[str, Any]) -> str:
+def described(line: dict[str, Any]) -> str:
+    """A line's description, with ``(creditering)`` or ``(nagekomen)`` when it is a credit or late."""
     marks = ([_CREDIT] if line["kind"] == "credit" else []) + ([_LATE] if line["late"] else [])
     description: str = line["description"]
     return description + (f" ({', '.join(marks)})" if marks else "")
@@ -92,7 +101,7 @@ def _render_zpm(d: dict[str, Any]) -> str:
     shown); per ZPM line its date, code, the table's description, then who delivered it (practitioner,
     beroep) and for how many minutes, and its amount.
     """
-    status = "concept: de maand is nog niet afgesloten" if d["status"] == "draft" else "verzonden"
+    status = status_text(d)
     amounts = [format_euro(line["amount"]) for line in d["lines"]]
     totals = [format_euro(d["total"]), format_euro(d["previously_declared"]),
               format_euro(d["previously_declared"] + d["total"])]  # fmt: skip
@@ -111,8 +120,8 @@ def _render_zpm(d: dict[str, Any]) -> str:
         typed = "-" if cluster is None else f"{cluster['code']}  {cluster['name']}"
         rows.append(f"{'Zorgvraagtype':<22}{typed}")
     rows += [
-        f"{'Regiebehandelaar':<22}{_regiebehandelaar(d['regiebehandelaar'])}",
-        f"{'Verwijzing':<22}{_referral(d['referral'])}",
+        f"{'Regiebehandelaar':<22}{regiebehandelaar_text(d['regiebehandelaar'])}",
+        f"{'Verwijzing':<22}{referral_text(d['referral'])}",
         f"{'Startdatum':<22}{dutch_date(d['start_date'])}",
         f"{'Einddatum':<22}{dutch_date(d['end_date'])}",
     ]
@@ -122,9 +131,9 @@ def _render_zpm(d: dict[str, Any]) -> str:
     for line, amount in zip(d["lines"], amounts, strict=True):
         day = date.fromisoformat(line["date"]).strftime("%d-%m-%Y")
         # The first row shares its width with the amount; the rows under it have the page to the edge.
-        wrapped = _wrap(_described(line), room - 1, _PAGE - _DATE - _CODE)
+        wrapped = _wrap(described(line), room - 1, _PAGE - _DATE - _CODE)
         if "prestatie" in line:
-            wrapped += _wrap(_delivered(line), _PAGE - _DATE - _CODE, _PAGE - _DATE - _CODE)
+            wrapped += _wrap(delivered(line), _PAGE - _DATE - _CODE, _PAGE - _DATE - _CODE)
         rows.append(f"{day:<{_DATE}}{line['code']:<{_CODE}}{wrapped[0]:<{room}}{amount:>{money}}")
         rows += [" " * (_DATE + _CODE) + more for more in wrapped[1:]]
     return "\n".join(rows + _footer(d, totals, _PAGE, label, money))
@@ -139,7 +148,7 @@ def _footer(d: dict[str, Any], totals: Sequence[str], width: int, label: int, mo
         f"{'Totaal gedeclareerd':<{label}}{totals[2]:>{money}}",
     ]
     if any(line["late"] for line in d["lines"]):
-        rows.append(_LATE_NOTE)
+        rows.append(LATE_NOTE)
     if d.get("digest"):
         rows.append(f"digest {d['digest']}")
     return rows
@@ -157,7 +166,7 @@ def _wrap(text: str, first: int, rest: int) -> list[str]:
     return head[:1] + textwrap.wrap(tail, rest, break_on_hyphens=False)
 
 
-def _delivered(line: dict[str, Any]) -> str:
+def delivered(line: dict[str, Any]) -> str:
     """Who delivered a ZPM line and for how long: 'door 11111111 (gz_psycholoog), 45 minuten'."""
     parts = []
     if line.get("practitioner"):
@@ -170,11 +179,13 @@ def _delivered(line: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _regiebehandelaar(regie: dict[str, Any] | None) -> str:
+def regiebehandelaar_text(regie: dict[str, Any] | None) -> str:
+    """The regiebehandelaar of a ZPM nota's header: '11111111 (gz_psycholoog)', '-' for none."""
     return "-" if regie is None else f"{regie['practitioner']} ({regie['beroep']})"
 
 
-def _referral(referral: dict[str, Any] | None) -> str:
+def referral_text(referral: dict[str, Any] | None) -> str:
+    """The referral of a ZPM nota's header: 'type 01, verwijzer 01234567, van 20 september 2024', '-' for none."""
     if referral is None:
         return "-"
     parts = [f"type {referral['type']}"]
