@@ -29,7 +29,19 @@ REQUESTS = {
     "/totals": "/totals",
     "/status": "/status",
     "/openapi.json": "/openapi.json",
+    # The web view (tests/integration/test_web*.py holds its pages): a browser's requests.
+    "/ui/": "/ui/",
+    "/ui/login": "/ui/login",
+    "/ui/logout": "/ui/logout",
+    "/ui/static/ggzledger.css": "/ui/static/ggzledger.css",
+    "/ui/months": "/ui/months?month=2017-02",
+    "/ui/months/{month}": "/ui/months/2017-02",
+    "/ui/trajectories/{trajectory}/nota/{month}": "/ui/trajectories/T-HENK/nota/2017-02",
+    "/ui/trajectories/{trajectory}/timeline": "/ui/trajectories/T-HENK/timeline",
+    "/ui/reviews": "/ui/reviews?as_of=2017-02-01",
 }
+# The API's endpoints: JSON errors (the web view's refusals are pages).
+API = {path: request for path, request in REQUESTS.items() if not path.startswith("/ui/")}
 
 
 @pytest.fixture
@@ -58,7 +70,7 @@ def test_the_rules_cover_every_endpoint_of_the_app(client: TestClient) -> None:
 
 
 def test_without_a_valid_token_every_endpoint_is_a_json_401_on_loopback_too(client: TestClient) -> None:
-    for path in [*REQUESTS.values(), "/nowhere"]:
+    for path in [*API.values(), "/nowhere"]:
         for headers in ({}, auth("not-a-token"), {"Authorization": "Basic dXNlcjpwdw=="}, {"Authorization": "Bearer"}):
             refused = client.get(path, headers=headers)
             assert refused.status_code == 401, (path, headers)
@@ -74,11 +86,15 @@ def test_each_role_reaches_exactly_the_endpoints_its_rule_names(client: TestClie
                 assert response.status_code == 200, (role, path, response.text)
             else:
                 assert response.status_code == 403, (role, path)
-                assert response.json() == {
-                    "error": f"the role {role} may not use this endpoint ({' or '.join(rule.roles)} may)"
-                }
+                message = f"the role {role} may not use this endpoint ({' or '.join(rule.roles)} may)"
+                if path.startswith("/ui/"):  # a page, with the same words
+                    assert message in response.text and "T-HENK" not in response.text
+                else:
+                    assert response.json() == {"error": message}
     # The matrix the docs show: the integrator reads the feed only, the auditor everything but the feed.
-    assert [p for p, r in RULES.items() if "integrator" in r.roles] == ["/feed", "/status", "/openapi.json"]
+    assert [p for p, r in RULES.items() if "integrator" in r.roles] == [
+        "/feed", "/status", "/openapi.json", "/ui/", "/ui/login", "/ui/logout", "/ui/static/ggzledger.css",
+    ]  # fmt: skip
     assert [p for p, r in RULES.items() if "auditor" not in r.roles] == ["/feed"]
     assert all("backoffice" in r.roles for r in RULES.values())
 

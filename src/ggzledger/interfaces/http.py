@@ -41,6 +41,8 @@ from ggzledger.interfaces.http_hosts import (
 from ggzledger.interfaces.http_outage import Availability, postgres_probe
 from ggzledger.interfaces.numbers import POSITION_MAX, parse_count
 from ggzledger.interfaces.openapi import document
+from ggzledger.interfaces.web import WebPages, error_page
+from ggzledger.interfaces.web import routes as web_routes
 from ggzledger.service.ledger import Ledger
 from ggzledger.service.records import MAX_ID, check_identifier
 from ggzledger.service.tokens import TokenCheck, Tokens
@@ -188,9 +190,11 @@ def create_app(
         Route("/status", api.status),
         Route("/openapi.json", api.openapi),
     ]
+    check = TokenCheck(Tokens(ledger.store), token_ttl)
+    routes += web_routes(api, check)  # the web view under /ui/ (docs/web.md)
     middleware = [
         Middleware(HostCheck, hosts=frozenset(server_name(host) for host in hosts)),
-        Middleware(Guard, check=TokenCheck(Tokens(ledger.store), token_ttl), log=api.log, routes=routes, run=api.run),
+        Middleware(Guard, check=check, log=api.log, routes=routes, run=api.run, pages=_PAGES),
     ]
     return NoStoreApplication(
         routes=routes,
@@ -200,11 +204,19 @@ def create_app(
     )
 
 
+# The web view's errors are pages; the API's are JSON.
+_PAGES = WebPages()
+
+
 async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if _PAGES.owns(request.scope):
+        return error_page(request.scope, exc.status_code, str(exc.detail), dict(exc.headers or {}))
     return json_error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
 
 async def _store_error(request: Request, exc: Exception) -> Response:
+    if _PAGES.owns(request.scope):
+        return error_page(request.scope, 503, "the database is not available")
     return store_unavailable(exc)
 
 
@@ -310,7 +322,7 @@ class _Api:
         trajectory = _trajectory(request)
         month = _month(request)
         try:
-            found = await self._logged(request, lambda: self.ledger.declaration(trajectory, month), trajectory)
+            found = await self.logged(request, lambda: self.ledger.declaration(trajectory, month), trajectory)
         except UnknownTrajectory as error:
             return json_error(404, str(error))
         if found is None:
@@ -319,7 +331,7 @@ class _Api:
 
     async def declarations(self, request: Request) -> Response:
         month = _month(request)
-        found = await self._logged(
+        found = await self.logged(
             request, lambda: self.ledger.declarations(month), None, lambda rows: [d["trajectory"] for d in rows]
         )
         return JSONResponse({"month": month, "declarations": found})
@@ -327,7 +339,7 @@ class _Api:
     async def history(self, request: Request) -> Response:
         trajectory = _trajectory(request)
         try:
-            found = await self._logged(request, lambda: reports.history(self.ledger, trajectory), trajectory)
+            found = await self.logged(request, lambda: reports.history(self.ledger, trajectory), trajectory)
         except UnknownTrajectory as error:
             return json_error(404, str(error))
         return JSONResponse({"trajectory": trajectory, "entries": [entry.to_json() for entry in found]})
@@ -350,7 +362,7 @@ class _Api:
         if month is not None and not is_month(month):
             raise HTTPException(400, f"month must be a month YYYY-MM, got {month!r}")
         try:
-            rows = await self._logged(
+            rows = await self.logged(
                 request,
                 lambda: findings.findings(self.ledger, trajectory=trajectory, month=month),
                 trajectory,
@@ -381,7 +393,7 @@ class _Api:
 
         return await self.availability.run(lambda: run_in_threadpool(locked))
 
-    async def _logged(
+    async def logged(
         self,
         request: Request,
         call: Callable[[], Any],

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 from eventsourcing.persistence import PersistenceError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -18,7 +18,9 @@ from ggzledger.interfaces.http_hosts import json_error
 from ggzledger.service.records import check_identifier
 from ggzledger.service.tokens import ROLES, Caller, TokenCheck
 
-__all__ = ["Rule", "RULES", "ANONYMOUS", "Guard", "caller_of", "what_of", "asked_trajectory", "store_unavailable"]
+__all__ = [
+    "Rule", "RULES", "ANONYMOUS", "Pages", "Guard", "caller_of", "what_of", "asked_trajectory", "store_unavailable",
+]  # fmt: skip
 
 T = TypeVar("T")
 Run = Callable[[Callable[[], T]], Awaitable[T]]
@@ -32,10 +34,14 @@ _WHAT_MAX = 300
 
 @attrs.frozen
 class Rule:
-    """The roles that may call an endpoint, and whether it reads a patient's data (then it is logged)."""
+    """The roles that may call an endpoint, and whether it reads a patient's data (then it is logged).
+
+    ``open``: it needs no token at all (the web view's login form, its stylesheet, logout).
+    """
 
     roles: tuple[str, ...]
     patient: bool
+    open: bool = False
 
 
 _READERS = ("auditor", "backoffice")
@@ -49,8 +55,32 @@ RULES: dict[str, Rule] = {
     # No patient's data: every role may watch the lag and read the API's description.
     "/status": Rule(ROLES, patient=False),
     "/openapi.json": Rule(ROLES, patient=False),
+    # The web view (docs/web.md): its pages read what the API endpoints beside them read; the integrator
+    # sees only the index, which shows no patient's data. Logging in and out needs no token yet.
+    "/ui/": Rule(ROLES, patient=False),
+    "/ui/login": Rule(ROLES, patient=False, open=True),
+    "/ui/logout": Rule(ROLES, patient=False, open=True),
+    "/ui/static/ggzledger.css": Rule(ROLES, patient=False, open=True),
+    "/ui/months": Rule(_READERS, patient=False),
+    "/ui/months/{month}": Rule(_READERS, patient=True),
+    "/ui/trajectories/{trajectory}/nota/{month}": Rule(_READERS, patient=True),
+    "/ui/trajectories/{trajectory}/timeline": Rule(_READERS, patient=True),
+    "/ui/reviews": Rule(_READERS, patient=True),
 }
 """Each path's rule; docs/operations.md has the same table."""
+
+
+class Pages(Protocol):
+    """What the guard asks of the web view for the requests it owns: the session cookie, and refusals as pages."""
+
+    def owns(self, scope: Scope) -> bool:
+        """True for a request of the web view."""
+
+    def token(self, scope: Scope) -> str | None:
+        """The token of the request's session cookie, if any."""
+
+    def refusal(self, scope: Scope, status: int, message: str) -> Response:
+        """The page that refuses the request with ``status``."""
 
 
 def store_unavailable(error: Exception) -> JSONResponse:
@@ -96,42 +126,67 @@ class Guard:
     Without ``Authorization: Bearer <token>``, or with a token that is unknown or revoked: 401
     with a JSON error and ``WWW-Authenticate``. A role the endpoint's Rule does not name: 403.
     A refused request for a patient's data is logged. The token table is read through ``run``
-    (a worker thread, behind the SQLite read lock); a database that is away is a 503.
+    (a worker thread, behind the SQLite read lock); a database that is away is a 503. A request
+    the web view (``pages``) owns may bring its token in the session cookie instead, and is
+    refused with a page; an open Rule's endpoint is let through without a token.
     """
 
     def __init__(
-        self, app: ASGIApp, check: TokenCheck, log: AccessLog, routes: Sequence[BaseRoute], run: Run[Any]
+        self,
+        app: ASGIApp,
+        check: TokenCheck,
+        log: AccessLog,
+        routes: Sequence[BaseRoute],
+        run: Run[Any],
+        pages: Pages | None = None,
     ) -> None:
         self.app = app
         self.check = check
         self.log = log
         self.routes = routes
         self.run = run
+        self.pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        pages = self.pages if self.pages is not None and self.pages.owns(scope) else None
         given = [value for key, value in scope["headers"] if key == b"authorization"]
         token = _bearer(given)
+        if pages is not None and not given:
+            # A browser sends no Authorization header when it follows a link: the cookie of /ui/login.
+            token = pages.token(scope)
         path, params = self._route(scope)
         rule = RULES.get(path) if path is not None else None
+        if rule is not None and rule.open:
+            await self.app(scope, receive, send)
+            return
+
+        def refusal(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+            if pages is not None:
+                return pages.refusal(scope, status, message)
+            return json_error(status, message, headers)
+
         try:
             caller = None if token is None else await self.run(lambda: self.check.caller(token))
             if caller is None:
-                message = "the bearer token is not valid" if given else "a bearer token is required"
+                message = "the bearer token is not valid" if given or token else "a bearer token is required"
                 await self._refuse(scope, rule, params, ANONYMOUS, 401)
-                await json_error(401, message, _CHALLENGE)(scope, receive, send)
+                await refusal(401, message, _CHALLENGE)(scope, receive, send)
                 return
             if rule is not None and caller.role not in rule.roles:
                 await self._refuse(scope, rule, params, caller.name, 403)
                 allowed = " or ".join(rule.roles)
-                await json_error(403, f"the role {caller.role} may not use this endpoint ({allowed} may)")(
+                await refusal(403, f"the role {caller.role} may not use this endpoint ({allowed} may)")(
                     scope, receive, send
                 )
                 return
         except PersistenceError as error:
-            await store_unavailable(error)(scope, receive, send)
+            unavailable: Response = store_unavailable(error)
+            if pages is not None:
+                unavailable = pages.refusal(scope, 503, "the database is not available")
+            await unavailable(scope, receive, send)
             return
         scope.setdefault("state", {})["caller"] = caller
         await self.app(scope, receive, send)
