@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ggzledger.domain import BillingCalendar, Contract, ContractBook, Scores, Trajectory
+from ggzledger.domain import BillingCalendar, ClaimBook, Contract, ContractBook, Export, Scores, Trajectory
 
 SCORES = Scores.from_mapping({**{str(n): n % 5 for n in range(1, 13)}, "13": 9, "A": 2}).items
 
@@ -22,6 +22,9 @@ def trajectory_events() -> list[Any]:
         opened_on=date(2016, 11, 1),
         region="Utrecht",
         referrer=None,
+        bsn="999999990",
+        member_number="M-0001",
+        birth_date=date(1961, 5, 17),
     )
     trajectory.assess(on=date(2016, 11, 1), scores=SCORES, assessor="psychiater", record_id=None, fingerprint="f1")
     trajectory.cluster(on=date(2016, 11, 1), cluster=4, record_id="R-2", fingerprint="f2")
@@ -102,6 +105,14 @@ def contract_events() -> list[Any]:
         Contract("K-2", "12345678", None, date(2024, 1, 1), date(2024, 12, 31), None, {"CO0497": 12000}, True),
         record_id=None, fingerprint="c2",
     )  # fmt: skip
+    return list(book.collect_events())
+
+
+def claim_events() -> list[Any]:
+    """A claim book with a month claimed, then claimed again deliberately."""
+    book = ClaimBook()
+    book.record(Export("3311", "12345678", "2024-10", "12345678-202410-3311-1", 6, 73730, again=False))
+    book.record(Export("3311", "12345678", "2024-10", "12345678-202410-3311-2", 6, 73730, again=True))
     return list(book.collect_events())
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from builders import meneer_henk
 from ggzledger import Ledger
-from ggzledger.domain import BillingCalendar, ContractBook, Trajectory
+from ggzledger.domain import AGGREGATES, BillingCalendar, ClaimBook, ContractBook
 from ggzledger.feed.public import TOPICS, TYPES, Feed, schema
 from ggzledger.service.records import parse_line
 from ggzledger.service.sealing import make_plain
@@ -92,8 +92,8 @@ def test_every_line_of_the_henk_feed_is_valid_against_its_shipped_schema(ledger:
     lines = henk_feed(ledger)
 
     # Every type of the first release; the zorgprestatiemodel's have their own case (test_zpm_feed.py),
-    # and so has personal_data_erased (test_erasure.py).
-    assert {line["type"] for line in lines} == set(TYPES) - ZPM_TYPES - {"personal_data_erased"}
+    # and so have personal_data_erased (test_erasure.py) and claim_exported (test_export_gds801.py).
+    assert {line["type"] for line in lines} == set(TYPES) - ZPM_TYPES - {"personal_data_erased", "claim_exported"}
     for line in lines:
         validate(line)
         # And the schema names every field the feed writes: the contract and the code agree.
@@ -156,10 +156,10 @@ def test_resuming_after_any_position_gives_every_later_event_exactly_once(ledger
 
 
 def test_every_stored_event_class_is_published_or_declared_internal() -> None:
-    internal = {BillingCalendar.Started.TOPIC, ContractBook.Started.TOPIC}
+    internal = {BillingCalendar.Started.TOPIC, ContractBook.Started.TOPIC, ClaimBook.Started.TOPIC}
     stored = {
         cls.TOPIC
-        for owner in (Trajectory, BillingCalendar, ContractBook)
+        for owner in AGGREGATES
         for name, cls in vars(owner).items()
         if isinstance(cls, type)
         and hasattr(cls, "TOPIC")

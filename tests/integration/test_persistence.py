@@ -17,9 +17,9 @@ from eventsourcing.persistence import InfrastructureFactory, MapperDeserialisati
 from eventsourcing.utils import Environment, get_topic, resolve_topic
 
 import ggzledger.domain
-from event_examples import SCORES, calendar_events, contract_events, trajectory_events
+from event_examples import SCORES, calendar_events, claim_events, contract_events, trajectory_events
 from ggzledger import Ledger
-from ggzledger.domain import BillingCalendar, ContractBook, Trajectory
+from ggzledger.domain import AGGREGATES, BillingCalendar, Trajectory
 from ggzledger.store import TypedMapper
 from ggzledger.store.codec import mapper_for
 
@@ -27,14 +27,14 @@ from ggzledger.store.codec import mapper_for
 def stored_event_classes() -> set[type]:
     """Every event class nested in an aggregate that can be stored (the abstract bases aside)."""
     found = set()
-    for aggregate in (Trajectory, BillingCalendar, ContractBook):
+    for aggregate in AGGREGATES:
         for name, value in vars(aggregate).items():
             if isinstance(value, type) and issubclass(value, Aggregate.Event) and name not in ("Event", "Created"):
                 found.add(value)
     return found
 
 
-ALL_EVENTS = trajectory_events() + calendar_events() + contract_events()
+ALL_EVENTS = trajectory_events() + calendar_events() + contract_events() + claim_events()
 
 
 def test_the_examples_cover_every_event_class() -> None:
@@ -43,6 +43,7 @@ def test_the_examples_cover_every_event_class() -> None:
         "Opened", "Assessed", "Clustered", "ActivityDelivered", "ActivityVoided", "Reviewed", "ReferredBack",
         "Started", "MonthClosed", "PrestatieDelivered", "RegiebehandelaarAssigned", "PrivacyStatementSigned",
         "PrivacyStatementWithdrawn", "Admitted", "Discharged", "ContractAgreed", "PersonalDataErased",
+        "ClaimExported",
     }  # fmt: skip
 
 
@@ -152,7 +153,7 @@ def test_the_mapper_for_an_application_takes_the_librarys_cipher_and_compressor_
 
 
 def test_every_explicit_topic_names_its_own_class() -> None:
-    for aggregate in (Trajectory, BillingCalendar, ContractBook):
+    for aggregate in AGGREGATES:
         assert resolve_topic(get_topic(aggregate)) is aggregate
         for value in vars(aggregate).values():
             if isinstance(value, type) and issubclass(value, Aggregate.Event):
@@ -164,7 +165,7 @@ def test_every_explicit_topic_names_its_own_class() -> None:
 
 def test_every_stored_topic_is_in_the_topics_table_of_events_md_and_has_its_section() -> None:
     page = (Path(__file__).parents[2] / "docs" / "events.md").read_text()
-    for aggregate in (Trajectory, BillingCalendar, ContractBook):
+    for aggregate in AGGREGATES:
         for value in vars(aggregate).values():
             if isinstance(value, type) and issubclass(value, Aggregate.Event) and value.__name__ not in _NEVER_STORED:
                 name = f"{aggregate.__name__}.{value.__name__}"

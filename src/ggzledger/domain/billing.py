@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -55,6 +56,8 @@ class BillingCalendar(Aggregate):
         def apply(self, calendar: BillingCalendar) -> None:
             calendar.closed.append(self.month)
             calendar.last_digest = self.digest
+            # The day the month's declarations were issued: a claim's invoice date (docs/exports.md).
+            calendar.closed_on[self.month] = self.timestamp.date()
 
     @staticmethod
     def create_id(**_: Any) -> UUID:
@@ -63,6 +66,7 @@ class BillingCalendar(Aggregate):
     @event(Started)
     def __init__(self) -> None:
         self.closed: list[str] = []
+        self.closed_on: dict[str, date] = {}
         self.last_digest = GENESIS_DIGEST
 
     @property

@@ -67,11 +67,11 @@ class Trajectory(Aggregate):
         TOPIC = "ggzledger.Trajectory.Created"
 
     class Opened(Aggregate.Created):
-        """The opening. Version 2 records the referral (zpm.md Z3.1)."""
+        """The opening. Version 2 records the referral (zpm.md Z3.1), 3 what a claim needs of the patient."""
 
         TOPIC = "ggzledger.Trajectory.Opened"
-        PERSONAL_FIELDS = ("patient", "referrer", "referrer_agb", "referral_date")
-        class_version = 2
+        PERSONAL_FIELDS = ("patient", "referrer", "referrer_agb", "referral_date", "bsn", "member_number", "birth_date")
+        class_version = 3
         trajectory: str
         record_id: str | None
         fingerprint: str
@@ -85,11 +85,20 @@ class Trajectory(Aggregate):
         referral_type: str | None = None
         referrer_agb: str | None = None
         referral_date: date | None = None
+        # The insured's identity on an insurer's claim (docs/exports.md): BSN or member number, birth date.
+        bsn: str | None = None
+        member_number: str | None = None
+        birth_date: date | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             # Version 1 knew no referral.
             state["referral_type"] = state["referrer_agb"] = state["referral_date"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            # Version 2 knew no claim identity.
+            state["bsn"] = state["member_number"] = state["birth_date"] = None
 
     class Assessed(Event):
         """A HoNOS+ rating. Version 2 records its total (items 1-12 without 9s, rules.md §8), 3 its route."""
@@ -389,6 +398,9 @@ class Trajectory(Aggregate):
         referral_type: str | None = None,
         referrer_agb: str | None = None,
         referral_date: date | None = None,
+        bsn: str | None = None,
+        member_number: str | None = None,
+        birth_date: date | None = None,
         *,
         trajectory: str,
         record_id: str | None,
@@ -410,6 +422,9 @@ class Trajectory(Aggregate):
         self.referral_type = referral_type
         self.referrer_agb = referrer_agb
         self.referral_date = referral_date
+        self.bsn = bsn
+        self.member_number = member_number
+        self.birth_date = birth_date
         self.referred_back_on: date | None = None
         # The latest privacy event by date, then recording order: (date, signed) (zpm.md Z6.4).
         self.privacy: tuple[date, bool] | None = None

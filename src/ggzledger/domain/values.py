@@ -12,6 +12,7 @@ import attrs
 from ggzledger.domain.errors import Malformed
 
 __all__ = [
+    "passes_elfproef",
     "HONOS_REQUIRED",
     "HONOS_OPTIONAL",
     "NOT_KNOWN",
@@ -123,3 +124,14 @@ class Scores:
 def total_of(items: ScoreItems) -> int:
     """Sum of items 1..12 of stored score items, skipping 9 (not known)."""
     return sum(score for item, score in items if item in HONOS_REQUIRED and score != NOT_KNOWN)
+
+
+def passes_elfproef(bsn: str) -> bool:
+    """Whether nine digits are a possible BSN: the weighted sum 9·d1 + 8·d2 + … + 2·d8 − 1·d9 is a multiple of 11.
+
+    The check every Dutch register applies to a burgerservicenummer; all zeros passes it and is no number.
+    """
+    if len(bsn) != 9 or not bsn.isascii() or not bsn.isdigit() or bsn == "000000000":
+        return False
+    weighted = sum(int(digit) * weight for digit, weight in zip(bsn, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True))
+    return weighted % 11 == 0

@@ -52,6 +52,9 @@ def _opened(e: Any) -> dict[str, Any]:
         "referral_type": getattr(e, "referral_type", None),
         "referrer_agb": getattr(e, "referrer_agb", None),
         "referral_date": _day(getattr(e, "referral_date", None)),
+        "bsn": getattr(e, "bsn", None),
+        "member_number": getattr(e, "member_number", None),
+        "birth_date": _day(getattr(e, "birth_date", None)),
     }
 
 
@@ -157,6 +160,10 @@ def _closed(e: Any) -> dict[str, Any]:
     }
 
 
+def _claim(e: Any) -> dict[str, Any]:
+    return {name: getattr(e, name) for name in ("insurer", "provider", "month", "message", "lines", "total", "again")}
+
+
 Data = Callable[[Any], dict[str, Any]]
 
 # Stored topic -> (external type, data). Internal events (the calendar's Started) are absent: never published.
@@ -180,6 +187,7 @@ _PUBLIC: dict[str, tuple[str, Data]] = {
     _T.PersonalDataErased.TOPIC: ("personal_data_erased", _erased),
     BillingCalendar.MonthClosed.TOPIC: ("month_closed", _closed),
     "ggzledger.ContractBook.ContractAgreed": ("contract_agreed", _contract),
+    "ggzledger.ClaimBook.ClaimExported": ("claim_exported", _claim),
 }
 
 TYPES: tuple[str, ...] = tuple(dict.fromkeys(kind for kind, _ in _PUBLIC.values()))

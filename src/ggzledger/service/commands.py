@@ -38,6 +38,9 @@ def open_trajectory(record: Record) -> Trajectory:
         referral_type=record.get("referral_type"),
         referrer_agb=record.get("referrer_agb"),
         referral_date=record.get("referral_date"),
+        bsn=record.get("bsn"),
+        member_number=record.get("member_number"),
+        birth_date=record.get("birth_date"),
     )
 
 

@@ -32,6 +32,7 @@ from ggzledger.domain.values import (
     ZPM_START,
     Scores,
     hoofdgroep_of,
+    passes_elfproef,
 )
 from ggzledger.reference.beroepen import BEROEPEN
 
@@ -115,6 +116,14 @@ def _digits(count: int) -> Check:
         return value
 
     return check
+
+
+def _bsn(name: str, value: Any, today: date) -> str:
+    number: str = _digits(9)(name, value, today)
+    if not passes_elfproef(number):
+        # The number itself is personal data: the message names the rule, not the digits.
+        raise Malformed(f"field {name!r} is not a BSN: its nine digits fail the elfproef")
+    return number
 
 
 def _integer(name: str, value: Any, today: date) -> int:
@@ -284,6 +293,9 @@ RECORD_TYPES: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
             "referral_type": _choice(REFERRAL_TYPES),
             "referrer_agb": _digits(8),
             "referral_date": _date,
+            "bsn": _bsn,
+            "member_number": _identifier,
+            "birth_date": _date,
         },
     ),
     "assessed": (
@@ -592,6 +604,9 @@ def _judge_opening(fields: dict[str, Any]) -> None:
         for name in ("referrer_agb", "referral_date"):
             if name in fields:
                 raise NotAllowed(f"trajectory {number}: referral type {referral_type} has no referrer, so no {name!r}")
+    birth_date = fields.get("birth_date")
+    if birth_date is not None and birth_date > opened_on:
+        raise OutOfOrder(f"trajectory {number}: the birth date lies after the opening date {opened_on}")
     referral_date = fields.get("referral_date")
     if referral_date is not None and referral_date > opened_on:
         raise OutOfOrder(
