@@ -11,7 +11,7 @@ from typing import NoReturn
 from ggzledger import __version__
 from ggzledger.domain.errors import Malformed
 from ggzledger.domain.months import is_month
-from ggzledger.interfaces.cli import access, follow, keys, reads, writes
+from ggzledger.interfaces.cli import access, exports, follow, keys, reads, writes
 from ggzledger.interfaces.numbers import POSITION_MAX, parse_count
 from ggzledger.projections.totals import DIMENSIONS
 from ggzledger.service.records import check_identifier
@@ -31,6 +31,19 @@ def _month(text: str) -> str:
     if not is_month(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a month YYYY-MM")
     return text
+
+
+def _digit_code(name: str, count: int) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if len(text) != count or not text.isascii() or not text.isdigit():
+            raise argparse.ArgumentTypeError(f"{name} must be {count} digits, got {text!r}")
+        return text
+
+    return parse
+
+
+_uzovi = _digit_code("an UZOVI code", 4)
+_agb = _digit_code("an AGB code", 8)
 
 
 def _trajectory(text: str) -> str:
@@ -289,6 +302,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--trajectory", type=_trajectory, metavar="TRAJECTORY", help="only the findings on its lines")
     sub.add_argument("--month", type=_month, metavar="MONTH", help="only the findings on lines dated in MONTH, YYYY-MM")
     json_flag(sub)
+
+    sub = command(
+        "export",
+        exports.cmd_export,
+        "a closed month's declarations as a claim: the Vektis GDS801 message to one insurer (docs/exports.md)",
+        "ggzledger export gds801 --insurer 3311 --month 2024-10 --out 2024-10-3311.xml",
+        "ggzledger export gds801 --insurer 3311 --month 2024-10 --again",
+        note="A month is claimed once per insurer (recorded as claim_exported); --again writes it again,"
+        " with the same line references and a new message reference. A message VECOZO would refuse is not"
+        " written: each broken rule is named (VC number, trajectory, line). Not VECOZO-certified.",
+    )
+    sub.add_argument("format", choices=tuple(exports.FORMATS), metavar="FORMAT", help="gds801")
+    sub.add_argument("--month", type=_month, required=True, metavar="MONTH", help="a closed month, YYYY-MM")
+    sub.add_argument("--insurer", type=_uzovi, metavar="UZOVI", help="gds801: the insurer's 4-digit UZOVI code")
+    sub.add_argument("--provider", type=_agb, metavar="AGB", help="gds801: the declarant, when the month has several")
+    sub.add_argument("--out", metavar="FILE", help="write to FILE, a new file (default: standard output)")
+    sub.add_argument("--again", action="store_true", help="gds801: export a month claimed before, deliberately")
+    sub.add_argument("--test", action="store_true", help="gds801: a test message (Berichtsoort T, not P)")
 
     sub = command(
         "verify",
