@@ -116,3 +116,20 @@ class Clerk:
         counts = self.send(record)
         assert counts == (0, 0, 1), (counts, self.messages)
         return self.messages[0]
+
+
+# A test BSN (it passes the elfproef) and a birth date: what a claim needs of the example's patient.
+INSURED = {"bsn": "999999990", "birth_date": "1984-03-12"}
+
+
+def zpm_example(ledger: Ledger, **opening: Any) -> Summary:
+    """The ZPM worked example ingested, its opening given ``opening`` too (e.g. INSURED); A-09 and A-10 are refused."""
+    lines = []
+    for line in ZPM_EXAMPLE.read_bytes().splitlines():
+        record = json.loads(line)
+        if record["type"] == "trajectory_opened":
+            record.update(opening)
+        lines.append(json.dumps(record).encode())
+    summary = ingest(ledger, lines, lambda n, message: None)
+    assert (summary.recorded, summary.refused) == (20, 2), summary
+    return summary

@@ -79,7 +79,7 @@ def _stdlib(name: str) -> bool:
 def test_the_rules_see_every_part_and_the_read_side() -> None:
     # A walk that found nothing would make every rule below pass.
     parts = {module.split(".")[1] for module in IMPORTS if "." in module}
-    assert {"domain", "reference", "store", "service", "audit", "feed", "interfaces", "projections"} <= parts
+    assert {"domain", "reference", "store", "service", "audit", "feed", "interfaces", "projections", "exports"} <= parts
     assert "ggzledger.projections.billing" in IMPORTS
 
 
@@ -109,6 +109,16 @@ def test_nothing_below_the_interfaces_imports_them() -> None:
     # `python -m ggzledger` is the program's entry point, like the console script: it may start the CLI.
     entry = ("ggzledger.interfaces", "ggzledger.__main__")
     offending = _offending(("ggzledger",), lambda name: _within(name, "ggzledger.interfaces"), but=entry)
+    assert offending == []
+
+
+def test_the_exports_are_used_by_the_interfaces_only() -> None:
+    # An export opens patients' identities: only a command or a request that logs the read may ask for one.
+    offending = _offending(
+        ("ggzledger",),
+        lambda name: _within(name, "ggzledger.exports"),
+        but=("ggzledger.exports", "ggzledger.interfaces"),
+    )
     assert offending == []
 
 
