@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 import attrs
 
-from ggzledger.interfaces.text.declaration import MONTHS_NL
 from ggzledger.projections.care_need import Entry
 
 __all__ = ["WIDTH", "HEIGHT", "LEFT", "RIGHT", "HONOS", "STEPS", "Point", "Step", "Mark", "Tick", "Chart", "chart"]
@@ -24,6 +23,8 @@ LEVELS = 5
 MIN_SPAN = timedelta(days=30)
 # More month labels than this crowd the axis: every second (third, ...) month is labelled instead.
 MAX_X_TICKS = 8
+# Dutch abbreviates maart as mrt, not by its first three letters.
+SHORT_MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 
 @attrs.frozen
@@ -176,7 +177,7 @@ def _month_ticks(start: date, end: date, x: Callable[[date], float]) -> list[Tic
         firsts.append(on)
         on = _next_month(on)
     every = max(1, math.ceil(len(firsts) / MAX_X_TICKS))
-    return [Tick(x(first), f"{MONTHS_NL[first.month - 1][:3]} {first.year}") for first in firsts[::every]]
+    return [Tick(x(first), f"{SHORT_MONTHS[first.month - 1]} {first.year}") for first in firsts[::every]]
 
 
 def _next_month(on: date) -> date:
