@@ -11,7 +11,9 @@ from pathlib import Path
 
 from ggzledger.audit.access_log import ALLOWED, AccessLog, entries, os_user
 from ggzledger.exports.claiming import ClaimRefused, prepare, record
-from ggzledger.interfaces.cli.console import UsageError, open_ledger
+from ggzledger.exports.fhir import export
+from ggzledger.exports.fhir_json import decimal
+from ggzledger.interfaces.cli.console import UsageError, counted, open_ledger
 
 __all__ = ["cmd_export", "write_out", "FORMATS"]
 
@@ -55,6 +57,35 @@ def _gds801(args: argparse.Namespace) -> int:
 
 
 FORMATS["gds801"] = _gds801
+
+
+def _fhir(args: argparse.Namespace) -> int:
+    given = [flag for flag, value in (("--insurer", args.insurer), ("--provider", args.provider),
+             ("--again", args.again), ("--test", args.test)) if value]  # fmt: skip
+    if given:
+        raise UsageError(
+            f"export fhir takes no {', '.join(given)}: the bundle holds every declaration of the month and is"
+            " no claim sent (those flags are gds801's)"
+        )
+    out = _checked_out(args.out)
+    with open_ledger(args.db, catch_up=True) as ledger:
+        bundle = export(ledger, args.month)
+        # The bundle names the patients (BSN or member number), opened for it: a read of their data.
+        # Nothing else is recorded: a FHIR bundle is not a claim sent to an insurer.
+        log = AccessLog(ledger.store)
+        log.create()
+        log.append(entries(os_user(), f"export fhir {args.month}", list(bundle.trajectories), ALLOWED))
+        write_out(bundle.json, out, lambda: None)
+    print(
+        f"bundle {bundle.month}: {counted(bundle.invoices, 'invoice')}, {counted(bundle.charge_items, 'charge item')},"
+        f" {counted(bundle.claims, 'claim')}, total {decimal(bundle.total)} EUR"
+        + (f", written to {out}" if out else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
+FORMATS["fhir"] = _fhir
 
 
 def _checked_out(out: str | None) -> Path | None:

@@ -306,14 +306,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command(
         "export",
         exports.cmd_export,
-        "a closed month's declarations as a claim: the Vektis GDS801 message to one insurer (docs/exports.md)",
+        "a closed month's declarations: the Vektis GDS801 claim message to one insurer (docs/exports.md),"
+        " or a FHIR R4 bundle of every declaration (docs/fhir.md)",
         "ggzledger export gds801 --insurer 3311 --month 2024-10 --out 2024-10-3311.xml",
         "ggzledger export gds801 --insurer 3311 --month 2024-10 --again",
-        note="A month is claimed once per insurer (recorded as claim_exported); --again writes it again,"
+        "ggzledger export fhir --month 2024-10 --out 2024-10.fhir.json",
+        note="gds801: a month is claimed once per insurer (recorded as claim_exported); --again writes it again,"
         " with the same line references and a new message reference. A message VECOZO would refuse is not"
-        " written: each broken rule is named (VC number, trajectory, line). Not VECOZO-certified.",
+        " written: each broken rule is named (VC number, trajectory, line). Not VECOZO-certified."
+        " fhir: a collection Bundle (EpisodeOfCare, ChargeItem, Invoice, Claim) with the same line references;"
+        " nothing is recorded, it can be written again. Both name the patients: each export is access-logged.",
     )
-    sub.add_argument("format", choices=tuple(exports.FORMATS), metavar="FORMAT", help="gds801")
+    sub.add_argument("format", choices=tuple(exports.FORMATS), metavar="FORMAT", help="gds801 or fhir")
     sub.add_argument("--month", type=_month, required=True, metavar="MONTH", help="a closed month, YYYY-MM")
     sub.add_argument("--insurer", type=_uzovi, metavar="UZOVI", help="gds801: the insurer's 4-digit UZOVI code")
     sub.add_argument("--provider", type=_agb, metavar="AGB", help="gds801: the declarant, when the month has several")
