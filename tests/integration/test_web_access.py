@@ -272,13 +272,15 @@ def test_what_a_request_names_is_escaped_on_the_page(browser: TestClient, tokens
     assert "<script" not in answer.text and "trajectory &lt;script src=x&gt; was never opened" in answer.text
 
 
-def test_pages_say_no_store_allow_no_script_and_send_no_referrer(browser: TestClient, tokens: dict[str, str]) -> None:
+def test_pages_say_no_store_allow_no_script_and_send_no_referrer_to_other_sites(
+    browser: TestClient, tokens: dict[str, str]
+) -> None:
     log_in(browser, tokens["auditor"])
     for path in [*PATIENT_PAGES.values(), "/ui/", "/ui/login"]:
         answer = browser.get(path)
         assert answer.headers["cache-control"] == "no-store", path
         assert "default-src 'none'" in answer.headers["content-security-policy"], path
-        assert answer.headers["referrer-policy"] == "no-referrer", path
+        assert answer.headers["referrer-policy"] == "same-origin", path
         assert "<script" not in answer.text, path
     css = browser.get("/ui/static/ggzledger.css")
     assert css.headers["content-type"].startswith("text/css") and "@media print" in css.text

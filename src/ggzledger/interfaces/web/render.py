@@ -38,6 +38,7 @@ ENVIRONMENT.globals.update(
         "initial": "eerste", "unchanged": "ongewijzigd", "step_up": "stap omhoog", "step_down": "stap omlaag",
         "lateral": "zijwaarts", "ended": "beëindigd", "erased": "gewist",
     },
+    LIKELIHOODS_NL={"likely": "waarschijnlijk", "less_likely": "minder waarschijnlijk", "unlikely": "onwaarschijnlijk"},
 )  # fmt: skip
 # No script, no other origin: the pages need their own stylesheet and forms, nothing else.
 SECURITY_HEADERS = {
@@ -46,8 +47,9 @@ SECURITY_HEADERS = {
         " base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    # A page's address names a trajectory: it is not sent on to wherever a link leads.
-    "Referrer-Policy": "no-referrer",
+    # A page's address names a trajectory: it is not sent to another site. Not no-referrer: under that
+    # policy a browser sends the login form's Origin as "null", and the login's same-origin check fails.
+    "Referrer-Policy": "same-origin",
 }
 
 TITLES = {
