@@ -172,8 +172,9 @@ def create_app(
     answered; every request needs ``Authorization: Bearer`` with a token of the
     ledger's whose role may call the endpoint (http_access.RULES); the token table
     is read again after ``token_ttl`` seconds, so a revoked token stops working
-    within that. Every read of a patient's data is appended to the access log.
-    Every response, errors included, carries ``Cache-Control: no-store``.
+    within that. The web view's pages under /ui/ (docs/web.md) take the token from
+    their session cookie too, and the login form and stylesheet need none. Every
+    read of a patient's data is appended to the access log. Every response, errors included, carries ``Cache-Control: no-store``.
     ``read_only``: the tables must exist already (a role that may not create them).
     """
     api = _Api(ledger)
