@@ -25,6 +25,7 @@ from ggzledger.projections.erasure import purge
 from ggzledger.projections.store import Cursor
 from ggzledger.projections.view import Recorded, TableView
 from ggzledger.reference import Catalogue
+from ggzledger.store.sql import chunked, placeholders
 
 __all__ = ["BillingView", "ComputedClose"]
 
@@ -403,6 +404,24 @@ class BillingView(TableView):
         """The closed months whose recomputed chained digest differs from the one their close recorded."""
         c.execute("SELECT month FROM billing_closes WHERE digest <> computed_digest ORDER BY month")
         return [row[0] for row in c.fetchall()]
+
+    def closes_between(self, c: Cursor, first: str, last: str) -> list[tuple[str, int]]:
+        """(month, up_to) of every closed month from ``first`` through ``last``, oldest first."""
+        c.execute("SELECT month, up_to FROM billing_closes WHERE month >= ? AND month <= ? ORDER BY month", (first, last))
+        return [(month, up_to) for month, up_to in c.fetchall()]
+
+    def activity_parties(self, c: Cursor, activities: Sequence[str]) -> dict[str, tuple[int, str, str]]:
+        """activity -> (position of its delivery event, provider, insurer of its trajectory), for those recorded."""
+        found: dict[str, tuple[int, str, str]] = {}
+        for chunk in chunked(sorted(set(activities))):
+            c.execute(
+                "SELECT a.activity, a.position, t.provider, t.insurer FROM billing_activities a"
+                " JOIN billing_trajectories t ON t.trajectory = a.trajectory"
+                f" WHERE a.activity IN ({placeholders(len(chunk))})",
+                chunk,
+            )
+            found.update((activity, (position, provider, insurer)) for activity, position, provider, insurer in c.fetchall())
+        return found
 
     def has_trajectory(self, c: Cursor, trajectory: str) -> bool:
         """True when the trajectory was opened."""
