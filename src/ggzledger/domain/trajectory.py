@@ -131,21 +131,30 @@ class Trajectory(Aggregate):
             trajectory._seen(self.fingerprint)
 
     class Clustered(Event):
-        """A typing of the care need. Version 2 records the hoofdgroep (zpm.md Z3.1)."""
+        """A typing of the care need.
+
+        Version 2 records the hoofdgroep (zpm.md Z3.1), 3 the DBC diagnosis group (docs/analyses.md).
+        """
 
         TOPIC = "ggzledger.Trajectory.Clustered"
-        PERSONAL_FIELDS = ("cluster", "hoofdgroep")
-        class_version = 2
+        PERSONAL_FIELDS = ("cluster", "hoofdgroep", "diagnosis_group")
+        class_version = 3
         trajectory: str
         record_id: str | None
         fingerprint: str
         on: date
         cluster: int
         hoofdgroep: str | None = None
+        diagnosis_group: str | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["hoofdgroep"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            # Before the DBC comparison no diagnosis group was recorded.
+            state["diagnosis_group"] = None
 
         def apply(self, trajectory: Trajectory) -> None:
             trajectory._note_cluster(self.on)
@@ -480,13 +489,26 @@ class Trajectory(Aggregate):
         )
 
     def cluster(
-        self, *, on: date, cluster: int, record_id: str | None, fingerprint: str, hoofdgroep: str | None = None
+        self,
+        *,
+        on: date,
+        cluster: int,
+        record_id: str | None,
+        fingerprint: str,
+        hoofdgroep: str | None = None,
+        diagnosis_group: str | None = None,
     ) -> None:
-        """Type the care need into a catalogue cluster (code, and its hoofdgroep, already checked)."""
+        """Type the care need into a catalogue cluster (code, hoofdgroep and DBC diagnosis group already checked)."""
         self._check_open_on("clustering", on)
         self._check_assessed_by("clustering", on)
         self._trigger(
-            self.Clustered, on=on, cluster=cluster, hoofdgroep=hoofdgroep, record_id=record_id, fingerprint=fingerprint
+            self.Clustered,
+            on=on,
+            cluster=cluster,
+            hoofdgroep=hoofdgroep,
+            diagnosis_group=diagnosis_group,
+            record_id=record_id,
+            fingerprint=fingerprint,
         )
 
     def deliver(

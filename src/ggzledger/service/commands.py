@@ -107,7 +107,13 @@ def apply_record(
             on=on, scores=record.get("honos"), assessor=record.get("assessor"), route=record.get("route"), **common
         )
     elif kind == "clustered":
-        trajectory.cluster(on=on, cluster=_cluster(record, catalogue), hoofdgroep=record.get("hoofdgroep"), **common)
+        trajectory.cluster(
+            on=on,
+            cluster=_cluster(record, catalogue),
+            hoofdgroep=record.get("hoofdgroep"),
+            diagnosis_group=record.get("diagnosis_group"),
+            **common,
+        )
     elif kind == "activity_voided":
         trajectory.void(activity=record.get("activity"), on=on, reason=record.get("reason"), **common)
     elif kind == "reviewed":

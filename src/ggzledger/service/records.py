@@ -35,6 +35,7 @@ from ggzledger.domain.values import (
     passes_elfproef,
 )
 from ggzledger.reference.beroepen import BEROEPEN
+from ggzledger.reference.dbc import DIAGNOSIS_GROUPS
 
 __all__ = [
     "Record",
@@ -304,7 +305,7 @@ RECORD_TYPES: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
     ),
     "clustered": (
         {"trajectory": _identifier, "date": _date, "cluster": _integer},
-        {"hoofdgroep": _choice(("X", "Y", "Z"))},
+        {"hoofdgroep": _choice(("X", "Y", "Z")), "diagnosis_group": _choice(tuple(DIAGNOSIS_GROUPS))},
     ),
     # A v1 (legacy) activity; one with "prestatie" is read by _parse_prestatie against ZPM_FIELDS.
     "activity_delivered": (
