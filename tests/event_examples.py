@@ -26,6 +26,10 @@ def trajectory_events() -> list[Any]:
         member_number="M-0001",
         birth_date=date(1961, 5, 17),
     )
+    trajectory.register(
+        on=date(2016, 10, 3), region="ZK11", care_form="outreach", patient="P-1", provider=None, record_id="R-0",
+        fingerprint="f-1",
+    )  # fmt: skip
     trajectory.assess(on=date(2016, 11, 1), scores=SCORES, assessor="psychiater", record_id=None, fingerprint="f1")
     trajectory.cluster(on=date(2016, 11, 1), cluster=4, record_id="R-2", fingerprint="f2")
     trajectory.deliver(

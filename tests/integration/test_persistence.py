@@ -43,7 +43,7 @@ def test_the_examples_cover_every_event_class() -> None:
         "Opened", "Assessed", "Clustered", "ActivityDelivered", "ActivityVoided", "Reviewed", "ReferredBack",
         "Started", "MonthClosed", "PrestatieDelivered", "RegiebehandelaarAssigned", "PrivacyStatementSigned",
         "PrivacyStatementWithdrawn", "Admitted", "Discharged", "ContractAgreed", "PersonalDataErased",
-        "ClaimExported",
+        "ClaimExported", "Registered",
     }  # fmt: skip
 
 

@@ -25,10 +25,10 @@ def test_the_commands_build_every_event_class_of_the_trajectory_but_its_creation
     } - {Trajectory.Event}
 
     assert classes == {type(event) for event in EVENTS[1:]}
-    assert len(classes) == 13
+    assert len(classes) == 14
     assert {cls.__name__ for cls in classes} >= {
         "PrestatieDelivered", "RegiebehandelaarAssigned", "PrivacyStatementSigned", "PrivacyStatementWithdrawn",
-        "Admitted", "Discharged", "PersonalDataErased",
+        "Admitted", "Discharged", "PersonalDataErased", "Registered",
     }  # fmt: skip
 
 

@@ -368,6 +368,26 @@ class Trajectory(Aggregate):
             trajectory.admitted_on = None
             trajectory._seen(self.fingerprint)
 
+    class Registered(Event):
+        """The patient's registration (aanmelding) with the provider, on or before the opening (docs/analyses.md).
+
+        ``region`` is a code of the zorgkantoorregio list (reference.regions), checked when the record
+        was read; ``care_form`` the cruciale-ggz form the patient was registered for, if any. The
+        record's ``patient`` and ``provider`` are checked against the opening and not stored again.
+        """
+
+        TOPIC = "ggzledger.Trajectory.Registered"
+        trajectory: str
+        record_id: str | None
+        fingerprint: str
+        on: date
+        region: str
+        care_form: str | None
+
+        def apply(self, trajectory: Trajectory) -> None:
+            trajectory.registered_on = self.on
+            trajectory._seen(self.fingerprint)
+
     class PersonalDataErased(Event):
         """The patient's data key was erased (AVG art. 17 or WGBO art. 7:455; docs/sealing.md).
 
@@ -439,6 +459,8 @@ class Trajectory(Aggregate):
         self.privacy: tuple[date, bool] | None = None
         # The date of the open admission, None when there is none (3.17).
         self.admitted_on: date | None = None
+        # The date of the patient's registration (aanmelding), once recorded.
+        self.registered_on: date | None = None
         self.first_assessed_on: date | None = None
         self.first_clustered_on: date | None = None
         # Latest date of an assessment, clustering or review: a referral back
@@ -677,6 +699,45 @@ class Trajectory(Aggregate):
                 f"of trajectory {self.number} on {latest}"
             )
         self._trigger(self.ReferredBack, on=on, to=to, reason=reason, record_id=record_id, fingerprint=fingerprint)
+
+    def register(
+        self,
+        *,
+        on: date,
+        region: str,
+        care_form: str | None,
+        patient: str | None,
+        provider: str | None,
+        record_id: str | None,
+        fingerprint: str,
+    ) -> None:
+        """Record the registration that preceded the opening; once, dated on or before the opening.
+
+        An assessment is never dated before the opening, so a registration on or before the
+        opening is also on or before the first assessment. ``patient`` and ``provider``, when the
+        record gives them, must be the opening's.
+        """
+        if self.registered_on is not None:
+            raise NotAllowed(
+                f"registration on {on}: trajectory {self.number} was registered already, on {self.registered_on}"
+            )
+        if patient is not None and patient != self.patient:
+            # The message names no patient: both ids are personal data.
+            raise NotAllowed(
+                f"registration on {on}: field 'patient' is not the patient trajectory {self.number} was opened for"
+            )
+        if provider is not None and provider != self.provider:
+            raise NotAllowed(
+                f"registration on {on}: provider {provider} is not trajectory {self.number}'s provider {self.provider}"
+            )
+        if on > self.opened_on:
+            raise OutOfOrder(
+                f"registration on {on} is dated after trajectory {self.number} was opened on {self.opened_on};"
+                " a registration precedes the opening"
+            )
+        self._trigger(
+            self.Registered, on=on, region=region, care_form=care_form, record_id=record_id, fingerprint=fingerprint
+        )
 
     def erase_personal_data(
         self, *, subject: str, basis: str, erased_at: datetime, digests: tuple[tuple[str, str], ...] = ()

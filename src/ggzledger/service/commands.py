@@ -141,6 +141,15 @@ def apply_record(
         trajectory.admit(on=on, after_20h=record.get("after_20h") or False, **common)
     elif kind == "discharged":
         trajectory.discharge(on=on, **common)
+    elif kind == "registered":
+        trajectory.register(
+            on=on,
+            region=record.get("region"),
+            care_form=record.get("care_form"),
+            patient=record.get("patient"),
+            provider=record.get("provider"),
+            **common,
+        )
     else:
         raise NotAllowed(f"records of type {kind} are not trajectory records")
 

@@ -36,6 +36,7 @@ from ggzledger.domain.values import (
 )
 from ggzledger.reference.beroepen import BEROEPEN
 from ggzledger.reference.dbc import DIAGNOSIS_GROUPS
+from ggzledger.reference.regions import load_regions
 
 __all__ = [
     "Record",
@@ -275,6 +276,18 @@ def _jsonable(value: Any) -> bool:
 
 
 _setting = _ranged(1, 8)
+
+
+def _region(name: str, value: Any, today: date) -> str:
+    """A code of the zorgkantoorregio list; a region's name is refused with its code named."""
+    regions = load_regions()
+    if isinstance(value, str) and value in regions.codes:
+        return value
+    named = regions.named(value) if isinstance(value, str) else None
+    if named is not None:
+        raise Malformed(f"field {name!r} must be a region code: {_show(value)} is the name of region {named.code}")
+    return str(_choice(regions.codes, "of docs/input.md's region list")(name, value, today))
+
 _beroep = _choice(tuple(BEROEPEN), "of docs/input.md's beroepen table")
 _practitioner = _digits(8)
 
@@ -343,6 +356,12 @@ RECORD_TYPES: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
     "privacy_withdrawn": ({"trajectory": _identifier, "date": _date}, {}),
     "admitted": ({"trajectory": _identifier, "date": _date}, {"after_20h": _boolean}),
     "discharged": ({"trajectory": _identifier, "date": _date}, {}),
+    # The patient's registration with the provider (docs/input.md): after its trajectory's opening in the
+    # input, dated on or before it; the region a code of reference.regions.
+    "registered": (
+        {"trajectory": _identifier, "date": _date, "region": _region},
+        {"patient": _identifier, "provider": _digits(8), "care_form": _choice(CARE_FORMS)},
+    ),
     "contract_agreed": (
         {"contract": _identifier, "provider": _digits(8), "valid_from": _any_date, "valid_to": _any_date},
         {"insurer": _digits(4), "percentage_bp": _integer, "code_amounts": _code_amounts, "max_max": _boolean},
