@@ -11,6 +11,7 @@ from ggzledger.projections.runner import Projector
 from ggzledger.projections.store import ProjectionStore, open_store
 from ggzledger.projections.totals import TotalsView
 from ggzledger.projections.view import View
+from ggzledger.projections.waiting import WaitingView
 from ggzledger.reference import Catalogue
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "TotalsView",
     "View",
     "Views",
+    "WaitingView",
     "open_store",
     "views_for",
 ]
@@ -42,8 +44,9 @@ class Views(NamedTuple):
     billing: BillingView
     history: HistoryView
     totals: TotalsView
+    waiting: WaitingView
 
 
 def views_for(catalogue: Catalogue) -> Views:
     """Every view the ledger keeps, each made with the cluster catalogue."""
-    return Views(BillingView(catalogue), HistoryView(catalogue), TotalsView(catalogue))
+    return Views(BillingView(catalogue), HistoryView(catalogue), TotalsView(catalogue), WaitingView())

@@ -41,13 +41,16 @@ def test_the_year_holds_every_kind_of_trajectory_record_in_2024() -> None:
 
     assert set(kinds) == {
         "contract_agreed", "trajectory_opened", "assessed", "clustered", "regiebehandelaar_assigned",
-        "activity_delivered", "activity_voided", "reviewed", "referred_back",
+        "activity_delivered", "activity_voided", "reviewed", "referred_back", "registered",
     }  # fmt: skip
     assert kinds["activity_delivered"] > kinds["trajectory_opened"] * 5
     assert {"CO0497", "CO0432", "CONSULT", "VERBLIJF", "OV0012"} <= codes
     assert len(clusters) >= 15
     assert 0 not in clusters  # no zorgvraagtype 0 from 2022 (rules.md 3.13)
-    assert all(r.get("date", r.get("valid_from", "")).startswith("2024-") for r in records)
+    # A registration precedes its opening, and January's intake was registered in 2023.
+    assert all(r.get("date", r.get("valid_from", "")).startswith("2024-") for r in records if r["type"] != "registered")
+    opened = {r["trajectory"]: r["date"] for r in records if r["type"] == "trajectory_opened"}
+    assert all(r["date"] <= opened[r["trajectory"]] for r in records if r["type"] == "registered")
 
 
 def test_a_share_of_the_year_is_billed_as_zpm_prestaties_by_several_professions_and_settings() -> None:

@@ -30,7 +30,7 @@ _LAST = date(YEAR, 12, 31)
 # (seeds 1..3, 2k..1M lines). The caseload is sized from it with a surplus that covers the
 # spread of small workloads, and the stream is cut at exactly the number of lines asked for,
 # in the last days of December.
-_LINES_PER_TRAJECTORY = 22.4
+_LINES_PER_TRAJECTORY = 23.0
 
 # How often each cluster is the first typing of a new trajectory: common mental-health problems
 # and non-psychotic disorders most, then psychosis, then cognitive impairment (weights, not %).
@@ -47,6 +47,15 @@ _ASSESSORS = ("psychiater", "gz-psycholoog", "verpleegkundig specialist")
 _VOID_REASONS = ("dubbel geregistreerd", "patient niet verschenen", "verkeerde prestatiecode", None)
 _END_REASONS = ("behandeling afgerond", "doelen bereikt", "verhuisd", "op eigen verzoek", None)
 _ENDED_TO = (("huisarts", 70), ("other_provider", 20), ("none", 10))
+# Registrations (aanmeldingen, docs/analyses.md): the share of trajectories that have one, the
+# patients' regions (zorgkantoorregio codes: Utrecht and the regions around it) and the care forms
+# they were registered for (none for most). Drawn from a generator of their own, so that every
+# other line is what it was without them.
+REGISTERED_SHARE = 0.6
+_REGISTERED_REGIONS = (("ZK11", 60), ("ZK12", 10), ("ZK10", 8), ("ZK24", 8), ("ZK07", 6), ("ZK08", 4), ("ZK18", 4))
+_REGISTERED_FORMS = (
+    ("", 70), ("outreach", 10), ("acute", 6), ("clinical", 6), ("highly_specialised_institution", 5), ("secure", 3),
+)  # fmt: skip
 
 
 def trajectories_for(events: int) -> int:
@@ -94,6 +103,7 @@ class _Year:
         # Source systems number records and activities from sequences as they register them.
         self.record_ids = itertools.count(1)
         self.activity_ids = itertools.count(1)
+        self.registrations = random.Random(seed * 7919 + 4)
 
     def lines(self) -> Iterator[bytes]:
         rng = self.rng
@@ -267,6 +277,7 @@ class _Trajectory:
         if self.practice is not None:
             record.update(referral(rng, day))
         yield year.line(record)
+        yield from self._registered(day)
         yield year.line(self._assessed(day))
         clustered = self._record("clustered", day, cluster=self.cluster)
         if self.practice is not None:
@@ -277,6 +288,25 @@ class _Trajectory:
         else:
             yield year.line(clustered)
         self._plan_review(day)
+
+    def _registered(self, opened_on: date) -> Iterator[bytes]:
+        """The registration before the opening, for a share of trajectories: weeks before it, some beyond 4."""
+        year = self.year
+        rng = year.registrations
+        if rng.random() >= REGISTERED_SHARE:
+            return
+        wait = int(rng.lognormvariate(math.log(20), 0.6))
+        record = {
+            "type": "registered",
+            "id": f"G{year.seed}-{self.index:06d}",
+            "trajectory": self.number,
+            "date": (opened_on - timedelta(days=wait)).isoformat(),
+            "region": _weighted(rng, _REGISTERED_REGIONS),
+        }
+        form = _weighted(rng, _REGISTERED_FORMS)
+        if form:
+            record["care_form"] = form
+        yield year.line(record)
 
     def _plan_review(self, clustered_on: date) -> None:
         rng = self.year.rng
