@@ -139,6 +139,10 @@ class DbcRow:
         return self.holds(low) and other.holds(low)
 
 
+def _as_rows(rows: Iterable[DbcRow]) -> tuple[DbcRow, ...]:
+    return tuple(rows)
+
+
 @attrs.frozen
 class DbcTable:
     """One version of a DBC table: rows whose bands and periods never overlap per group.
@@ -148,7 +152,7 @@ class DbcTable:
     """
 
     version: str = attrs.field(validator=_label)
-    rows: tuple[DbcRow, ...] = attrs.field(converter=tuple)
+    rows: tuple[DbcRow, ...] = attrs.field(converter=_as_rows)
 
     def __attrs_post_init__(self) -> None:
         for index, row in enumerate(self.rows):
@@ -255,11 +259,15 @@ def _date(field: str, text: str) -> date:
     raise TariffError(f"{field} {text!r} is not a date YYYY-MM-DD")
 
 
+def _as_tables(tables: Iterable[DbcTable]) -> tuple[DbcTable, ...]:
+    return tuple(tables)
+
+
 @attrs.frozen
 class DbcTables:
     """The DBC tables in force: the shipped ones, then those users loaded; the table loaded last wins."""
 
-    tables: tuple[DbcTable, ...] = attrs.field(converter=tuple)
+    tables: tuple[DbcTable, ...] = attrs.field(converter=_as_tables)
 
     def with_table(self, table: DbcTable) -> DbcTables:
         """These tables and ``table`` after them. Raises TariffError when another table has its version."""
@@ -270,11 +278,11 @@ class DbcTables:
 
     def product(self, group: str, minutes: int, on: date) -> tuple[str, DbcRow] | None:
         """(table version, row) of the product of ``group`` at ``minutes`` in force on ``on``; None when none."""
-        return _last(((t.version, t.product(group, minutes, on)) for t in self.tables))
+        return _last((t.version, t.product(group, minutes, on)) for t in self.tables)
 
     def stay(self, on: date) -> tuple[str, DbcRow] | None:
         """(table version, row) of the stay day in force on ``on``; None when none."""
-        return _last(((t.version, t.stay(on)) for t in self.tables))
+        return _last((t.version, t.stay(on)) for t in self.tables)
 
 
 def _last(found: Iterable[tuple[str, DbcRow | None]]) -> tuple[str, DbcRow] | None:

@@ -11,7 +11,7 @@ from typing import NoReturn
 from ggzledger import __version__
 from ggzledger.domain.errors import Malformed
 from ggzledger.domain.months import is_month
-from ggzledger.interfaces.cli import access, exports, follow, keys, reads, writes
+from ggzledger.interfaces.cli import access, analyses, exports, follow, keys, reads, writes
 from ggzledger.interfaces.numbers import POSITION_MAX, parse_count
 from ggzledger.projections.totals import DIMENSIONS
 from ggzledger.service.records import check_identifier
@@ -302,6 +302,42 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--trajectory", type=_trajectory, metavar="TRAJECTORY", help="only the findings on its lines")
     sub.add_argument("--month", type=_month, metavar="MONTH", help="only the findings on lines dated in MONTH, YYYY-MM")
     json_flag(sub)
+
+    sub = command(
+        "dbc",
+        analyses.cmd_dbc,
+        "what the DBC model (until 2021) would have billed for a trajectory's facts, beside what was declared",
+        "ggzledger dbc T-HENK",
+        "ggzledger dbc --month 2017-02 --json",
+        note="Writes nothing; the read is access-logged. The DBC tables are listed and loaded by dbc-tables\n"
+        "(docs/analyses.md: the bands, the 365-day close, the start year's tariff, the stay days).",
+    )
+    sub.add_argument("trajectory", metavar="TRAJECTORY", nargs="?", type=_trajectory, help=TRAJECTORY_HELP)
+    sub.add_argument("--month", type=_month, metavar="MONTH", help="every trajectory referred back in MONTH, YYYY-MM")
+    json_flag(sub)
+
+    sub = command(
+        "dbc-tables",
+        analyses.cmd_dbc_tables,
+        "list the DBC tables (product per diagnosis group and minute band, the stay day), or load one from CSV",
+        "ggzledger dbc-tables",
+        "ggzledger dbc-tables load dbc-2018.csv --version dbc-2018",
+    )
+    sub.add_argument("action", choices=["list", "load"], nargs="?", default="list", help="list (default) or load")
+    sub.add_argument(
+        "file",
+        metavar="FILE",
+        nargs="?",
+        help="with load: CSV product,diagnosis_group,min_minutes,max_minutes,description,amount,valid_from,valid_to",
+    )
+    sub.add_argument("--version", help="with load: the table's version label")
+    sub.add_argument(
+        "--encoding",
+        type=_encoding,
+        default="utf-8-sig",
+        metavar="ENC",
+        help="with load: the CSV's encoding (default utf-8; cp1252 for Windows Excel)",
+    )
 
     sub = command(
         "export",
