@@ -407,7 +407,9 @@ class BillingView(TableView):
 
     def closes_between(self, c: Cursor, first: str, last: str) -> list[tuple[str, int]]:
         """(month, up_to) of every closed month from ``first`` through ``last``, oldest first."""
-        c.execute("SELECT month, up_to FROM billing_closes WHERE month >= ? AND month <= ? ORDER BY month", (first, last))
+        c.execute(
+            "SELECT month, up_to FROM billing_closes WHERE month >= ? AND month <= ? ORDER BY month", (first, last)
+        )
         return [(month, up_to) for month, up_to in c.fetchall()]
 
     def activity_parties(self, c: Cursor, activities: Sequence[str]) -> dict[str, tuple[int, str, str]]:
@@ -420,7 +422,9 @@ class BillingView(TableView):
                 f" WHERE a.activity IN ({placeholders(len(chunk))})",
                 chunk,
             )
-            found.update((activity, (position, provider, insurer)) for activity, position, provider, insurer in c.fetchall())
+            found.update(
+                (activity, (position, provider, insurer)) for activity, position, provider, insurer in c.fetchall()
+            )
         return found
 
     def has_trajectory(self, c: Cursor, trajectory: str) -> bool:
