@@ -3,12 +3,79 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from ggzledger.interfaces.cli.access import logged_read
 from ggzledger.interfaces.cli.console import UsageError, open_ledger, print_json
 
-__all__ = ["cmd_dbc", "cmd_dbc_tables"]
+__all__ = ["cmd_whatif", "cmd_dbc", "cmd_dbc_tables", "cmd_waiting", "cmd_regiobeeld"]
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    """A period's issued declarations re-priced under other tariffs, an uplift or other contracts; writes nothing."""
+    from ggzledger.analyses.whatif import DIMENSIONS, WhatIfError, period, whatif
+    from ggzledger.analyses.whatif_pricing import OtherContracts, OtherTables, Uplift, parse_percent
+    from ggzledger.interfaces.text.whatif import render_whatif
+    from ggzledger.reference.tariffs import TariffError
+
+    try:
+        period(args.month_from, args.month_to)
+    except WhatIfError as error:
+        raise UsageError(str(error)) from None
+    if args.shift_years and not args.tariffs:
+        raise UsageError("--shift-years goes with --tariffs")
+    by = [dimension for given in args.by or [] for dimension in given.split(",")] or list(DIMENSIONS)
+    for dimension in by:
+        if dimension not in DIMENSIONS:
+            raise UsageError(f"--by must be one of {', '.join(DIMENSIONS)}, got {dimension!r}")
+    what = f"whatif {args.month_from} {args.month_to}"
+    with open_ledger(args.db, catch_up=True) as ledger:
+        alternative: Uplift | OtherTables | OtherContracts
+        try:
+            if args.uplift is not None:
+                alternative = Uplift(parse_percent(args.uplift))
+            elif args.tariffs:
+                labels: list[str] = []
+                for path in args.tariffs:
+                    labels.append(_label(path, labels))
+                files = [(label, _read(path), path) for label, path in zip(labels, args.tariffs, strict=True)]
+                alternative = OtherTables.from_csv(files, args.shift_years)
+            else:
+                alternative = OtherContracts.from_jsonl(
+                    _read(args.contract), args.contract, ledger.tariffs, ledger.today()
+                )
+        except (TariffError, ValueError) as error:
+            raise UsageError(str(error)) from None
+        # Logged as findings are: the unpriced lines name trajectories and their care (an activity on a
+        # date). The breakdowns are sums, as totals are; a what-if with every line priced names no one.
+        with logged_read(ledger, what, None) as read:
+            result = whatif(ledger, args.month_from, args.month_to, alternative, by)
+            read(sorted({u.trajectory for u in result.unpriced}))
+    if args.json:
+        print_json(result.to_json())
+    else:
+        print(render_whatif(result))
+    return 0
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{path} is not UTF-8 text (byte {error.start + 1})") from None
+
+
+def _label(path: str, taken: list[str]) -> str:
+    # The table's label in the answer: the file's name without .csv, made an identifier; numbered when repeated.
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(path).stem).strip("-") or "table"
+    label, number = stem, 1
+    while label in taken:
+        number += 1
+        label = f"{stem}~{number}"
+    return label
 
 
 def cmd_dbc(args: argparse.Namespace) -> int:
@@ -79,4 +146,68 @@ def _read_csv(path: str, encoding: str) -> str:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
     except UnicodeDecodeError as error:
         shown = "UTF-8" if encoding == "utf-8-sig" else encoding
-        raise UsageError(f"{path} is not {shown} text (byte {error.start + 1}); from Excel on Windows: --encoding cp1252") from None
+        raise UsageError(
+            f"{path} is not {shown} text (byte {error.start + 1}); from Excel on Windows: --encoding cp1252"
+        ) from None
+
+
+def cmd_waiting(args: argparse.Namespace) -> int:
+    """Waiting times per trajectory (aanmeld-, behandel- and total wait) as of a date; writes nothing."""
+    from datetime import date
+
+    from ggzledger.analyses.waiting import waiting
+    from ggzledger.interfaces.plots import PlotError, check_target, plot_waits
+    from ggzledger.interfaces.text.waiting import render_waits
+    from ggzledger.reference.treeknormen import load_treeknormen
+
+    as_of = args.as_of or date.today()
+    try:
+        target = None if args.plot is None else check_target(args.plot)
+    except PlotError as error:
+        raise UsageError(str(error)) from None
+    # A read of patients' care (their dates), logged as findings is.
+    asked = {"--trajectory": args.trajectory, "--as-of": args.as_of}
+    what = " ".join(["waiting", *(f"{option} {value}" for option, value in asked.items() if value)])
+    with open_ledger(args.db, catch_up=True) as ledger, logged_read(ledger, what, args.trajectory) as read:
+        waits = waiting(ledger, as_of, args.trajectory)
+        read([w.trajectory for w in waits])
+    if target is not None:
+        plot_waits(waits, as_of, target)
+    if args.json:
+        norm = load_treeknormen().lookup(as_of)
+        print_json(
+            {
+                "as_of": as_of.isoformat(),
+                "treeknormen_days": {
+                    "aanmeld": norm.aanmeld_days,
+                    "behandel": norm.behandel_days,
+                    "total": norm.total_days,
+                },
+                "trajectories": [{**w.to_json(), "waiting": w.waiting_on(as_of)} for w in waits],
+            }
+        )
+    else:
+        print(render_waits(waits, as_of))
+    return 0
+
+
+def cmd_regiobeeld(args: argparse.Namespace) -> int:
+    """The regiobeeld as of a date, by region, care form and group; writes nothing, names no patient."""
+    from ggzledger.analyses.regiobeeld import parse_by, regiobeeld
+    from ggzledger.interfaces.plots import PlotError, check_target, plot_volume
+    from ggzledger.interfaces.text.waiting import render_regiobeeld
+
+    try:
+        by = parse_by(args.by)
+        target = None if args.plot is None else check_target(args.plot)
+    except (ValueError, PlotError) as error:
+        raise UsageError(str(error)) from None
+    with open_ledger(args.db, catch_up=True) as ledger:
+        beeld = regiobeeld(ledger, args.as_of, by)
+    if target is not None:
+        plot_volume(beeld, target)
+    if args.json:
+        print_json(beeld.to_json())
+    else:
+        print(render_regiobeeld(beeld))
+    return 0

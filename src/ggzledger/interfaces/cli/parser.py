@@ -98,6 +98,20 @@ def _count(name: str, maximum: int, minimum: int = 0) -> Callable[[str], int]:
     return parse
 
 
+def _signed(most: int) -> Callable[[str], int]:
+    """An argparse type: a whole number -most..most, an optional sign before ASCII digits."""
+
+    def parse(text: str) -> int:
+        digits = text[1:] if text[:1] in "+-" else text
+        try:
+            value = parse_count(digits, "N", most)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number -{most}..{most}, got {text[:30]!r}") from None
+        return -value if text.startswith("-") else value
+
+    return parse
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line (the contract's rule for every user error)."""
 
@@ -266,6 +280,38 @@ def build_parser() -> argparse.ArgumentParser:
     json_flag(sub)
 
     sub = command(
+        "waiting",
+        analyses.cmd_waiting,
+        "waiting times per trajectory: registration -> assessment -> first treatment (docs/analyses.md)",
+        "ggzledger waiting --as-of 2024-12-31",
+        "ggzledger waiting --trajectory T1-000042 --json",
+        "ggzledger waiting --as-of 2024-12-31 --plot waits.png",
+        note="Writes nothing; the read is access-logged. A wait over its Treeknorm (28, 70, 98 days) is marked,\n"
+        "and is a treeknorm_exceeded finding.",
+    )
+    sub.add_argument("--trajectory", type=_trajectory, metavar="TRAJECTORY", help="only this trajectory")
+    sub.add_argument("--as-of", type=_date, metavar="DATE", help="as the dates up to DATE give it (default: today)")
+    sub.add_argument("--plot", metavar="FILE", help="also draw the waits' distribution to FILE (.png or .svg)")
+    json_flag(sub)
+
+    sub = command(
+        "regiobeeld",
+        analyses.cmd_regiobeeld,
+        "per region and care form: waiting, waits of the quarter, in care, complex need, volume by month",
+        "ggzledger regiobeeld --as-of 2024-12-31",
+        "ggzledger regiobeeld --as-of 2024-12-31 --by region,care_form,group --json",
+        "ggzledger regiobeeld --as-of 2024-12-31 --by care_form --plot volume.svg",
+        note="Writes nothing and names no patient (docs/analyses.md defines every figure).",
+    )
+    sub.add_argument("--as-of", type=_date, required=True, metavar="DATE", help="the day the picture is of, YYYY-MM-DD")
+    sub.add_argument(
+        "--by", default="region,care_form", metavar="DIMS",
+        help="comma-separated, any of region, care_form, group (default region,care_form)",
+    )  # fmt: skip
+    sub.add_argument("--plot", metavar="FILE", help="also draw the monthly volume by care form to FILE (.png or .svg)")
+    json_flag(sub)
+
+    sub = command(
         "totals",
         reads.cmd_totals,
         "cumulative totals of issued declarations",
@@ -301,6 +347,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--trajectory", type=_trajectory, metavar="TRAJECTORY", help="only the findings on its lines")
     sub.add_argument("--month", type=_month, metavar="MONTH", help="only the findings on lines dated in MONTH, YYYY-MM")
+    json_flag(sub)
+
+    sub = command(
+        "whatif",
+        analyses.cmd_whatif,
+        "a period's issued declarations re-priced under other tariffs, an uplift or other contracts (docs/analyses.md)",
+        "ggzledger whatif --month-from 2024-01 --month-to 2024-12 --uplift 10",
+        "ggzledger whatif --month-from 2025-01 --month-to 2025-12 --tariffs nza-2026.csv --shift-years 1 --json",
+        "ggzledger whatif --month-from 2024-10 --month-to 2024-11 --contract k-3311-2024-new.jsonl --by insurer",
+        note="Writes nothing. Each line is priced again from its activity's recorded facts; a line with no price\n"
+        "under the alternative counts 0 and is listed (the read is access-logged when it names trajectories).",
+    )
+    sub.add_argument("--month-from", type=_month, required=True, metavar="MONTH", help="the first month, YYYY-MM")
+    sub.add_argument("--month-to", type=_month, required=True, metavar="MONTH", help="the last month (at most 36)")
+    alternative = sub.add_mutually_exclusive_group(required=True)
+    alternative.add_argument(
+        "--tariffs", action="append", metavar="FILE",
+        help="a tariff table CSV as tariffs load takes (v1 or v2) instead of the tables in force; repeat to layer",
+    )  # fmt: skip
+    alternative.add_argument(
+        "--uplift", metavar="PERCENT", help="every line's amount +PERCENT (-100..1000, two decimals), per line half up"
+    )
+    alternative.add_argument(
+        "--contract", metavar="FILE", help="JSON lines of contract_agreed records replacing their parties' contracts"
+    )
+    sub.add_argument(
+        "--shift-years", type=_signed(10), default=0, metavar="N",
+        help="with --tariffs: look rows up N years from each date (1: next year's table on this year's care)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--by", action="append", metavar="DIM",
+        help="month, insurer, provider, group, cluster, care_form (repeat or comma-separate; default all)",
+    )  # fmt: skip
     json_flag(sub)
 
     sub = command(
