@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import date
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError
@@ -22,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ggzledger.analyses import whatif
 from ggzledger.audit import findings, reports
 from ggzledger.audit.access_log import ALLOWED, NOT_FOUND, AccessLog, Entry, entries
 from ggzledger.domain.errors import Malformed, UnknownTrajectory
@@ -29,6 +31,7 @@ from ggzledger.domain.months import SpanTooLong, is_month
 from ggzledger.feed.follow import Follower
 from ggzledger.feed.public import Feed
 from ggzledger.interfaces.http_access import Guard, caller_of, store_unavailable, what_of
+from ggzledger.interfaces.http_analyses import whatif_query
 from ggzledger.interfaces.http_hosts import (
     LOOPBACK_NAMES,
     HostCheck,
@@ -186,8 +189,11 @@ def create_app(
         Route("/trajectories/{trajectory}/declarations/{month}", api.declaration),
         Route("/months/{month}/declarations", api.declarations),
         Route("/trajectories/{trajectory}/history", api.history),
+        Route("/analyses/waiting", api.waiting),
+        Route("/analyses/regiobeeld", api.regiobeeld),
         Route("/totals", api.totals),
         Route("/findings", api.findings),
+        Route("/analyses/whatif", api.whatif),
         Route("/status", api.status),
         Route("/openapi.json", api.openapi),
     ]
@@ -345,6 +351,43 @@ class _Api:
             return json_error(404, str(error))
         return JSONResponse({"trajectory": trajectory, "entries": [entry.to_json() for entry in found]})
 
+    async def waiting(self, request: Request) -> Response:
+        # Each trajectory's dates are a read of its patient's care: logged as /findings is.
+        from ggzledger.analyses.waiting import waiting
+
+        trajectory = request.query_params.get("trajectory")
+        if trajectory is not None:
+            trajectory = _identifier(trajectory)
+        as_of = _as_of(request.query_params.get("as_of"), required=False)
+        try:
+            found = await self.logged(
+                request,
+                lambda: waiting(self.ledger, as_of, trajectory),
+                trajectory,
+                lambda waits: [w.trajectory for w in waits],
+            )
+        except UnknownTrajectory as error:
+            return json_error(404, str(error))
+        return JSONResponse(
+            {
+                "as_of": as_of.isoformat(),
+                "trajectory": trajectory,
+                "trajectories": [{**w.to_json(), "waiting": w.waiting_on(as_of)} for w in found],
+            }
+        )
+
+    async def regiobeeld(self, request: Request) -> Response:
+        # Counts by region, care form and group: it names no trajectory, so it is not access-logged (as /totals).
+        from ggzledger.analyses.regiobeeld import parse_by, regiobeeld
+
+        as_of = _as_of(request.query_params.get("as_of"), required=True)
+        try:
+            by = parse_by(request.query_params.get("by", "region,care_form"))
+        except ValueError as error:
+            raise HTTPException(400, str(error).removeprefix("--")) from None
+        found = await self.run(lambda: regiobeeld(self.ledger, as_of, by))
+        return JSONResponse(found.to_json())
+
     async def totals(self, request: Request) -> Response:
         by = request.query_params.get("by", "month")
         if by not in reports.DIMENSIONS:
@@ -372,6 +415,21 @@ class _Api:
         except UnknownTrajectory as error:
             return json_error(404, str(error))
         return JSONResponse({"trajectory": trajectory, "month": month, "findings": rows})
+
+    async def whatif(self, request: Request) -> Response:
+        # Logged as /findings is (docs/analyses.md): the unpriced lines name trajectories and their care.
+        params = {name: request.query_params.getlist(name) for name in request.query_params}
+        try:
+            asked = whatif_query(params, self.ledger.tariffs)
+        except ValueError as error:
+            raise HTTPException(400, str(error)) from None
+        result = await self.logged(
+            request,
+            lambda: whatif.whatif(self.ledger, asked.month_from, asked.month_to, asked.alternative, asked.by),
+            None,
+            lambda found: sorted({u.trajectory for u in found.unpriced}),
+        )
+        return JSONResponse(result.to_json())
 
     async def status(self, request: Request) -> Response:
         def read() -> dict[str, Any]:
@@ -421,6 +479,20 @@ class _Api:
             return result
 
         return await self.run(read_and_log)
+
+
+def _as_of(text: str | None, *, required: bool) -> date:
+    """The ``as_of`` parameter as a date (today when absent and not required); 400 when malformed."""
+    if text is None:
+        if required:
+            raise HTTPException(400, "as_of is required: a date YYYY-MM-DD")
+        return date.today()
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(400, f"as_of must be a date YYYY-MM-DD, got {text[:30]!r}") from None
 
 
 def _probe(ledger: Ledger) -> Callable[[], str | None] | None:

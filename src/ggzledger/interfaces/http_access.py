@@ -52,6 +52,12 @@ RULES: dict[str, Rule] = {
     "/trajectories/{trajectory}/history": Rule(_READERS, patient=True),
     "/findings": Rule(_READERS, patient=True),
     "/totals": Rule(_READERS, patient=False),
+    # Waiting times name trajectories and their dates: a read of patients' data. The regiobeeld counts
+    # by region, care form and group and names none, as /totals (docs/analyses.md).
+    "/analyses/waiting": Rule(("auditor",), patient=True),
+    "/analyses/regiobeeld": Rule(("auditor",), patient=False),
+    # An auditor's question of the whole ledger; logged as /findings, since its unpriced lines name trajectories.
+    "/analyses/whatif": Rule(("auditor",), patient=True),
     # No patient's data: every role may watch the lag and read the API's description.
     "/status": Rule(ROLES, patient=False),
     "/openapi.json": Rule(ROLES, patient=False),

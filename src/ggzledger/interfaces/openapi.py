@@ -166,6 +166,124 @@ _FINDINGS: dict[str, Any] = {
 }
 
 
+def _param(name: str, description: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+
+
+_WHATIF_ROW = {
+    "type": "object",
+    "properties": {
+        k: {"type": "string" if k == "key" else "integer"} for k in ("key", "declared", "alternative", "difference")
+    },
+}
+_WHATIF: dict[str, Any] = {
+    "type": "object",
+    "description": "docs/analyses.md, What-if tariffs: the shape, the rounding, what counts as unpriced.",
+    "required": [
+        "month_from",
+        "month_to",
+        "months",
+        "alternative",
+        "lines",
+        "declared",
+        "alternative_total",
+        "difference",
+        "by",
+        "unpriced",
+    ],
+    "properties": {
+        "month_from": {"type": "string"},
+        "month_to": {"type": "string"},
+        "months": {"type": "array", "items": {"type": "string"}},
+        "alternative": {"type": "object"},
+        "lines": {"type": "integer"},
+        "declared": {"type": "integer"},
+        "alternative_total": {"type": "integer"},
+        "difference": {"type": "integer"},
+        "by": {"type": "object", "additionalProperties": {"type": "array", "items": _WHATIF_ROW}},
+        "unpriced": {"type": "object"},
+    },
+}
+
+
+_DATE = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+_NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
+_NULLABLE_DAYS = {"type": ["integer", "null"]}
+_WAITING = {
+    "type": "object",
+    "required": ["as_of", "trajectory", "trajectories"],
+    "properties": {
+        "as_of": {"type": "string", "format": "date"},
+        "trajectory": {"type": ["string", "null"]},
+        "trajectories": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "trajectory", "region", "care_form", "registered_on", "opened_on", "first_assessed_on",
+                    "first_treated_on", "aanmeld_days", "behandel_days", "total_days", "exceeded", "waiting",
+                ],
+                "properties": {
+                    "trajectory": {"type": "string"},
+                    "region": {"type": "string", "description": "ZK01..ZK31, or uncoded"},
+                    "care_form": {"type": ["string", "null"]},
+                    "registered_on": _NULLABLE_DATE,
+                    "opened_on": {"type": "string", "format": "date"},
+                    "first_assessed_on": _NULLABLE_DATE,
+                    "first_treated_on": _NULLABLE_DATE,
+                    "aanmeld_days": _NULLABLE_DAYS,
+                    "behandel_days": _NULLABLE_DAYS,
+                    "total_days": _NULLABLE_DAYS,
+                    "exceeded": {"type": "array", "items": {"enum": ["aanmeld", "behandel", "total"]}},
+                    "waiting": {"type": "boolean", "description": "registered, not treated, not referred back"},
+                },
+            },
+        },
+    },
+}  # fmt: skip
+_WAIT_SUMMARY = {
+    "type": "object",
+    "required": ["count", "median_days", "p90_days", "above_norm", "share_above_norm"],
+    "properties": {
+        "count": {"type": "integer"},
+        "median_days": _NULLABLE_DAYS,
+        "p90_days": _NULLABLE_DAYS,
+        "above_norm": {"type": "integer"},
+        "share_above_norm": {"type": ["number", "null"]},
+    },
+}
+_FIGURES = {
+    "type": "object",
+    "required": ["waiting", "in_care", "complex", "waits", "volume"],
+    "properties": {
+        "waiting": {"type": "integer"},
+        "in_care": {"type": "integer"},
+        "complex": {"type": "integer"},
+        "waits": {"type": "object", "properties": dict.fromkeys(("aanmeld", "behandel", "total"), _WAIT_SUMMARY)},
+        "volume": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {"activities": {"type": "integer"}, "amount": {"type": "integer"}},
+            },
+        },
+    },
+}
+_REGIOBEELD = {
+    "type": "object",
+    "required": ["as_of", "by", "quarter", "months", "treeknormen_days", "rows", "total"],
+    "properties": {
+        "as_of": {"type": "string", "format": "date"},
+        "by": {"type": "array", "items": {"enum": ["region", "care_form", "group"]}},
+        "quarter": {"type": "object", "properties": {"from": {"type": "string"}, "to": {"type": "string"}}},
+        "months": {"type": "array", "items": {"type": "string"}},
+        "treeknormen_days": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "rows": {"type": "array", "items": _FIGURES},
+        "total": _FIGURES,
+    },
+}
+
+
 def _json(schema_ref: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema_ref}}}
 
@@ -230,6 +348,9 @@ def document() -> dict[str, Any]:
     schemas["History"] = _HISTORY
     schemas["Totals"] = _TOTALS
     schemas["Findings"] = _FINDINGS
+    schemas["WhatIf"] = _WHATIF
+    schemas["Waiting"] = _WAITING
+    schemas["Regiobeeld"] = _REGIOBEELD
     schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
     schemas["Status"] = {
         "type": "object",
@@ -363,6 +484,84 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/analyses/waiting": {
+                "get": {
+                    "summary": "Waiting times per trajectory: registration -> first assessment -> first treatment, in days.",
+                    "description": "Nothing is written. The auditor's role only; access-logged per trajectory listed "
+                    "(docs/analyses.md, Waiting times).",
+                    "parameters": [
+                        _param("trajectory", "Only this trajectory (404 when never opened).", {"type": "string"}),
+                        _param("as_of", "As the dates up to this day give it, YYYY-MM-DD (default today).", _DATE),
+                    ],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Waiting"}, "The waits, possibly none."),
+                        **_errors(400, 404),
+                    },
+                }
+            },
+            "/analyses/regiobeeld": {
+                "get": {
+                    "summary": "Per region and care form: waiting, waits of the quarter, in care, complex need, volume.",
+                    "description": "Nothing is written; counts only, naming no trajectory, so not access-logged. The "
+                    "auditor's role only (docs/analyses.md, Regiobeeld).",
+                    "parameters": [
+                        _param("as_of", "The day the picture is of, YYYY-MM-DD.", _DATE, required=True),
+                        _param(
+                            "by",
+                            "Comma-separated, any of region, care_form, group (default region,care_form).",
+                            {"type": "string"},
+                        ),
+                    ],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Regiobeeld"}, "The regiobeeld."),
+                        **_errors(400),
+                    },
+                }
+            },
+            "/analyses/whatif": {
+                "get": {
+                    "summary": "A period's issued declarations re-priced under an uplift or other loaded tariff tables.",
+                    "description": "Nothing is written. Each line is priced again from its activity's recorded facts; "
+                    "a line with no price under the alternative counts 0 and is listed. The auditor's role only; "
+                    "access-logged per trajectory named among the unpriced lines (docs/analyses.md).",
+                    "parameters": [
+                        _param("month_from", "The first month, YYYY-MM.", {"type": "string"}, required=True),
+                        _param(
+                            "month_to",
+                            "The last month, YYYY-MM; at most 36 months in all.",
+                            {"type": "string"},
+                            required=True,
+                        ),
+                        _param(
+                            "uplift",
+                            "A percentage -100..1000 with at most two decimals, e.g. 10 or 2.5: every "
+                            "line's amount raised, per line half up to the cent. Exactly one of uplift and tariffs.",
+                            {"type": "string", "pattern": "^[+-]?[0-9]{1,4}(\\.[0-9]{1,2})?$"},
+                        ),
+                        _param(
+                            "tariffs",
+                            "The label of a tariff table loaded in the ledger (repeatable, the last "
+                            "winning), used instead of the tables in force.",
+                            {"type": "string"},
+                        ),
+                        _param(
+                            "shift_years",
+                            "With tariffs: look rows up this many years (-10..10) from each date.",
+                            {"type": "integer"},
+                        ),
+                        _param(
+                            "by",
+                            "month, insurer, provider, group, cluster, care_form (repeatable or "
+                            "comma-separated; default all).",
+                            {"type": "string"},
+                        ),
+                    ],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/WhatIf"}, "The what-if (amounts in cents)."),
+                        **_errors(400),
+                    },
+                }
+            },
             "/status": {
                 "get": {
                     "summary": "The ledger's head and how far each read model has applied it (monitor the lag).",
@@ -384,7 +583,8 @@ def document() -> dict[str, Any]:
                     "scheme": "bearer",
                     "description": "Required on every request, loopback included: a named token of "
                     "`ggzledger token add NAME --role integrator|auditor|backoffice`. The integrator may read the "
-                    "feed (personal fields null), the auditor everything but the feed, the back office everything.",
+                    "feed (personal fields null), the auditor everything but the feed, the back office everything but "
+                    "the analyses (/analyses/…, the auditor's alone).",
                 }
             },
         },
