@@ -79,7 +79,9 @@ def _stdlib(name: str) -> bool:
 def test_the_rules_see_every_part_and_the_read_side() -> None:
     # A walk that found nothing would make every rule below pass.
     parts = {module.split(".")[1] for module in IMPORTS if "." in module}
-    assert {"domain", "reference", "store", "service", "audit", "feed", "interfaces", "projections", "exports"} <= parts
+    assert {
+        "domain", "reference", "store", "service", "audit", "feed", "interfaces", "projections", "exports", "analyses",
+    } <= parts  # fmt: skip
     assert "ggzledger.projections.billing" in IMPORTS
 
 
@@ -120,6 +122,35 @@ def test_the_exports_are_used_by_the_interfaces_only() -> None:
         but=("ggzledger.exports", "ggzledger.interfaces"),
     )
     assert offending == []
+
+
+# What writes: the unit of work, ingest, erasure, claims, tokens; and the Ledger's and the stores' writing calls.
+_WRITERS = ("ggzledger.service.batch", "ggzledger.service.ingest", "ggzledger.service.erasure",
+            "ggzledger.service.tokens", "ggzledger.service.sealing", "ggzledger.exports", "ggzledger.audit.access_log")  # fmt: skip
+_WRITING_CALLS = frozenset({
+    "record", "close_month", "close_record", "contract_record", "load_tariff_table", "store_events", "insert_events",
+    "insert_copied", "rebuild", "executemany",
+})  # fmt: skip
+
+
+def test_the_analyses_import_no_writer_and_call_nothing_that_writes() -> None:
+    # An analysis answers a question of the ledger and leaves it as it was (docs/analyses.md).
+    assert _offending(("ggzledger.analyses",), lambda name: _within(name, *_WRITERS)) == []
+    calls = []
+    # dbc_tables.py stores the DBC tables `dbc load` loads (reference data, not the ledger): the one exception,
+    # named so that no other module of the analyses grows a write unnoticed.
+    for path in sorted(p for p in (PACKAGE / "analyses").glob("*.py") if p.name != "dbc_tables.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr in _WRITING_CALLS:
+                    calls.append(f"{path.name}:{node.lineno} .{node.func.attr}()")
+                elif node.func.attr == "transaction" and any(
+                    k.arg == "write" and not (isinstance(k.value, ast.Constant) and k.value.value is False)
+                    for k in node.keywords
+                ):
+                    calls.append(f"{path.name}:{node.lineno} a write transaction")
+    assert calls == []
+    assert (PACKAGE / "analyses" / "whatif.py").exists()
 
 
 def test_importing_the_domain_loads_neither_the_store_nor_the_read_side() -> None:
