@@ -87,7 +87,7 @@ def test_a_clean_log_has_no_findings_and_every_finding_is_named_as_z8_names_it()
     log.line("A2", "2024-01-09", start="09:00")
 
     assert log.find() == []
-    assert len(FINDINGS) == 18 and len(set(FINDINGS)) == 18
+    assert len(FINDINGS) == 19 and len(set(FINDINGS)) == 19
 
 
 # overlapping_consults

@@ -260,6 +260,7 @@ def read_volumes(c: Cursor, as_of: date) -> list[Volume]:
 
 def regiobeeld(ledger: Any, as_of: date, by: Sequence[str] = ("region", "care_form")) -> Regiobeeld:
     """The regiobeeld of a caught-up :class:`~ggzledger.service.ledger.Ledger` as of ``as_of``."""
+    ledger.projector.catch_up()
     with ledger.store.transaction(write=False) as c:
         waits = read_waits(c, as_of)
         groups = read_groups(c, as_of, ledger.catalogue)

@@ -254,6 +254,7 @@ def waiting(ledger: Any, as_of: date, trajectory: str | None = None) -> list[Wai
 
     ``ledger`` is a caught-up :class:`~ggzledger.service.ledger.Ledger`.
     """
+    ledger.projector.catch_up()
     with ledger.store.transaction(write=False) as c:
         waits = read_waits(c, as_of, trajectory)
         if trajectory is not None and not waits:

@@ -16,8 +16,10 @@ from typing import Any
 
 import attrs
 
+from ggzledger.analyses.waiting import exceeded, waits_from_states
 from ggzledger.domain.errors import UnknownTrajectory
 from ggzledger.domain.months import month_of
+from ggzledger.reference.treeknormen import load_treeknormen
 from ggzledger.service.ledger import Ledger
 
 __all__ = ["FINDINGS", "TOPICS", "DIAGNOSTIEK_DAYS", "Finding", "find", "findings", "select"]
@@ -52,8 +54,9 @@ FINDINGS = (
     "psychodiagnostiek_surcharge_missing",
     "duration_unverifiable",
     "price_capped",
+    "treeknorm_exceeded",
 )
-"""Every finding of zpm.md Z8, in the spec's order."""
+"""Every finding of zpm.md Z8, in the spec's order, then the Treeknormen's (docs/analyses.md)."""
 
 _P = "ggzledger.Trajectory."
 _OPENED = _P + "Opened"
@@ -69,10 +72,13 @@ _ADMITTED = _P + "Admitted"
 _DISCHARGED = _P + "Discharged"
 _ERASED = _P + "PersonalDataErased"
 _CLOSED = "ggzledger.BillingCalendar.MonthClosed"
+_REGISTERED = _P + "Registered"
+_ASSESSED = _P + "Assessed"
+_REFERRED = _P + "ReferredBack"
 
 TOPICS: tuple[str, ...] = (
     _OPENED, _CLUSTERED, _REVIEWED, _LEGACY, _PRESTATIE, _VOIDED, _REGIE, _SIGNED, _WITHDRAWN, _ADMITTED,
-    _DISCHARGED, _ERASED, _CLOSED,
+    _DISCHARGED, _ERASED, _CLOSED, _REGISTERED, _ASSESSED, _REFERRED,
 )  # fmt: skip
 """The stored topics the findings read."""
 
@@ -269,8 +275,9 @@ def find(
     state; topics the findings do not read are ignored. ``surcharge_in_force`` and
     ``min_minutes_of`` answer from the loaded tariff tables (the defaults know none).
     """
-    ledger = _Ledger(s for s in states if s[1] in TOPICS)
-    found: list[Finding] = []
+    read = [s for s in states if s[1] in TOPICS]
+    ledger = _Ledger(read)
+    found: list[Finding] = list(_treeknorm(read))
     for rule in (_overlaps, _consecutive, _stays, _typing, _group_sizes, _regie, _referral, _overleg, _prices):
         found.extend(rule(ledger))
     found.extend(_diagnostiek(ledger, diagnostiek_days))
@@ -529,6 +536,26 @@ def _prices(ledger: _Ledger) -> Iterator[Finding]:
 
 
 _PAGE = 5000
+
+
+_WAITS = {"aanmeld": "aanmeldwachttijd", "behandel": "behandelwachttijd", "total": "wachttijd in all"}
+_ENDS = {"aanmeld": ("registration", "first assessment"), "behandel": ("first assessment", "first treatment"),
+         "total": ("registration", "first treatment")}  # fmt: skip
+
+
+def _treeknorm(states: Sequence[State]) -> Iterator[Finding]:
+    """A wait that ended and took longer than its Treeknorm (docs/analyses.md): on the first treatment
+    activity for the behandel- and total wait, on no activity (empty) for the aanmeldwachttijd."""
+    norms = load_treeknormen()
+    for wait, treated in waits_from_states(states).values():
+        for kind, days, limit in exceeded(wait, norms):
+            activity, code = treated if kind != "aanmeld" and treated is not None else ("", "")
+            start, end = _ENDS[kind]
+            started = wait.registered_on if kind != "behandel" else wait.first_assessed_on
+            ended = wait.ended(kind)
+            assert ended is not None  # exceeded() reports only waits that ended
+            detail = f"{_WAITS[kind]} {days} days ({start} {started} -> {end} {ended}) exceeds the Treeknorm of {limit}"
+            yield Finding(wait.trajectory, activity, ended, code, "treeknorm_exceeded", detail)
 
 
 def _states(ledger: Ledger) -> Iterator[State]:
