@@ -28,6 +28,8 @@ REQUESTS = {
     "/findings": "/findings?trajectory=T-HENK",
     "/totals": "/totals",
     "/analyses/whatif": "/analyses/whatif?month_from=2016-11&month_to=2017-02&uplift=10",
+    "/analyses/dbc/{trajectory}": "/analyses/dbc/T-HENK",
+    "/analyses/dbc": "/analyses/dbc?month=2017-02",
     "/status": "/status",
     "/openapi.json": "/openapi.json",
     # The web view (tests/integration/test_web*.py holds its pages): a browser's requests.
@@ -98,7 +100,9 @@ def test_each_role_reaches_exactly_the_endpoints_its_rule_names(client: TestClie
     ]  # fmt: skip
     assert [p for p, r in RULES.items() if "auditor" not in r.roles] == ["/feed"]
     # ... and the analyses are the auditor's alone: the back office reaches every other endpoint.
-    assert [p for p, r in RULES.items() if "backoffice" not in r.roles] == ["/analyses/whatif"]
+    assert [p for p, r in RULES.items() if "backoffice" not in r.roles] == [
+        "/analyses/whatif", "/analyses/dbc/{trajectory}", "/analyses/dbc",
+    ]  # fmt: skip
 
 
 def test_a_revoked_token_is_refused_by_the_running_server_within_two_seconds(

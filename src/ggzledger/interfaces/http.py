@@ -194,6 +194,8 @@ def create_app(
         Route("/totals", api.totals),
         Route("/findings", api.findings),
         Route("/analyses/whatif", api.whatif),
+        Route("/analyses/dbc/{trajectory}", api.dbc),
+        Route("/analyses/dbc", api.dbc_month),
         Route("/status", api.status),
         Route("/openapi.json", api.openapi),
     ]
@@ -430,6 +432,30 @@ class _Api:
             lambda found: sorted({u.trajectory for u in found.unpriced}),
         )
         return JSONResponse(result.to_json())
+
+    async def dbc(self, request: Request) -> Response:
+        # A patient's care under the DBC model (minutes, stay days, diagnosis group): logged as the history is.
+        from ggzledger.analyses.dbc_ledger import comparison
+
+        trajectory = _trajectory(request)
+        try:
+            found = await self.logged(request, lambda: comparison(self.ledger, trajectory), trajectory)
+        except UnknownTrajectory as error:
+            return json_error(404, str(error))
+        return JSONResponse(found.to_json())
+
+    async def dbc_month(self, request: Request) -> Response:
+        # Every trajectory referred back in the month: one access-log row for each, as /months/M/declarations.
+        from ggzledger.analyses.dbc_ledger import comparisons
+        from ggzledger.interfaces.text.dbc import month_json
+
+        month = request.query_params.get("month")
+        if month is None or not is_month(month):
+            raise HTTPException(400, f"month must be a month YYYY-MM, got {month!r}")
+        found = await self.logged(
+            request, lambda: comparisons(self.ledger, month), None, lambda every: [c.trajectory for c in every]
+        )
+        return JSONResponse(month_json(month, found))
 
     async def status(self, request: Request) -> Response:
         def read() -> dict[str, Any]:

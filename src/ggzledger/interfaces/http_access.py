@@ -58,6 +58,9 @@ RULES: dict[str, Rule] = {
     "/analyses/regiobeeld": Rule(("auditor",), patient=False),
     # An auditor's question of the whole ledger; logged as /findings, since its unpriced lines name trajectories.
     "/analyses/whatif": Rule(("auditor",), patient=True),
+    # One patient's care under the DBC model (minutes, stay days, diagnosis group): logged as the history is.
+    "/analyses/dbc/{trajectory}": Rule(("auditor",), patient=True),
+    "/analyses/dbc": Rule(("auditor",), patient=True),
     # No patient's data: every role may watch the lag and read the API's description.
     "/status": Rule(ROLES, patient=False),
     "/openapi.json": Rule(ROLES, patient=False),

@@ -166,6 +166,50 @@ _FINDINGS: dict[str, Any] = {
 }
 
 
+_MONEY_OR_NULL = {"type": ["integer", "null"], "description": "euro cents; null when the DBC tables have no price"}
+_DBC_COMPARISON: dict[str, Any] = {
+    "description": "As `ggzledger dbc TRAJECTORY --json` prints it: docs/analyses.md, DBC comparison.",
+    "type": "object",
+    "required": [
+        "trajectory", "start_date", "end_date", "dbcs", "claims", "declarations", "months", "complete",
+        "dbc_total", "declared_total", "draft_total", "difference",
+    ],
+    "properties": {
+        "trajectory": {"type": "string"},
+        "start_date": _DATE,
+        "end_date": {"type": ["string", "null"], "format": "date"},
+        "dbcs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "number": {"type": "integer"},
+                    "start": _DATE,
+                    "end": _DATE,
+                    "closed_by": {"enum": ["referred_back", "365_days", "open"]},
+                    "claimed_on": {"type": ["string", "null"], "format": "date"},
+                    "minutes": {"type": "integer"},
+                    "diagnosis_group": {"type": ["string", "null"]},
+                    "product": {"type": ["string", "null"]},
+                    "amount": _MONEY_OR_NULL,
+                    "table": {"type": ["string", "null"]},
+                    "problem": {"type": ["string", "null"]},
+                    "closing_claim": _MONEY_OR_NULL,
+                },
+            },
+        },
+        "claims": {"type": "array", "items": {"type": "object"}},
+        "declarations": {"type": "array", "items": {"type": "object"}},
+        "months": {"type": "array", "items": {"type": "object"}},
+        "complete": {"type": "boolean"},
+        "dbc_total": {"type": "integer"},
+        "declared_total": {"type": "integer"},
+        "draft_total": {"type": "integer"},
+        "difference": {"type": ["integer", "null"]},
+    },
+}  # fmt: skip
+
+
 def _param(name: str, description: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
 
@@ -349,6 +393,7 @@ def document() -> dict[str, Any]:
     schemas["Totals"] = _TOTALS
     schemas["Findings"] = _FINDINGS
     schemas["WhatIf"] = _WHATIF
+    schemas["DbcComparison"] = _DBC_COMPARISON
     schemas["Waiting"] = _WAITING
     schemas["Regiobeeld"] = _REGIOBEELD
     schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
@@ -558,6 +603,55 @@ def document() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/WhatIf"}, "The what-if (amounts in cents)."),
+                        **_errors(400),
+                    },
+                }
+            },
+            "/analyses/dbc/{trajectory}": {
+                "get": {
+                    "summary": "What the DBC model (until 2021) would have billed for the trajectory's facts, "
+                    "beside what the ledger declared, month by month.",
+                    "description": "Nothing is written. The auditor's role only; access-logged naming the trajectory.",
+                    "parameters": [_path("trajectory", "The trajectory number.")],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/DbcComparison"}, "The comparison (cents)."),
+                        **_errors(404),
+                    },
+                }
+            },
+            "/analyses/dbc": {
+                "get": {
+                    "summary": "The DBC comparison of every trajectory referred back in a month, and their sums.",
+                    "description": "Nothing is written. The auditor's role only; one access-log row per trajectory.",
+                    "parameters": [_param("month", "The month, YYYY-MM.", {"type": "string"}, required=True)],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": [
+                                    "month",
+                                    "trajectories",
+                                    "complete",
+                                    "dbc_total",
+                                    "declared_total",
+                                    "draft_total",
+                                    "difference",
+                                ],
+                                "properties": {
+                                    "month": {"type": "string"},
+                                    "trajectories": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/DbcComparison"},
+                                    },
+                                    "complete": {"type": "boolean"},
+                                    "dbc_total": {"type": "integer"},
+                                    "declared_total": {"type": "integer"},
+                                    "draft_total": {"type": "integer"},
+                                    "difference": {"type": ["integer", "null"]},
+                                },
+                            },
+                            "The comparisons, in trajectory order.",
+                        ),
                         **_errors(400),
                     },
                 }
