@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
 
 from cli import no_traceback, one_line
+from doc_examples import DOCS, commands, same_output, sessions
 from processes import run_cli
 
 TABLES = Path(__file__).parents[2] / "src" / "ggzledger" / "reference" / "data"
@@ -95,3 +97,25 @@ def test_a_contract_file_replaces_the_insurers_contract(demos: Path) -> None:
 def test_every_mistake_is_one_line_and_exit_2(demos: Path, words: list[str], message: str) -> None:
     line = one_line(run_cli("--db", "ggzledger-demo-zpm.db", "whatif", *words, cwd=demos), 2)
     assert message in line
+
+
+def test_the_what_if_section_of_the_analyses_page_gives_the_output_shown(tmp_path: Path) -> None:
+    # Only this section: the page's other sections are other analyses' (and their own tests').
+    text = (DOCS / "analyses.md").read_text()
+    start = text.index("## What-if tariffs")
+    end = text.find("\n## ", start + 1)
+    section = tmp_path / "section.md"
+    section.write_text(text[start : end if end != -1 else len(text)])
+    assert run_cli("demo", "zpm", cwd=tmp_path).returncode == 0
+    ran = 0
+    for kind, name, body in sessions(section):
+        if kind == "file":
+            (tmp_path / name).write_text(body)
+            continue
+        for command, expected in commands(body):
+            words = shlex.split(command)
+            result = run_cli(*words[1:], cwd=tmp_path)
+            got = result.stderr + result.stdout
+            assert same_output(got, expected), f"$ {command}\n--- shown ---\n{expected}\n--- got ---\n{got}"
+            ran += 1
+    assert ran == 3
