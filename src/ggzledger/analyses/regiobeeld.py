@@ -52,11 +52,11 @@ def parse_by(text: str) -> tuple[str, ...]:
 
 
 def quarter_before(day: date) -> date:
-    """The first day of the quarter that ends on ``day``: three calendar months back, plus one day
-    (2024-06-30 -> 2024-04-01; a day the month lacks becomes its last, then the day after)."""
-    year, index = divmod(day.year * 12 + day.month - 1 - 3, 12)
-    back = date(year, index + 1, min(day.day, calendar.monthrange(year, index + 1)[1]))
-    return date.fromordinal(back.toordinal() + 1)
+    """The first day of the three months that end on ``day``: the day after it, three calendar months back
+    (2017-06-30 -> 2017-04-01, 2024-05-15 -> 2024-02-16; a day the month lacks becomes its last)."""
+    after = date.fromordinal(day.toordinal() + 1)
+    year, index = divmod(after.year * 12 + after.month - 1 - 3, 12)
+    return date(year, index + 1, min(after.day, calendar.monthrange(year, index + 1)[1]))
 
 
 def _months_up_to(day: date, count: int = 12) -> tuple[str, ...]:
