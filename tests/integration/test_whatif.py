@@ -254,3 +254,11 @@ def test_next_years_table_on_this_years_care_with_shift_years(ledger: Ledger) ->
     assert (result.lines, len(result.unpriced), result.total) == (12, 9, 35173)
     assert Counter(u.kind for u in result.unpriced) == {"debit": 8, "credit": 1}
     assert all(u.why.startswith("no prestatie in force on 2025-") for u in result.unpriced)
+
+
+def test_the_200k_check_script_runs_and_passes_on_a_small_year(capsys: pytest.CaptureFixture[str]) -> None:
+    from ggzledger.bench.whatif_check import main
+
+    assert main(["--events", "2000", "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(": yes") == 3, out
