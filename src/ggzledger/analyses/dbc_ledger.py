@@ -14,7 +14,7 @@ from ggzledger.analyses.dbc import Comparison, Declared, Delivery, Facts, compar
 from ggzledger.analyses.dbc_tables import StoredDbcTables
 from ggzledger.domain import Trajectory, trajectory_id
 from ggzledger.domain.errors import UnknownTrajectory
-from ggzledger.domain.months import first_day, last_day, month_of, months_between
+from ggzledger.domain.months import first_day, last_day, month_of, months_between, next_month
 from ggzledger.reference.dbc import DbcTables
 from ggzledger.service.ledger import Ledger
 
@@ -118,17 +118,19 @@ def _delivery(event: Trajectory.ActivityDelivered) -> Delivery:
 def _declared(ledger: Ledger, found: list[Facts]) -> dict[str, list[Declared]]:
     """Each trajectory's declarations, issued or (for a month not yet closed) the draft, from its first month on.
 
-    The months run through the later of the last closed month and the month of the trajectory's last
-    fact: a late line or a credit can still come in a later month's declaration.
+    The months run through the later of the month after the last close (not past this month) and the
+    month of the trajectory's last fact: a late line or a credit comes in a later month's declaration.
     """
     declared: dict[str, list[Declared]] = {facts.trajectory: [] for facts in found}
     if not found:
         return declared
     closed = ledger.calendar().closed
-    last_closed = closed[-1] if closed else None
     ends = [month_of(max([facts.opened_on, *(d.on for d in facts.deliveries)])) for facts in found]
+    if closed:
+        # The month after the last close holds, as a draft, what was recorded late for months closed before.
+        ends.append(min(next_month(closed[-1]), month_of(ledger.today())) if closed[-1] < "9999-12" else closed[-1])
     first = min(month_of(facts.opened_on) for facts in found)
-    last = max([*ends, *([last_closed] if last_closed else [])])
+    last = max(ends)
     for month in months_between(first, last):
         if len(found) == 1:
             one = ledger.declaration(found[0].trajectory, month)
