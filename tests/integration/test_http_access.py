@@ -27,6 +27,8 @@ REQUESTS = {
     "/trajectories/{trajectory}/history": "/trajectories/T-HENK/history",
     "/findings": "/findings?trajectory=T-HENK",
     "/totals": "/totals",
+    "/analyses/waiting": "/analyses/waiting?trajectory=T-HENK&as_of=2017-03-01",
+    "/analyses/regiobeeld": "/analyses/regiobeeld?as_of=2017-03-01&by=region,care_form,group",
     "/analyses/whatif": "/analyses/whatif?month_from=2016-11&month_to=2017-02&uplift=10",
     "/analyses/dbc/{trajectory}": "/analyses/dbc/T-HENK",
     "/analyses/dbc": "/analyses/dbc?month=2017-02",
@@ -101,7 +103,7 @@ def test_each_role_reaches_exactly_the_endpoints_its_rule_names(client: TestClie
     assert [p for p, r in RULES.items() if "auditor" not in r.roles] == ["/feed"]
     # ... and the analyses are the auditor's alone: the back office reaches every other endpoint.
     assert [p for p, r in RULES.items() if "backoffice" not in r.roles] == [
-        "/analyses/whatif", "/analyses/dbc/{trajectory}", "/analyses/dbc",
+        "/analyses/waiting", "/analyses/regiobeeld", "/analyses/whatif", "/analyses/dbc/{trajectory}", "/analyses/dbc",
     ]  # fmt: skip
 
 
