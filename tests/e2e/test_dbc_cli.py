@@ -4,11 +4,13 @@ the access log, and every mistake as one line."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
 
 from cli import no_traceback, one_line
+from doc_examples import DOCS, commands, same_output, sessions
 from processes import run_cli
 
 
@@ -101,3 +103,23 @@ def test_a_bad_dbc_table_is_one_line_naming_the_line(demo: Path, tmp_path: Path)
     line = one_line(run_cli("--db", str(tmp_path / "t.db"), "dbc-tables", "load", str(bad), "--version", "v"), 2)
 
     assert line.startswith(f"ggzledger: {bad} line 2: diagnosis_group 'somber' is not a DBC diagnosis group")
+
+
+def test_the_dbc_section_of_the_analyses_page_gives_the_output_shown(tmp_path: Path) -> None:
+    # Only this section: the page's other sections are other analyses' (and their own tests').
+    text = (DOCS / "analyses.md").read_text()
+    start = text.index("## DBC comparison")
+    end = text.find("\n## ", start + 1)
+    section = tmp_path / "section.md"
+    section.write_text(text[start : end if end != -1 else len(text)])
+    assert run_cli("demo", cwd=tmp_path).returncode == 0
+    ran = 0
+    for kind, _name, body in sessions(section):
+        if kind != "console":
+            continue
+        for command, expected in commands(body):
+            result = run_cli(*shlex.split(command)[1:], cwd=tmp_path)
+            got = result.stderr + result.stdout
+            assert same_output(got, expected), f"$ {command}\n--- shown ---\n{expected}\n--- got ---\n{got}"
+            ran += 1
+    assert ran == 1
