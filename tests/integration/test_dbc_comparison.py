@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from importlib import resources
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -13,12 +14,13 @@ from starlette.testclient import TestClient
 from builders import ZPM_EXAMPLE, Clerk, assessed, clustered, delivered, opened, referred_back, voided
 from ggzledger import Ledger, ingest
 from ggzledger.analyses.dbc_ledger import comparison, comparisons, ended_in, tables_of
-from ggzledger.analyses.dbc_tables import StoredDbcTables
 from ggzledger.audit.access_log import AccessLog
 from ggzledger.domain.months import months_between
 from ggzledger.interfaces.http import create_app
 from ggzledger.reference.dbc import DbcTable
 from ggzledger.reference.tariff_rows import TariffError
+from ggzledger.service.dbc_tables import StoredDbcTables
+from ggzledger.service.sealing import make_plain, seal_into
 from ggzledger.service.tokens import Tokens
 
 HEADER = "product,diagnosis_group,min_minutes,max_minutes,description,amount,valid_from,valid_to\n"
@@ -185,3 +187,18 @@ def test_the_auditor_reads_the_comparison_over_http_and_each_read_is_logged(
         ("backoffice", "GET /analyses/dbc/T-HENK", "T-HENK", "refused 403"),
         ("integrator", "GET /analyses/dbc/T-HENK", "T-HENK", "refused 403"),
     ]
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_sealed_copy_keeps_the_loaded_dbc_tables(db: str, tmp_path: Path) -> None:
+    plain = Ledger(db)
+    make_plain(plain)
+    text = HEADER + "dbc,depressie,3000,5999,Depressie (3000-5999),800000,2018-01-01,2018-12-31\n"
+    StoredDbcTables(plain.store).add(DbcTable.from_csv("dbc-2018", text), text)
+    seal_into(plain, str(tmp_path / "sealed.db"))
+    plain.close()
+    sealed = Ledger(str(tmp_path / "sealed.db"))
+    try:
+        assert [t.version for t in StoredDbcTables(sealed.store).tables().tables] == ["dbc-demo", "dbc-2018"]
+    finally:
+        sealed.close()

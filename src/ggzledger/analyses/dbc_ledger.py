@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from ggzledger.analyses.dbc import Comparison, Declared, Delivery, Facts, compare
-from ggzledger.analyses.dbc_tables import StoredDbcTables
+from ggzledger.service.dbc_tables import StoredDbcTables
 from ggzledger.domain import Trajectory, trajectory_id
 from ggzledger.domain.errors import UnknownTrajectory
 from ggzledger.domain.months import first_day, last_day, month_of, months_between, next_month

@@ -12,6 +12,7 @@ from ggzledger.audit.access_log import AccessLog
 from ggzledger.domain import trajectory_id
 from ggzledger.domain.errors import NotAllowed
 from ggzledger.progress import Progress
+from ggzledger.service.dbc_tables import TABLE as DBC_TABLE
 from ggzledger.service.ledger import Ledger
 from ggzledger.service.tokens import Tokens
 from ggzledger.store import head_of
@@ -25,6 +26,7 @@ BATCH = 5_000
 # Ledger-wide tables beside the events that the new ledger must have too (the views are rebuilt).
 _KEYS = "SELECT key, fingerprint, trajectory FROM ledger_keys ORDER BY key"
 _TARIFFS = "SELECT version, csv, loaded FROM tariff_tables ORDER BY version"
+_DBC_TABLES = "SELECT version, csv, loaded FROM dbc_tables ORDER BY version"
 
 
 @attrs.frozen
@@ -152,9 +154,13 @@ def _copy_tables(
             tariffs = [tuple(row) for row in c.fetchall()]
         except Exception:  # no tariff table was ever loaded into the old ledger
             tariffs = []
+    dbc_tables = _rows_if_any(ledger, _DBC_TABLES)
     with new.store.transaction(write=True) as c:
         c.executemany("INSERT INTO ledger_keys (key, fingerprint, trajectory) VALUES (?, ?, ?)", [*keys, *minted])
         c.executemany("INSERT INTO tariff_tables (version, csv, loaded) VALUES (?, ?, ?)", tariffs)
+        if dbc_tables:
+            c.execute(DBC_TABLE)
+            c.executemany("INSERT INTO dbc_tables (version, csv, loaded) VALUES (?, ?, ?)", dbc_tables)
     _copy_access(ledger, new)
 
 
@@ -164,6 +170,16 @@ _ACCESS = (
     ("access_tokens", "name, role, hash, created, revoked"),
     ("access_log", "id, at, who, what, trajectory, outcome, hash"),
 )
+
+
+def _rows_if_any(ledger: Ledger, query: str) -> list[tuple[Any, ...]]:
+    """The rows of a table that exists only once something was loaded into it; none when it does not exist."""
+    try:
+        with ledger.store.transaction(write=False) as c:
+            c.execute(query)
+            return [tuple(row) for row in c.fetchall()]
+    except Exception:  # the table was never created in the old ledger
+        return []
 
 
 def _copy_access(ledger: Ledger, new: Ledger) -> None:

@@ -108,7 +108,7 @@ def cmd_dbc(args: argparse.Namespace) -> int:
 
 def cmd_dbc_tables(args: argparse.Namespace) -> int:
     """List the DBC tables, or load one from a CSV file (docs/analyses.md)."""
-    from ggzledger.analyses.dbc_tables import StoredDbcTables
+    from ggzledger.service.dbc_tables import StoredDbcTables
     from ggzledger.domain.money import format_euro
     from ggzledger.reference.dbc import DbcTable
     from ggzledger.reference.tariffs import TariffError

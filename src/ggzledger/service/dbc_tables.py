@@ -7,10 +7,10 @@ from typing import Any
 from ggzledger.projections.store import ProjectionStore
 from ggzledger.reference.dbc import DbcTable, DbcTables, shipped_dbc_tables
 
-__all__ = ["StoredDbcTables"]
+__all__ = ["StoredDbcTables", "TABLE"]
 
 # DBC tables that users loaded, in the order they were loaded (later ones win, like tariff tables).
-_TABLE = "CREATE TABLE IF NOT EXISTS dbc_tables (version TEXT PRIMARY KEY, csv TEXT NOT NULL, loaded INTEGER NOT NULL)"
+TABLE = "CREATE TABLE IF NOT EXISTS dbc_tables (version TEXT PRIMARY KEY, csv TEXT NOT NULL, loaded INTEGER NOT NULL)"
 
 
 class StoredDbcTables:
@@ -40,7 +40,7 @@ class StoredDbcTables:
         if known.with_table(table) is known:
             return False
         with self.store.transaction(write=True) as c:
-            c.execute(_TABLE)
+            c.execute(TABLE)
             c.execute(
                 "INSERT INTO dbc_tables (version, csv, loaded) SELECT ?, ?, COALESCE(MAX(loaded), 0) + 1 FROM dbc_tables",
                 (table.version, csv_text),
