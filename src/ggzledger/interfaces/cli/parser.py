@@ -515,7 +515,8 @@ def build_parser() -> argparse.ArgumentParser:
         "ggzledger token revoke billing-export",
         "ggzledger token list",
         note="Roles: integrator (the feed, personal fields null), auditor (declarations, histories, totals,\n"
-        "findings), backoffice (everything). docs/operations.md has the table.",
+        "findings, the analyses), backoffice (the feed and every read but the analyses). docs/operations.md\n"
+        "has the table.",
     )
     sub.add_argument("action", choices=["add", "revoke", "list"], help="add, revoke or list")
     sub.add_argument("name", metavar="NAME", nargs="?", help="the token's name: letters, digits, '.', '_', '-'")
