@@ -554,7 +554,9 @@ def _treeknorm(states: Sequence[State]) -> Iterator[Finding]:
             started = wait.registered_on if kind != "behandel" else wait.first_assessed_on
             ended = wait.ended(kind)
             assert ended is not None  # exceeded() reports only waits that ended
-            detail = f"{_WAITS[kind]} {days} days ({start} {started} -> {end} {ended}) exceeds the Treeknorm of {limit}"
+            detail = (
+                f"{_WAITS[kind]} {days} days ({start} {started} -> {end} {ended}) exceeds the Treeknorm of {limit} days"
+            )
             yield Finding(wait.trajectory, activity, ended, code, "treeknorm_exceeded", detail)
 
 

@@ -53,8 +53,9 @@ def plot_waits(waits: Sequence[Wait], as_of: date, path: Path) -> None:
         days = [d for d in (w.days(kind) for w in waits) if d is not None]
         weeks = [d / 7 for d in days]
         limit = norm.limit(kind) / 7
-        top = max([limit * 1.5, *weeks]) if weeks else limit * 1.5
-        axis.hist(weeks, bins=[b * 1.0 for b in range(int(top) + 2)], color="#4c78a8")
+        # The axis ends past the norm and the 99th percentile; the few longer waits are drawn in the last bin.
+        top = int(max(limit * 1.5, sorted(weeks)[int(0.99 * (len(weeks) - 1))] if weeks else 0)) + 1
+        axis.hist([min(w, top) for w in weeks], bins=[float(b) for b in range(top + 1)], color="#4c78a8")
         axis.axvline(limit, color="#e45756", linestyle="--", label=f"Treeknorm {limit:g} weeks")
         above = sum(1 for d in days if d > norm.limit(kind))
         share = f", {above / len(days):.0%} above" if days else ""
