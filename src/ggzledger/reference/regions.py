@@ -59,7 +59,9 @@ class Regions:
         try:
             return self._by_code[code]
         except KeyError:
-            raise UnknownRegion(f"region {code!r} is not a code of the {len(self.regions)} zorgkantoorregio's") from None
+            raise UnknownRegion(
+                f"region {code!r} is not a code of the {len(self.regions)} zorgkantoorregio's"
+            ) from None
 
     def named(self, name: str) -> Region | None:
         """The region whose name is ``name`` (letter case and surrounding spaces aside), else None."""

@@ -288,6 +288,7 @@ def _region(name: str, value: Any, today: date) -> str:
         raise Malformed(f"field {name!r} must be a region code: {_show(value)} is the name of region {named.code}")
     return str(_choice(regions.codes, "of docs/input.md's region list")(name, value, today))
 
+
 _beroep = _choice(tuple(BEROEPEN), "of docs/input.md's beroepen table")
 _practitioner = _digits(8)
 
