@@ -194,7 +194,7 @@ def test_a_rebuild_cut_off_half_way_is_finished_by_the_next_catch_up_of_another_
 
     with pytest.raises(CutOff):
         ledger.projector.rebuild(cut_off)
-    assert rebuilding(ledger) == {"billing", "history", "totals"}
+    assert rebuilding(ledger) == {"billing", "history", "totals", "waiting"}
 
     other = Ledger(db)
     try:
