@@ -450,7 +450,8 @@ def test_a_month_closed_record_for_a_month_after_the_current_month_is_refused(cl
 LONG = "X" * 65
 TYPES = (
     "trajectory_opened, assessed, clustered, activity_delivered, activity_voided, reviewed, referred_back, month_closed"
-    ", regiebehandelaar_assigned, privacy_statement, privacy_withdrawn, admitted, discharged, contract_agreed"
+    ", regiebehandelaar_assigned, privacy_statement, privacy_withdrawn, admitted, discharged, registered"
+    ", contract_agreed"
 )
 
 MALFORMED = [
