@@ -11,11 +11,11 @@ from datetime import date
 from typing import Any
 
 from ggzledger.analyses.dbc import Comparison, Declared, Delivery, Facts, compare
-from ggzledger.service.dbc_tables import StoredDbcTables
 from ggzledger.domain import Trajectory, trajectory_id
 from ggzledger.domain.errors import UnknownTrajectory
 from ggzledger.domain.months import first_day, last_day, month_of, months_between, next_month
 from ggzledger.reference.dbc import DbcTables
+from ggzledger.service.dbc_tables import StoredDbcTables
 from ggzledger.service.ledger import Ledger
 
 __all__ = ["comparison", "comparisons", "ended_in", "facts_of", "tables_of"]

@@ -135,6 +135,10 @@ def _admitted(e: Any) -> dict[str, Any]:
     return {"id": e.record_id, "date": e.on.isoformat(), "after_20h": e.after_20h}
 
 
+def _registered(e: Any) -> dict[str, Any]:
+    return {"id": e.record_id, "date": e.on.isoformat(), "region": e.region, "care_form": e.care_form}
+
+
 def _contract(e: Any) -> dict[str, Any]:
     amounts = None if e.code_amounts is None else dict(e.code_amounts)
     return {
@@ -184,6 +188,7 @@ _PUBLIC: dict[str, tuple[str, Data]] = {
     f"{_T.TOPIC}.PrivacyStatementWithdrawn": ("privacy_withdrawn", _dated),
     f"{_T.TOPIC}.Admitted": ("admitted", _admitted),
     f"{_T.TOPIC}.Discharged": ("discharged", _dated),
+    _T.Registered.TOPIC: ("registered", _registered),
     # Tells integrators to delete what they hold of the trajectory's personal data (AVG art. 19).
     _T.PersonalDataErased.TOPIC: ("personal_data_erased", _erased),
     BillingCalendar.MonthClosed.TOPIC: ("month_closed", _closed),

@@ -108,10 +108,10 @@ def cmd_dbc(args: argparse.Namespace) -> int:
 
 def cmd_dbc_tables(args: argparse.Namespace) -> int:
     """List the DBC tables, or load one from a CSV file (docs/analyses.md)."""
-    from ggzledger.service.dbc_tables import StoredDbcTables
     from ggzledger.domain.money import format_euro
     from ggzledger.reference.dbc import DbcTable
     from ggzledger.reference.tariffs import TariffError
+    from ggzledger.service.dbc_tables import StoredDbcTables
 
     if args.action == "list":
         if args.file or args.version:
