@@ -45,7 +45,9 @@ def crash_workload(lines: int, seed: int) -> bytes:
     closed = 0
     for line in workload(lines, seed):
         day = orjson.loads(line).get("date")
-        month = int(day[5:7]) if day else 0
+        # Months counted from January 2024, the year's first: a registration dated in December 2023 is
+        # month 0, not 12 (which closed the whole year at once).
+        month = (int(day[:4]) - 2024) * 12 + int(day[5:7]) if day else 0
         while closed + 2 < month:
             closed += 1
             out.append(orjson.dumps({"type": "month_closed", "month": f"2024-{closed:02d}"}) + b"\n")
