@@ -102,3 +102,12 @@ def test_numbers_that_pass_the_elfproef(bsn: str) -> None:
 @pytest.mark.parametrize("bsn", ["123456789", "999999991", "000000000", "12345678", "1234567890", "12345678a"])
 def test_numbers_that_fail_the_elfproef(bsn: str) -> None:
     assert not passes_elfproef(bsn)
+
+
+def test_the_export_benchmark_gives_every_opening_a_bsn_that_passes_the_elfproef() -> None:
+    from ggzledger.bench.export_check import test_bsn, with_identities
+    from ggzledger.bench.workload import workload
+
+    assert all(passes_elfproef(test_bsn(n)) for n in range(0, 2_000_000, 997))
+    openings = [line for line in with_identities(iter(workload(500, 3))) if b'"trajectory_opened"' in line]
+    assert openings and all(b'"bsn"' in line and b'"birth_date":"1980-01-01"' in line for line in openings)

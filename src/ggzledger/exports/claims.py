@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
+from ggzledger.domain import Trajectory, trajectory_id
 from ggzledger.domain.errors import NotAllowed
 from ggzledger.domain.months import month_of
 from ggzledger.service.ledger import Ledger
@@ -117,22 +118,39 @@ def claim_month(ledger: Ledger, month: str) -> ClaimMonth:
         raise NotAllowed(calendar.closed_reason(month).replace("cannot be now", "has no declarations to claim"))
     declarations = []
     for body in ledger.declarations(month):
-        trajectory = ledger.load(body["trajectory"])
-        declarations.append(_declaration(ledger, body, trajectory, month))
+        opening = _opening(ledger, body["trajectory"])
+        declarations.append(_declaration(ledger, body, opening, month))
     return ClaimMonth(month, issued_on, tuple(declarations))
 
 
-def _declaration(ledger: Ledger, body: dict[str, Any], trajectory: Any, month: str) -> ClaimDeclaration:
+def _opening(ledger: Ledger, number: str) -> Trajectory.Opened:
+    """The trajectory's opening event, its sealed fields opened (None once erased).
+
+    Only the first event: what a claim needs of a trajectory is all there, and replaying every
+    trajectory of a month whole took most of an export's time (docs/exports.md).
+    """
+    [stored] = ledger.recorder.select_events(trajectory_id(number), lte=1)
+    return cast(Trajectory.Opened, ledger.mapper.to_domain_event(stored))
+
+
+def _erasure_basis(ledger: Ledger, opening: Trajectory.Opened) -> str | None:
+    # The opening's patient is required: it reads as None only when the patient's key was erased.
+    if opening.patient is not None:
+        return None
+    return ledger.load(opening.trajectory).erased or "erased"
+
+
+def _declaration(ledger: Ledger, body: dict[str, Any], opening: Trajectory.Opened, month: str) -> ClaimDeclaration:
     credited = [line["activity"] for line in body["lines"] if line["kind"] == "credit"]
-    debited_in = _debited_in(ledger, body["trajectory"], month, credited) if credited else {}
+    debited_in = _debited_in(ledger, body["trajectory"], opening, month, credited) if credited else {}
     return ClaimDeclaration(
         trajectory=body["trajectory"],
-        provider=trajectory.provider,
-        insurer=trajectory.insurer,
+        provider=opening.provider,
+        insurer=opening.insurer,
         sequence=body["sequence"],
         start_date=date.fromisoformat(body["start_date"]),
-        insured=Insured(trajectory.bsn, trajectory.member_number, trajectory.birth_date),
-        erased=trajectory.erased,
+        insured=Insured(opening.bsn, opening.member_number, opening.birth_date),
+        erased=_erasure_basis(ledger, opening),
         privacy=bool(body.get("privacy")),
         referral=body.get("referral"),
         regiebehandelaar=body.get("regiebehandelaar"),
@@ -165,10 +183,12 @@ def _line(line: dict[str, Any], debited_in: dict[str, str]) -> ClaimLine:
     )
 
 
-def _debited_in(ledger: Ledger, trajectory: str, month: str, activities: Sequence[str]) -> dict[str, str]:
+def _debited_in(
+    ledger: Ledger, trajectory: str, opening: Trajectory.Opened, month: str, activities: Sequence[str]
+) -> dict[str, str]:
     """The month whose declaration carried each credited activity's debit (searched back from ``month``)."""
     wanted, found = set(activities), {}
-    for earlier in _months_before(ledger, trajectory, month):
+    for earlier in _months_before(ledger, month_of(opening.opened_on), month):
         body = ledger.declaration(trajectory, earlier)
         for line in body["lines"] if body else ():
             if line["kind"] == "debit" and line["activity"] in wanted:
@@ -179,9 +199,8 @@ def _debited_in(ledger: Ledger, trajectory: str, month: str, activities: Sequenc
     return found
 
 
-def _months_before(ledger: Ledger, trajectory: str, month: str) -> Iterable[str]:
+def _months_before(ledger: Ledger, opened: str, month: str) -> Iterable[str]:
     # Newest first: a credit usually takes back a line of the month before.
-    opened = month_of(ledger.load(trajectory).opened_on)
     for closed in reversed(ledger.calendar().closed):
         if opened <= closed < month:
             yield closed
