@@ -127,7 +127,7 @@ def _opening(ledger: Ledger, number: str) -> Trajectory.Opened:
     """The trajectory's opening event, its sealed fields opened (None once erased).
 
     Only the first event: what a claim needs of a trajectory is all there, and replaying every
-    trajectory of a month whole took most of an export's time (docs/exports.md).
+    trajectory of a month whole took most of an export's time (docs/performance.md).
     """
     [stored] = ledger.recorder.select_events(trajectory_id(number), lte=1)
     return cast(Trajectory.Opened, ledger.mapper.to_domain_event(stored))
