@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -30,6 +30,8 @@ __all__ = [
     "ZERO",
     "Anchor",
     "AnchorError",
+    "ChainReader",
+    "anchor_at",
     "ChainedRow",
     "canonical",
     "copy_start",
@@ -155,6 +157,22 @@ class Anchor(NamedTuple):
     def __str__(self) -> str:
         """The line close and verify print, and --anchors reads back: ``anchor <position> <hex hash>``."""
         return f"anchor {self.position} {self.hash.hex()}"
+
+
+class ChainReader(Protocol):
+    """What :func:`anchor_at` needs of a recorder."""
+
+    def select_chain(self, after: int, stop: int, limit: int) -> list[tuple[int, bytes]]: ...
+
+
+def anchor_at(recorder: ChainReader, position: int) -> Anchor | None:
+    """The anchor of the event at ``position``: its chain row; None when it has none (a ledger before the chain).
+
+    What ``close`` prints for each month it closes, and the web view shows beside a closed month.
+    """
+    for at, hashed in recorder.select_chain(position - 1, position, 1):
+        return Anchor(at, bytes(hashed))
+    return None
 
 
 def parse_anchor(text: str, where: str) -> Anchor:

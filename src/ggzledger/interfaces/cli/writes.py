@@ -29,7 +29,7 @@ from ggzledger.reference import TariffError, TariffTable
 from ggzledger.service.ingest import ingest
 from ggzledger.service.ledger import Ledger
 from ggzledger.service.records import bounded_lines
-from ggzledger.store.chain import Anchor
+from ggzledger.store.chain import anchor_at
 
 __all__ = ["cmd_ingest", "cmd_close", "cmd_demo", "cmd_tariffs", "cmd_bench", "DEMO_DB", "DEMOS"]
 
@@ -88,8 +88,9 @@ def close_anchors(ledger: Ledger, results: Sequence[ComputedClose]) -> list[str]
     closed = ledger.recorder.select_stream_with_positions(BillingCalendar.ID)[-len(results) :]
     lines = []
     for result, (position, _) in zip(results, closed, strict=True):
-        for at, hashed in ledger.recorder.select_chain(position - 1, position, 1):
-            lines.append(f"{Anchor(at, hashed)}  # close of {result.month}")
+        anchor = anchor_at(ledger.recorder, position)
+        if anchor is not None:
+            lines.append(f"{anchor}  # close of {result.month}")
     return lines
 
 

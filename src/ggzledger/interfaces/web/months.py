@@ -10,7 +10,7 @@ from ggzledger.domain import BillingCalendar
 from ggzledger.domain.months import next_month
 from ggzledger.projections.totals import sort_rows
 from ggzledger.service.ledger import Ledger
-from ggzledger.store.chain import Anchor
+from ggzledger.store.chain import Anchor, anchor_at
 
 __all__ = ["MonthClose", "month_close", "close_anchor", "months_to_show"]
 
@@ -64,9 +64,7 @@ def month_close(ledger: Ledger, month: str) -> MonthClose:
 
 def close_anchor(ledger: Ledger, position: int) -> Anchor | None:
     """The chain's head at a close's event, as ``close`` prints it (None for a ledger without a chain)."""
-    for at, hashed in ledger.recorder.select_chain(position - 1, position, 1):
-        return Anchor(at, hashed)
-    return None
+    return anchor_at(ledger.recorder, position)
 
 
 def months_to_show(ledger: Ledger) -> tuple[list[str], str | None]:
