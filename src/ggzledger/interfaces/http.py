@@ -26,7 +26,7 @@ from starlette.routing import Route
 from ggzledger.analyses import whatif
 from ggzledger.audit import findings, reports
 from ggzledger.audit.access_log import ALLOWED, NOT_FOUND, AccessLog, Entry, entries
-from ggzledger.domain.errors import Malformed, UnknownTrajectory
+from ggzledger.domain.errors import UnknownTrajectory
 from ggzledger.domain.months import SpanTooLong, is_month
 from ggzledger.feed.follow import Follower
 from ggzledger.feed.public import Feed
@@ -42,12 +42,12 @@ from ggzledger.interfaces.http_hosts import (
     server_name,
 )
 from ggzledger.interfaces.http_outage import Availability, postgres_probe
+from ggzledger.interfaces.http_params import month_param, trajectory_param
 from ggzledger.interfaces.numbers import POSITION_MAX, parse_count
 from ggzledger.interfaces.openapi import document
 from ggzledger.interfaces.web import WebPages, error_page
 from ggzledger.interfaces.web import routes as web_routes
 from ggzledger.service.ledger import Ledger
-from ggzledger.service.records import MAX_ID, check_identifier
 from ggzledger.service.tokens import TokenCheck, Tokens
 from ggzledger.store import store_env
 
@@ -359,7 +359,7 @@ class _Api:
 
         trajectory = request.query_params.get("trajectory")
         if trajectory is not None:
-            trajectory = _identifier(trajectory)
+            trajectory = trajectory_param(trajectory)
         as_of = _as_of(request.query_params.get("as_of"), required=False)
         try:
             found = await self.logged(
@@ -403,7 +403,7 @@ class _Api:
     async def findings(self, request: Request) -> Response:
         trajectory = request.query_params.get("trajectory")
         if trajectory is not None:
-            trajectory = _identifier(trajectory)
+            trajectory = trajectory_param(trajectory)
         month = request.query_params.get("month")
         if month is not None and not is_month(month):
             raise HTTPException(400, f"month must be a month YYYY-MM, got {month!r}")
@@ -541,21 +541,8 @@ def _integer(request: Request, name: str, default: int, minimum: int, maximum: i
 
 
 def _trajectory(request: Request) -> str:
-    return _identifier(request.path_params["trajectory"])
-
-
-def _identifier(text: str) -> str:
-    # An input identifier's rules: nothing longer, and nothing a 404 would echo that could spoof or garble.
-    try:
-        return check_identifier("trajectory", text)
-    except Malformed:
-        raise HTTPException(
-            400, f"not a trajectory number: at most {MAX_ID} characters, no control or invisible ones"
-        ) from None
+    return trajectory_param(request.path_params["trajectory"])
 
 
 def _month(request: Request) -> str:
-    month: str = request.path_params["month"]
-    if not is_month(month):
-        raise HTTPException(400, f"{month!r} is not a month YYYY-MM")
-    return month
+    return month_param(request.path_params["month"])

@@ -12,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ggzledger.audit import findings, reports
-from ggzledger.domain.errors import Malformed, UnknownTrajectory
-from ggzledger.domain.months import SpanTooLong, is_month
+from ggzledger.domain.errors import UnknownTrajectory
+from ggzledger.domain.months import SpanTooLong
 from ggzledger.interfaces.http_access import RULES, caller_of
+from ggzledger.interfaces.http_params import month_param, trajectory_param
 from ggzledger.interfaces.text.declaration import (
     LATE_NOTE,
     delivered,
@@ -27,7 +28,6 @@ from ggzledger.interfaces.web.charts import chart
 from ggzledger.interfaces.web.months import month_close, months_to_show
 from ggzledger.interfaces.web.render import error_page, page
 from ggzledger.service.ledger import Ledger
-from ggzledger.service.records import MAX_ID, check_identifier
 
 __all__ = ["Reader", "Pages"]
 
@@ -66,11 +66,11 @@ class Pages:
 
     async def month_form(self, request: Request) -> Response:
         """The index's month field (a GET form) leads to that month's page."""
-        month = _month(request.query_params.get("month", ""))
+        month = month_param(request.query_params.get("month", ""))
         return RedirectResponse(f"/ui/months/{month}", status_code=303)
 
     async def month(self, request: Request) -> Response:
-        month = _month(request.path_params["month"])
+        month = month_param(request.path_params["month"])
         try:
             close = await self.reader.logged(
                 request, lambda: month_close(self.reader.ledger, month), None, lambda found: found.trajectories
@@ -80,8 +80,8 @@ class Pages:
         return page("month.html", caller=caller_of(request), close=close)
 
     async def nota(self, request: Request) -> Response:
-        trajectory = _trajectory(request.path_params["trajectory"])
-        month = _month(request.path_params["month"])
+        trajectory = trajectory_param(request.path_params["trajectory"])
+        month = month_param(request.path_params["month"])
         try:
             found = await self.reader.logged(
                 request, lambda: self.reader.ledger.declaration(trajectory, month), trajectory
@@ -106,7 +106,7 @@ class Pages:
         )
 
     async def timeline(self, request: Request) -> Response:
-        trajectory = _trajectory(request.path_params["trajectory"])
+        trajectory = trajectory_param(request.path_params["trajectory"])
         ledger = self.reader.ledger
 
         def read() -> tuple[Any, list[dict[str, Any]]]:
@@ -139,22 +139,6 @@ class Pages:
             lambda found: [row.trajectory for row in found],
         )
         return page("reviews.html", caller=caller_of(request), as_of=as_of, rows=rows)
-
-
-def _trajectory(text: str) -> str:
-    # An input identifier's rules, as the API's: nothing a 400 would echo that could spoof or garble.
-    try:
-        return check_identifier("trajectory", text)
-    except Malformed:
-        raise HTTPException(
-            400, f"not a trajectory number: at most {MAX_ID} characters, no control or invisible ones"
-        ) from None
-
-
-def _month(text: str) -> str:
-    if not is_month(text):
-        raise HTTPException(400, f"{text[:20]!r} is not a month YYYY-MM")
-    return text
 
 
 def _day(text: str) -> date:
