@@ -6,9 +6,7 @@ price nothing in the ledger; only the DBC comparison (``ggzledger dbc``, docs/an
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 from collections.abc import Iterable
 from datetime import date
 from importlib import resources
@@ -16,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ggzledger.reference.tariff_rows import TariffError, _cents, _label, _text
+from ggzledger.reference.tariff_rows import TariffError, _cents, _label, _text, csv_lines
 
 __all__ = [
     "DBC_CSV_HEADER",
@@ -183,21 +181,10 @@ class DbcTable:
         YYYY-MM-DD, valid_to (inclusive) may be empty. Blank lines are skipped; a byte-order
         mark is ignored. Raises TariffError naming ``source``, the line and what is wrong.
         """
-        reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
         header: tuple[str, ...] | None = None
         rows: list[DbcRow] = []
         lines: list[int] = []
-        while True:
-            line = reader.line_num + 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as error:
-                raise TariffError(f"{source} line {reader.line_num}: {error}") from None
-            cells = tuple(cell.strip() for cell in record)
-            if not any(cells):
-                continue
+        for line, cells in csv_lines(text, source):
             if header is None:
                 header = cells
                 if header != DBC_CSV_HEADER:

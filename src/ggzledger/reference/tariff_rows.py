@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -24,7 +26,7 @@ from ggzledger.reference.kinds import (
     ZPM_COLUMNS,
 )
 
-__all__ = ["UNITS", "TariffError", "TariffRow"]
+__all__ = ["UNITS", "TariffError", "TariffRow", "csv_lines"]
 
 UNITS = ("consult", "day", "item")
 """What one amount pays for: a consult, a (stay) day, or one item of another prestatie."""
@@ -254,3 +256,23 @@ def _key_problem(rows: Sequence[TariffRow], name: Callable[[int], str]) -> tuple
             )
         )
     return min(found) if found else None
+
+
+def csv_lines(text: str, source: str) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """Each non-blank line of a table's CSV text as (line number, cells stripped); a byte-order mark ignored.
+
+    The one reading of a CSV table, for the tariff tables and the DBC tables alike. Raises
+    TariffError naming ``source`` and the line where the CSV itself is malformed.
+    """
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
+    while True:
+        line = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise TariffError(f"{source} line {reader.line_num}: {error}") from None
+        cells = tuple(cell.strip() for cell in record)
+        if any(cells):
+            yield line, cells

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -25,6 +23,7 @@ from ggzledger.reference.tariff_rows import (
     _label,
     _text,
     _unit,
+    csv_lines,
 )
 
 __all__ = [
@@ -123,21 +122,10 @@ class TariffTable:
         number of fields, a bad value, a valid_to before its valid_from, two rows of one code whose
         periods overlap, or no rows at all.
         """
-        reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
         header: tuple[str, ...] | None = None
         rows: list[TariffRow] = []
         lines: list[int] = []
-        while True:
-            line = reader.line_num + 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as error:
-                raise TariffError(f"{source} line {reader.line_num}: {error}") from None
-            cells = tuple(cell.strip() for cell in record)
-            if not any(cells):
-                continue
+        for line, cells in csv_lines(text, source):
             if header is None:
                 header = cells
                 if header not in (CSV_HEADER, CSV_HEADER_V2):
