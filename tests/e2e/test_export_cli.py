@@ -105,3 +105,11 @@ def test_piped_into_head_it_stops_quietly_and_the_export_is_recorded(demo: Path)
     ]
     assert "Traceback" not in result.stderr
     assert "claimed from 12345678 to insurer 3311 before" in export(demo, "--month", "2024-10").stderr
+
+
+def test_an_out_file_where_nothing_can_be_written_is_one_line_and_nothing_is_recorded(demo: Path) -> None:
+    line = one_line(export(demo, "--month", "2024-10", "--out", "/proc/self/oktober.xml"), 2)
+    assert line.startswith("ggzledger: --out /proc/self/oktober.xml: cannot write there: ")
+    assert line.endswith("nothing was recorded")
+    # Not recorded: the first real export is the first, not a second one needing --again.
+    assert export(demo, "--month", "2024-10").returncode == 0

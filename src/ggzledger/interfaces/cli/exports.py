@@ -103,22 +103,39 @@ def _checked_out(out: str | None) -> Path | None:
 def write_out(data: bytes, out: Path | None, then: Callable[[], None]) -> None:
     """Write ``data`` to ``out`` (standard output when None), calling ``then`` before it is in place.
 
-    To a file: into a temporary file beside it, synced, ``then``, and renamed into place, so that the
-    file appears only once ``then`` succeeded; it is readable by its owner only (it holds BSNs). To standard output: written, then ``then``.
+    To a file: into a temporary file beside it, synced, ``then``, and linked into place, so that the
+    file appears only once ``then`` succeeded; it is readable by its owner only (it holds BSNs). A
+    directory that cannot be written is a UsageError before ``then``; a link that fails after it keeps
+    the temporary file and names it. To standard output: written, then ``then``.
     """
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         then()
         return
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    temporary = ""
     try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+    except OSError as error:
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"--out {out}: cannot write there: {error.strerror}; nothing was recorded") from None
+    keep = False
+    try:
         then()
         # A link, not a rename: it fails rather than replace a file that appeared meanwhile.
-        os.link(temporary, out)
+        try:
+            os.link(temporary, out)
+        except OSError as error:
+            keep = True
+            raise UsageError(
+                f"the export was recorded, but the message could not be put at {out} ({error.strerror});"
+                f" it is in {temporary}"
+            ) from None
     finally:
-        Path(temporary).unlink(missing_ok=True)
+        if not keep:
+            Path(temporary).unlink(missing_ok=True)
