@@ -258,16 +258,13 @@ def shifted(day: date, years: int) -> date:
 
 
 def _found(delivered: Delivered, tariffs: Tariffs, on: date) -> Found:
-    if delivered.prestatie == "other":
-        found = tariffs.row(delivered.code, on)
-        if found.row.kind != "other":
-            raise NoTariff(f"no prestatie in force on {on.isoformat()} for other, code {delivered.code}")
-        return found
     kind = delivered.prestatie
     assert kind is not None  # a record without prestatie is priced by its code (price_under_tables)
+    if kind == "other":
+        return tariffs.prestatie(kind, on, code=delivered.code)
     # The minutes the band was chosen by when recorded: a consult's effective minutes (Z4.2).
     minutes = delivered.effective_minutes if kind == "consult" else delivered.minutes
-    return tariffs.find(
+    return tariffs.prestatie(
         kind,
         on,
         consult_type=delivered.consult_type,

@@ -307,6 +307,23 @@ class Tariffs:
                 return Found(row=row, table=table.version)
         return None
 
+    def prestatie(self, kind: str, on: date, code: str | None = None, **key: Any) -> Found:
+        """The row that prices an activity of ``kind`` on ``on``, as it is recorded (zpm.md Z4.3, Z4.4).
+
+        ``other`` is found by its ``code``, which must be a row of kind other; every other kind by
+        :meth:`find` with ``key`` (the key columns and ``minutes``). Raises NoTariff naming the date
+        and what was looked for: the one lookup of recording and of a re-pricing (whatif).
+        """
+        if kind != "other":
+            return self.find(kind, on, **key)
+        try:
+            found = self.row(code or "", on)
+        except NoTariff:
+            found = None
+        if found is None or found.row.kind != "other":
+            raise NoTariff(f"no prestatie in force on {on.isoformat()} for other, code {code}")
+        return found
+
     def find(
         self,
         prestatie: str,

@@ -181,21 +181,13 @@ def _row(
     fields: Mapping[str, Any], kind: str, on: date, tariffs: Tariffs, category: str | None, minutes: int | None
 ) -> Found:
     activity = fields["activity"]
-    if kind == "other":
-        code = fields.get("code")
-        if code is None:
-            raise NotAllowed(f"activity {activity}: prestatie other requires 'code'")
-        try:
-            found = tariffs.row(code, on)
-        except NoTariff:
-            found = None
-        if found is None or found.row.kind != "other":
-            raise NotAllowed(f"activity {activity}: no prestatie in force on {on.isoformat()} for other, code {code}")
-        return found
+    if kind == "other" and fields.get("code") is None:
+        raise NotAllowed(f"activity {activity}: prestatie other requires 'code'")
     try:
-        return tariffs.find(
+        return tariffs.prestatie(
             kind,
             on,
+            code=fields.get("code"),
             consult_type=fields.get("consult_type"),
             setting=fields.get("setting"),
             beroep_category=category,
