@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ggzledger.projections.store import ProjectionStore
 from ggzledger.reference.dbc import DbcTable, DbcTables, shipped_dbc_tables
+from ggzledger.service.tariff_storage import LoadedTexts
 
-__all__ = ["StoredDbcTables", "TABLE"]
+__all__ = ["StoredDbcTables", "TABLE_NAME"]
 
-# DBC tables that users loaded, in the order they were loaded (later ones win, like tariff tables).
-TABLE = "CREATE TABLE IF NOT EXISTS dbc_tables (version TEXT PRIMARY KEY, csv TEXT NOT NULL, loaded INTEGER NOT NULL)"
+TABLE_NAME = "dbc_tables"
 
 
 class StoredDbcTables:
-    """Loaded DBC tables, stored as their CSV text in the order they were loaded."""
+    """Loaded DBC tables, stored as their CSV text in the order they were loaded (later ones win)."""
 
     def __init__(self, store: ProjectionStore) -> None:
-        self.store = store
+        self.loaded = LoadedTexts(store, TABLE_NAME)
 
     def tables(self) -> DbcTables:
         """The shipped tables with every stored table laid over them, oldest first; creates nothing."""
         tables = shipped_dbc_tables()
-        with self.store.transaction(write=False) as c:
-            if not self._exists(c):
-                return tables
-            c.execute("SELECT version, csv FROM dbc_tables ORDER BY loaded")
-            rows = c.fetchall()
-        for version, text in rows:
+        for version, text in self.loaded.texts(create=False):
             tables = tables.with_table(DbcTable.from_csv(version, text, source=f"stored DBC table {version}"))
         return tables
 
@@ -39,18 +32,5 @@ class StoredDbcTables:
         known = self.tables()
         if known.with_table(table) is known:
             return False
-        with self.store.transaction(write=True) as c:
-            c.execute(TABLE)
-            c.execute(
-                "INSERT INTO dbc_tables (version, csv, loaded) SELECT ?, ?, COALESCE(MAX(loaded), 0) + 1 FROM dbc_tables",
-                (table.version, csv_text),
-            )
+        self.loaded.append(table.version, csv_text)
         return True
-
-    def _exists(self, c: Any) -> bool:
-        # A read creates nothing: before the first load there is no table to read.
-        if self.store.dialect == "postgresql":
-            c.execute("SELECT to_regclass('dbc_tables') IS NOT NULL")
-        else:
-            c.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'dbc_tables'")
-        return bool(c.fetchone()[0])

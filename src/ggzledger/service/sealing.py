@@ -12,8 +12,9 @@ from ggzledger.audit.access_log import AccessLog
 from ggzledger.domain import trajectory_id
 from ggzledger.domain.errors import NotAllowed
 from ggzledger.progress import Progress
-from ggzledger.service.dbc_tables import TABLE as DBC_TABLE
+from ggzledger.service.dbc_tables import TABLE_NAME as DBC_TABLES
 from ggzledger.service.ledger import Ledger
+from ggzledger.service.tariff_storage import LoadedTexts
 from ggzledger.service.tokens import Tokens
 from ggzledger.store import head_of
 from ggzledger.store.chain import ZERO, ChainedRow, extend
@@ -159,7 +160,7 @@ def _copy_tables(
         c.executemany("INSERT INTO ledger_keys (key, fingerprint, trajectory) VALUES (?, ?, ?)", [*keys, *minted])
         c.executemany("INSERT INTO tariff_tables (version, csv, loaded) VALUES (?, ?, ?)", tariffs)
         if dbc_tables:
-            c.execute(DBC_TABLE)
+            c.execute(LoadedTexts(new.store, DBC_TABLES).create)
             c.executemany("INSERT INTO dbc_tables (version, csv, loaded) VALUES (?, ?, ?)", dbc_tables)
     _copy_access(ledger, new)
 

@@ -1,41 +1,67 @@
-"""The tariff tables users loaded, kept in the ledger's database beside the shipped ones."""
+"""The tables users loaded (tariff tables, DBC tables), kept as CSV text in the ledger's database."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from ggzledger.projections.store import ProjectionStore
 from ggzledger.reference import Tariffs, TariffTable
 
-__all__ = ["StoredTariffTables"]
+__all__ = ["LoadedTexts", "StoredTariffTables"]
 
-# Tariff tables that users loaded, in the order they were loaded (later ones win, rules.md §4).
-_TABLE = (
-    "CREATE TABLE IF NOT EXISTS tariff_tables (version TEXT PRIMARY KEY, csv TEXT NOT NULL, loaded INTEGER NOT NULL)"
-)
+
+class LoadedTexts:
+    """One table of loaded CSV texts: (version, csv, loaded), in the order they were loaded (later ones win).
+
+    ``name`` is one of the project's own table names (``tariff_tables``, ``dbc_tables``), never input.
+    """
+
+    def __init__(self, store: ProjectionStore, name: str) -> None:
+        self.store = store
+        self.name = name
+        self.create = (
+            f"CREATE TABLE IF NOT EXISTS {name} (version TEXT PRIMARY KEY, csv TEXT NOT NULL, loaded INTEGER NOT NULL)"
+        )
+
+    def texts(self, create: bool = True) -> list[tuple[str, str]]:
+        """(version, csv) of every loaded table, oldest first; ``create`` False: a read that creates nothing."""
+        with self.store.transaction(write=create) as c:
+            if create:
+                c.execute(self.create)
+            elif not self._exists(c):
+                return []
+            c.execute(f"SELECT version, csv FROM {self.name} ORDER BY loaded")
+            return [(version, text) for version, text in c.fetchall()]
+
+    def append(self, version: str, csv_text: str) -> None:
+        """Store a table's text after the ones loaded before it."""
+        with self.store.transaction(write=True) as c:
+            c.execute(self.create)
+            c.execute(
+                f"INSERT INTO {self.name} (version, csv, loaded) SELECT ?, ?, COALESCE(MAX(loaded), 0) + 1 FROM {self.name}",
+                (version, csv_text),
+            )
+
+    def _exists(self, c: Any) -> bool:
+        if self.store.dialect == "postgresql":
+            c.execute(f"SELECT to_regclass('{self.name}') IS NOT NULL")
+        else:
+            c.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (self.name,))
+        return bool(c.fetchone()[0])
 
 
 class StoredTariffTables:
-    """Loaded tariff tables, stored as their CSV text in the order they were loaded."""
+    """Loaded tariff tables (rules.md §4: the table loaded last wins)."""
 
     def __init__(self, store: ProjectionStore) -> None:
-        self.store = store
+        self.loaded = LoadedTexts(store, "tariff_tables")
 
     def over(self, tariffs: Tariffs, read_only: bool = False) -> Tariffs:
         """``tariffs`` with every stored table laid over them, oldest first (``read_only``: the table exists)."""
-        with self.store.transaction(write=not read_only) as c:
-            if not read_only:
-                c.execute(_TABLE)
-            c.execute("SELECT version, csv FROM tariff_tables ORDER BY loaded")
-            rows = c.fetchall()
-        for version, text in rows:
+        for version, text in self.loaded.texts(create=not read_only):
             tariffs = tariffs.with_table(TariffTable.from_csv(version, text, source=f"stored table {version}"))
         return tariffs
 
     def add(self, table: TariffTable, csv_text: str) -> None:
         """Store a table after the ones loaded before it."""
-        with self.store.transaction(write=True) as c:
-            c.execute(_TABLE)
-            c.execute(
-                "INSERT INTO tariff_tables (version, csv, loaded)"
-                " SELECT ?, ?, COALESCE(MAX(loaded), 0) + 1 FROM tariff_tables",
-                (table.version, csv_text),
-            )
+        self.loaded.append(table.version, csv_text)
