@@ -1,4 +1,4 @@
-"""ggzledger export gds801 as a user runs it: a real process on the ZPM zpm_demo ledger."""
+"""ggzledger export gds801 as a user runs it: a real process on the ZPM demo ledger."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ggzledger export fhir as a user runs it: a real process on the ZPM zpm_demo ledger."""
+"""ggzledger export fhir as a user runs it: a real process on the ZPM demo ledger."""
 
 from __future__ import annotations
 
